@@ -1,0 +1,244 @@
+// Strata's own tables. No foreign keys to the platform tables (lib/db/platform.ts): the SaaS app
+// may delete a tenant at any time and the backup catalog must survive it.
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+const bytes = (name: string) => bigint(name, { mode: 'number' });
+
+/** Lease columns shared by every queued job table (claimed with FOR UPDATE SKIP LOCKED). */
+const lease = {
+  attempts: integer('attempts').notNull().default(0),
+  maxAttempts: integer('max_attempts').notNull().default(3),
+  runAfter: ts('run_after').notNull().defaultNow(),
+  lockedBy: text('locked_by'),
+  leaseExpiresAt: ts('lease_expires_at'),
+};
+
+export const backupJobs = pgTable(
+  'backup_jobs',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    seq: bigserial('seq', { mode: 'number' }).notNull().unique(),
+    tenantId: text('tenant_id').notNull(),
+    tierId: text('tier_id'),
+    backupType: text('backup_type').notNull().default('full'),
+    storageTier: text('storage_tier').notNull(),
+    origin: text('origin').notNull().default('manual'),
+    status: text('status').notNull().default('pending'),
+    /** Backups due together share one dump: same dump_group, one row per storage tier. */
+    dumpGroup: uuid('dump_group').notNull().default(sql`gen_random_uuid()`),
+    backupSizeBytes: bytes('backup_size_bytes'),
+    dumpSizeBytes: bytes('dump_size_bytes'),
+    progressBytes: bytes('progress_bytes').notNull().default(0),
+    backupLocation: text('backup_location'),
+    sha256Stored: text('sha256_stored'),
+    sha256Dump: text('sha256_dump'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    completedAt: ts('completed_at'),
+    expiresAt: ts('expires_at'),
+    legalHold: boolean('legal_hold').notNull().default(false),
+    errorMessage: text('error_message'),
+    requestedBy: text('requested_by').notNull().default('system'),
+    deleteDecidedAt: ts('delete_decided_at'),
+    deletedAt: ts('deleted_at'),
+    deleteReason: text('delete_reason'),
+    ...lease,
+  },
+  (t) => [
+    index('backup_jobs_tenant_started_idx').on(t.tenantId, t.startedAt.desc(), t.seq.desc()),
+    index('backup_jobs_tenant_created_idx').on(t.tenantId, t.createdAt.desc(), t.seq.desc()),
+    index('backup_jobs_status_idx').on(t.status),
+    index('backup_jobs_claim_idx').on(t.runAfter).where(sql`status = 'pending'`),
+    index('backup_jobs_expires_idx').on(t.expiresAt).where(sql`status = 'completed'`),
+    index('backup_jobs_dump_group_idx').on(t.dumpGroup),
+  ],
+);
+
+export const backupSchedules = pgTable(
+  'backup_schedules',
+  {
+    id: serial('id').primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    scheduleType: text('schedule_type').notNull(),
+    storageTier: text('storage_tier').notNull(),
+    isActive: boolean('is_active').notNull().default(true),
+    isPaused: boolean('is_paused').notNull().default(false),
+    lastRunAt: ts('last_run_at'),
+    nextRunAt: ts('next_run_at').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('backup_schedules_tenant_type_uq').on(t.tenantId, t.scheduleType),
+    index('backup_schedules_due_idx').on(t.nextRunAt).where(sql`is_active and not is_paused`),
+  ],
+);
+
+export const backupRetentionPolicies = pgTable('backup_retention_policies', {
+  id: serial('id').primaryKey(),
+  tierId: text('tier_id').notNull().unique(),
+  dailyRetentionDays: integer('daily_retention_days').notNull().default(0),
+  weeklyRetentionWeeks: integer('weekly_retention_weeks').notNull().default(0),
+  monthlyRetentionMonths: integer('monthly_retention_months').notNull().default(0),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const restoreJobs = pgTable(
+  'restore_jobs',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    seq: bigserial('seq', { mode: 'number' }).notNull().unique(),
+    tenantId: text('tenant_id').notNull(),
+    backupId: uuid('backup_id'),
+    mode: text('mode').notNull(),
+    targetSchema: text('target_schema').notNull(),
+    movedAsideSchema: text('moved_aside_schema'),
+    undoes: uuid('undoes'),
+    status: text('status').notNull().default('pending'),
+    phase: text('phase'),
+    progressBytes: bytes('progress_bytes').notNull().default(0),
+    totalBytes: bytes('total_bytes'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    completedAt: ts('completed_at'),
+    undoExpiresAt: ts('undo_expires_at'),
+    undoDroppedAt: ts('undo_dropped_at'),
+    errorMessage: text('error_message'),
+    requestedBy: text('requested_by').notNull().default('system'),
+    ...lease,
+  },
+  (t) => [
+    index('restore_jobs_tenant_idx').on(t.tenantId, t.createdAt.desc(), t.seq.desc()),
+    index('restore_jobs_claim_idx').on(t.runAfter).where(sql`status = 'pending'`),
+    // One restore per tenant at a time: a second one is a conflict (409), enforced by the database.
+    uniqueIndex('restore_jobs_one_active_uq').on(t.tenantId).where(sql`status in ('pending', 'running')`),
+  ],
+);
+
+export const backupVerifications = pgTable(
+  'backup_verifications',
+  {
+    id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+    seq: bigserial('seq', { mode: 'number' }).notNull().unique(),
+    backupId: uuid('backup_id').notNull(),
+    tenantId: text('tenant_id').notNull(),
+    status: text('status').notNull().default('pending'),
+    tables: integer('tables'),
+    rows: bytes('rows'),
+    details: jsonb('details'),
+    isDrill: boolean('is_drill').notNull().default(false),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    completedAt: ts('completed_at'),
+    errorMessage: text('error_message'),
+    requestedBy: text('requested_by').notNull().default('system'),
+    ...lease,
+  },
+  (t) => [
+    index('backup_verifications_backup_idx').on(t.backupId, t.createdAt.desc()),
+    index('backup_verifications_claim_idx').on(t.runAfter).where(sql`status = 'pending'`),
+  ],
+);
+
+export const tenantState = pgTable('tenant_state', {
+  tenantId: text('tenant_id').primaryKey(),
+  /** Last known catalog facts, so backups of a removed tenant stay explainable. */
+  name: text('name'),
+  schemaName: text('schema_name'),
+  tierId: text('tier_id'),
+  firstSeenAt: ts('first_seen_at').notNull().defaultNow(),
+  removedAt: ts('removed_at'),
+  rebuiltFromManifest: boolean('rebuilt_from_manifest').notNull().default(false),
+});
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  email: text('email').notNull().unique(),
+  passwordHash: text('password_hash'),
+  role: text('role').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  disabledAt: ts('disabled_at'),
+});
+
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  role: text('role').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  lastUsedAt: ts('last_used_at'),
+  revokedAt: ts('revoked_at'),
+});
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    at: ts('at').notNull().defaultNow(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    target: text('target'),
+    details: jsonb('details'),
+  },
+  (t) => [index('audit_log_at_idx').on(t.at.desc()), index('audit_log_action_idx').on(t.action, t.at.desc())],
+);
+
+export const workerHeartbeats = pgTable('worker_heartbeats', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  version: text('version').notNull(),
+  startedAt: ts('started_at').notNull().defaultNow(),
+  lastSeenAt: ts('last_seen_at').notNull().defaultNow(),
+  runningJobs: integer('running_jobs').notNull().default(0),
+  stoppedAt: ts('stopped_at'),
+});
+
+/** First answer to a POST carrying an Idempotency-Key, replayed for repeats. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    key: text('key').notNull(),
+    actor: text('actor').notNull(),
+    route: text('route').notNull(),
+    status: integer('status').notNull(),
+    body: jsonb('body').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('idempotency_keys_uq').on(t.key, t.actor, t.route)],
+);
+
+/** Open incidents (overdue tenant, failing drill) so a webhook fires once per incident. */
+export const incidents = pgTable(
+  'incidents',
+  {
+    id: serial('id').primaryKey(),
+    kind: text('kind').notNull(),
+    subject: text('subject').notNull(),
+    openedAt: ts('opened_at').notNull().defaultNow(),
+    closedAt: ts('closed_at'),
+  },
+  (t) => [uniqueIndex('incidents_open_uq').on(t.kind, t.subject).where(sql`closed_at is null`)],
+);
+
+export type BackupJobRow = typeof backupJobs.$inferSelect;
+export type RestoreJobRow = typeof restoreJobs.$inferSelect;
+export type VerificationRow = typeof backupVerifications.$inferSelect;
+export type ScheduleRow = typeof backupSchedules.$inferSelect;
+export type RetentionPolicyRow = typeof backupRetentionPolicies.$inferSelect;

@@ -1,0 +1,46 @@
+// The words of CONTRACTS.md, as values and types. Everything that validates input imports from here.
+import { z } from 'zod';
+
+export const PLANS = ['basic', 'advanced', 'premium'] as const;
+export type Plan = (typeof PLANS)[number];
+
+export const STORAGE_TIERS = ['s3_standard', 's3_ia', 'b2_cold'] as const;
+export type StorageTier = (typeof STORAGE_TIERS)[number];
+
+export const SCHEDULE_TYPES = ['daily', 'weekly', 'monthly'] as const;
+export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
+
+export const ORIGINS = ['manual', ...SCHEDULE_TYPES] as const;
+export type Origin = (typeof ORIGINS)[number];
+
+export const BACKUP_STATUSES = ['pending', 'running', 'completed', 'failed', 'deleted'] as const;
+export type BackupStatus = (typeof BACKUP_STATUSES)[number];
+export const RESTORE_STATUSES = ['pending', 'running', 'completed', 'failed', 'undone'] as const;
+export type RestoreStatus = (typeof RESTORE_STATUSES)[number];
+export const RESTORE_MODES = ['in_place', 'clone'] as const;
+export type RestoreMode = (typeof RESTORE_MODES)[number];
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Where each scheduled origin is stored (CONTRACTS.md "Schedules"). */
+export const SCHEDULE_STORAGE: Record<ScheduleType, StorageTier> = {
+  daily: 's3_standard',
+  weekly: 's3_ia',
+  monthly: 'b2_cold',
+};
+
+export const TENANT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const tenantIdSchema = z
+  .string()
+  .regex(TENANT_ID_RE, 'tenant id must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$');
+export const uuidSchema = z.uuid('must be a UUID');
+/** A Postgres identifier: 1..63 bytes, no NUL. */
+export const schemaNameSchema = z
+  .string()
+  .min(1, 'schema name must not be empty')
+  .refine((s) => Buffer.byteLength(s, 'utf8') <= 63, 'schema name must be at most 63 bytes')
+  .refine((s) => !s.includes('\0'), 'schema name must not contain NUL')
+  .refine((s) => !/^pg_/i.test(s), 'schema names starting with pg_ are reserved by PostgreSQL');
+export const planSchema = z.enum(PLANS);
+export const storageTierSchema = z.enum(STORAGE_TIERS);

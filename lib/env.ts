@@ -1,0 +1,106 @@
+// Strata's configuration: every variable of CONTRACTS.md "Environment", validated once.
+// Code that needs configuration takes a `Config` argument; only process entry points call `loadConfig()`.
+import os from 'node:os';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
+const ageRecipient = /^age1[02-9ac-hj-np-z]{58}$/;
+
+const schema = z.object({
+  DATABASE_URL: postgresUrl,
+  BACKUP_SOURCE_URL: postgresUrl.optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  S3_BACKUP_BUCKET: z.string().min(3).max(63),
+  S3_ENDPOINT: z.url().optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_CHECKSUM_MODE: z.enum(['when_supported', 'when_required']).default('when_supported'),
+  S3_PART_SIZE_MB: int(16, 5),
+  B2_PART_SIZE_MB: int(16, 5),
+  B2_APPLICATION_KEY_ID: z.string().min(1).optional(),
+  B2_APPLICATION_KEY: z.string().min(1).optional(),
+  B2_BUCKET_NAME: z.string().min(1).optional(),
+  B2_BUCKET_ID: z.string().min(1).optional(),
+  B2_AUTH_URL: z.url().default('https://api.backblazeb2.com'),
+  BACKUP_ENCRYPTION_RECIPIENTS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((keys) => keys.length > 0, 'must list at least one age public key')
+    .refine((keys) => keys.every((k) => ageRecipient.test(k)), 'every entry must be an age X25519 public key (age1…)'),
+  BACKUP_DECRYPTION_IDENTITY_FILE: z.string().min(1).optional(),
+  STRATA_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine((tz) => {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: tz });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an IANA time zone such as Europe/Berlin'),
+  STRATA_SCHEDULE_WINDOW_MINUTES: int(120, 1),
+  STRATA_RPO_GRACE_HOURS: int(2),
+  STRATA_MANUAL_RETENTION_DAYS: int(30, 1),
+  STRATA_UNDO_RETENTION_DAYS: int(7, 0),
+  STRATA_WORKER_CONCURRENCY: int(2, 1),
+  STRATA_MAX_CONCURRENT_DUMPS: int(2, 1),
+  STRATA_TMP_DIR: z.string().min(1).default(os.tmpdir()),
+  STRATA_TMP_MIN_FREE_MB: int(512),
+  STRATA_WEBHOOK_URL: z.url().optional(),
+  AUTH_SECRET: z.string().min(16).optional(),
+  AUTH_URL: z.url().optional(),
+  AUTH_TRUST_HOST: bool.optional(),
+  AUTH_OIDC_ISSUER: z.url().optional(),
+  AUTH_OIDC_CLIENT_ID: z.string().optional(),
+  AUTH_OIDC_CLIENT_SECRET: z.string().optional(),
+});
+
+export type Env = z.infer<typeof schema>;
+
+export interface Config extends Env {
+  /** BACKUP_SOURCE_URL, defaulting to DATABASE_URL. */
+  sourceUrl: string;
+  b2Configured: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment. Empty strings count as unset, like most twelve-factor tools. */
+export function parseConfig(source: NodeJS.ProcessEnv): Config {
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((i) => {
+        const name = String(i.path[0] ?? '?');
+        return cleaned[name] === undefined ? `${name} is required` : `${name} ${i.message}`;
+      }),
+    );
+  }
+  const env = result.data;
+  const b2Vars = ['B2_APPLICATION_KEY_ID', 'B2_APPLICATION_KEY', 'B2_BUCKET_NAME', 'B2_BUCKET_ID'] as const;
+  const b2Set = b2Vars.filter((k) => env[k]);
+  if (b2Set.length > 0 && b2Set.length < b2Vars.length) {
+    throw new ConfigError(b2Vars.filter((k) => !env[k]).map((k) => `${k} is required when any B2_ variable is set`));
+  }
+  return { ...env, sourceUrl: env.BACKUP_SOURCE_URL ?? env.DATABASE_URL, b2Configured: b2Set.length === b2Vars.length };
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed once. */
+export function loadConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

@@ -1,0 +1,6 @@
+/** @type {import('next').NextConfig} */
+const nextConfig = {
+  serverExternalPackages: ['pg', 'pino', 'backblaze-b2', 'bcryptjs'],
+  typedRoutes: false,
+};
+export default nextConfig;
