@@ -23,6 +23,8 @@ export function compareNames(a: string, b: string): number {
 
 export class Store {
   readonly accountId: string;
+  /** Large files being finished right now: parts, a second finish or a cancel are refused meanwhile. */
+  readonly finishing = new Set<string>();
   private readonly buckets = new Map<string, BucketRecord>();
   private readonly files = new Map<string, FileRecord>();
   /** bucketId → fileName → versions, newest first. */

@@ -14,12 +14,10 @@ import { ABSOLUTE_MINIMUM_PART_SIZE } from './account.ts';
 import { bucketOrThrow, checkFileInfo, checkFileName, resolveContentType } from './common.ts';
 
 const MAX_PART_NUMBER = 10000;
-/** Large files being finished right now: a second finish or a cancel must wait its turn. */
-const finishing = new Set<string>();
 
 function unfinishedOrThrow(store: Store, fileId: string): FileRecord {
   const record = store.file(fileId);
-  if (!record || record.action !== 'start' || finishing.has(fileId)) throw badRequest(`No active upload for: ${fileId}`);
+  if (!record || record.action !== 'start' || store.finishing.has(fileId)) throw badRequest(`No active upload for: ${fileId}`);
   return record;
 }
 
@@ -96,7 +94,7 @@ export async function finishLargeFile(call: Call, p: Params): Promise<Record<str
     }
   }
 
-  finishing.add(fileId);
+  store.finishing.add(fileId);
   try {
     const tmp = store.tmpPath();
     let total = 0;
@@ -121,7 +119,7 @@ export async function finishLargeFile(call: Call, p: Params): Promise<Record<str
     await store.persist();
     await rm(store.partsDir(fileId), { recursive: true, force: true });
   } finally {
-    finishing.delete(fileId);
+    store.finishing.delete(fileId);
   }
   return fileJson(store, record, call.version);
 }
