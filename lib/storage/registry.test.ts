@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../env.ts';
+import { startS3Server } from '../services/s3.ts';
+import { chunkedStream, readAll } from './conformance.ts';
 import { createStores } from './registry.ts';
 
 const base = {
@@ -46,5 +51,29 @@ describe('createStores', () => {
     assert.throws(() => stores.forTier('b2_cold'), /b2_cold needs B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY, B2_BUCKET_NAME and B2_BUCKET_ID/);
     assert.throws(() => stores.forLocation('b2://strata-cold/k'), /b2_cold needs B2_APPLICATION_KEY_ID/);
     assert.deepEqual(stores.all().map((s) => s.tier), ['s3_standard', 's3_ia']);
+  });
+});
+
+describe('createStores against s3rver', () => {
+  it('writes through a tier and reads back through the location', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'strata-registry-'));
+    const server = await startS3Server({ dir, buckets: ['strata-backups'] });
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+    try {
+      const stores = createStores(parseConfig({ ...base, S3_ENDPOINT: server.endpoint, S3_PART_SIZE_MB: '5' }), {
+        retry: { attempts: 2, baseDelayMs: 10 },
+      });
+      const ia = stores.forTier('s3_ia');
+      const data = Buffer.from('manifest');
+      await ia.put('backups/t1/2026/11/u/manifest.json', chunkedStream(data));
+      const store = stores.forLocation(ia.location('backups/t1/2026/11/u/manifest.json'));
+      assert.deepEqual(await readAll(await store.get('backups/t1/2026/11/u/manifest.json')), data);
+      await store.delete('backups/t1/2026/11/u/manifest.json');
+      assert.equal(await ia.head('backups/t1/2026/11/u/manifest.json'), null);
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
