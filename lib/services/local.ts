@@ -1,0 +1,97 @@
+// The embedded default: PostgreSQL (unless DATABASE_URL is given), s3rver and Strata's B2 server,
+// plus a demo age key pair — everything CONTRACTS.md "Environment" needs to reach them.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startB2Server } from '../b2server/index.ts';
+import { ensureAgeKeyPair } from './age-keys.ts';
+import { startPostgres } from './postgres.ts';
+import { startS3Server } from './s3.ts';
+import { ensureTools, TOOLS } from './system-tools.ts';
+
+export const LOCAL_S3_BUCKET = 'strata-backups';
+export const LOCAL_B2_BUCKET = 'strata-cold';
+
+export interface LocalServices {
+  env: Record<string, string>;
+  /** The PostgreSQL superuser URL when Strata started the cluster itself. */
+  adminUrl?: (database: string) => string;
+  stop(): Promise<void>;
+}
+
+export interface LocalServicesOptions {
+  /** State directory (`.strata` for the demo; a temp dir for tests). */
+  dir: string;
+  /** Use this database instead of starting a cluster. */
+  databaseUrl?: string;
+  /** Keep the PostgreSQL cluster between runs (demo). Default: a fresh one inside dir's temp twin. */
+  persistentPostgres?: boolean;
+  log?: (msg: string) => void;
+}
+
+function secretFile(file: string): string {
+  if (!fs.existsSync(file)) fs.writeFileSync(file, crypto.randomBytes(24).toString('base64url'), { mode: 0o600 });
+  return fs.readFileSync(file, 'utf8').trim();
+}
+
+export async function startLocalServices(opts: LocalServicesOptions): Promise<LocalServices> {
+  const dir = path.resolve(opts.dir);
+  fs.mkdirSync(dir, { recursive: true });
+  ensureTools([TOOLS.zstd, TOOLS.age, TOOLS.ageKeygen, TOOLS.pgDump, TOOLS.pgRestore, TOOLS.psql, ...(opts.databaseUrl ? [] : [TOOLS.postgres])]);
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    let databaseUrl = opts.databaseUrl;
+    let adminUrl: LocalServices['adminUrl'];
+    if (!databaseUrl) {
+      // The postgres OS user cannot reach a checkout under /root: the cluster lives in the OS temp dir.
+      const key = crypto.createHash('sha256').update(dir).digest('hex').slice(0, 12);
+      const pgDir = opts.persistentPostgres ? path.join(os.tmpdir(), `strata-pg-${key}`) : undefined;
+      const pg = await startPostgres({ dir: pgDir });
+      stops.push(pg.stop);
+      databaseUrl = pg.url;
+      adminUrl = pg.adminUrl;
+    }
+    const s3 = await startS3Server({ dir: path.join(dir, 's3'), buckets: [LOCAL_S3_BUCKET] });
+    stops.push(s3.stop);
+    const b2KeyId = 'strata-local';
+    const b2Key = secretFile(path.join(dir, 'b2-application-key'));
+    const b2 = await startB2Server({ dir: path.join(dir, 'b2'), keyId: b2KeyId, key: b2Key, buckets: [LOCAL_B2_BUCKET] });
+    stops.push(b2.stop);
+    const age = ensureAgeKeyPair(path.join(dir, 'age'));
+    const env: Record<string, string> = {
+      DATABASE_URL: databaseUrl,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      S3_BACKUP_BUCKET: LOCAL_S3_BUCKET,
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_CHECKSUM_MODE: 'when_required',
+      B2_APPLICATION_KEY_ID: b2KeyId,
+      B2_APPLICATION_KEY: b2Key,
+      B2_BUCKET_NAME: LOCAL_B2_BUCKET,
+      B2_BUCKET_ID: b2.bucketIds[LOCAL_B2_BUCKET]!,
+      B2_AUTH_URL: b2.url,
+      BACKUP_ENCRYPTION_RECIPIENTS: age.recipient,
+      BACKUP_DECRYPTION_IDENTITY_FILE: age.identityFile,
+      STRATA_TMP_DIR: path.join(dir, 'tmp'),
+      AUTH_SECRET: secretFile(path.join(dir, 'auth-secret')),
+      AUTH_TRUST_HOST: 'true',
+    };
+    fs.mkdirSync(env.STRATA_TMP_DIR!, { recursive: true });
+    return { env, adminUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** `.strata/local.env`: KEY=value lines, readable by `set -a; . .strata/local.env` and dotenv. */
+export function writeEnvFile(file: string, env: Record<string, string>): void {
+  const lines = Object.entries(env).map(([k, v]) => `${k}=${/^[\w@%+=:,./-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`}`);
+  fs.writeFileSync(file, `# written by strata services; every variable is described in .env.example\n${lines.join('\n')}\n`, { mode: 0o600 });
+}

@@ -1,0 +1,85 @@
+// Integration-test stack: a fresh database (in the cluster the test runner started, or a private
+// one), s3rver and the B2 server on free ports in a temp dir, migrated, with a parsed Config.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { closeDb, getDb, type Db } from '../db/client.ts';
+import { runMigrations } from '../db/migrate.ts';
+import { parseConfig, type Config } from '../env.ts';
+import { startPostgres } from '../services/postgres.ts';
+import { startLocalServices } from '../services/local.ts';
+
+export interface TestStack {
+  config: Config;
+  env: Record<string, string>;
+  db: Db;
+  dir: string;
+  /** URL of another database in the same cluster (superuser). */
+  urlFor(database: string): string;
+  stop(): Promise<void>;
+}
+
+/** Set by scripts/test.ts: superuser URL of the shared test cluster's `postgres` database. */
+export const TEST_PG_ENV = 'STRATA_TEST_PG_ADMIN_URL';
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+export async function createDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`create database "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`drop database if exists "${name.replace(/"/g, '""')}" with (force)`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startTestStack(extraEnv: Record<string, string> = {}): Promise<TestStack> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-test-'));
+  const stops: (() => Promise<void>)[] = [];
+  let adminUrl = process.env[TEST_PG_ENV];
+  if (!adminUrl) {
+    const server = await startPostgres();
+    stops.push(server.stop);
+    adminUrl = server.adminUrl('postgres');
+  }
+  const database = `t_${crypto.randomBytes(6).toString('hex')}`;
+  await createDatabase(adminUrl, database);
+  const databaseUrl = withDatabase(adminUrl, database);
+  const services = await startLocalServices({ dir, databaseUrl });
+  const env = { ...services.env, ...extraEnv };
+  const config = parseConfig(env);
+  const db = getDb(databaseUrl);
+  await runMigrations(db);
+  const admin = adminUrl;
+  return {
+    config,
+    env,
+    db,
+    dir,
+    urlFor: (name) => withDatabase(admin, name),
+    async stop() {
+      await closeDb();
+      await services.stop();
+      await dropDatabase(admin, database).catch(() => {});
+      for (const s of stops.reverse()) await s();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
