@@ -1,0 +1,91 @@
+// The fleet simulation checked against figures worked out by hand from the rules: premium keeps
+// 7 dailies + 4 weeklies + 12 monthlies; the bill adds what lingers until the daily prune.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { simulateFleet } from './simulate.ts';
+
+const close = (actual: number, expected: number, what = '') =>
+  assert.ok(Math.abs(actual - expected) < 1e-9, `${what} ${actual} ≠ ${expected}`);
+const B2_GB_PER_GIB = 2 ** 30 / 1e9; // B2 bills decimal GB, sizes are in 2^30-byte GB
+
+describe('simulateFleet', () => {
+  // One 10 GB tenant in UTC with window 1 (offset 0): daily 02:00, Sunday 03:00, the 1st 04:00,
+  // from 2026-01-01 for 14 months. Month 14 is February 2027: 28 days = 672 h, Sundays 7, 14, 21, 28.
+  const premium = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1 });
+  const feb = premium.months[13]!;
+
+  it('premium at steady state stores 7 dailies, 4 weeklies and 12 monthlies', () => {
+    // At 2027-03-01 00:00, after that midnight's prune: dailies Feb 22 … 28 (Feb 21's expired
+    // Feb 28 02:00); weeklies Feb 7, 14, 21, 28 (Jan 31's expired Feb 28 03:00); monthlies
+    // Mar 2026 … Feb 2027 (Feb 2026's expired 2027-02-01 04:00).
+    assert.equal(feb.month, '2027-02');
+    assert.deepEqual(feb.backups_stored, { s3_standard: 7, s3_ia: 4, b2_cold: 12 });
+    assert.deepEqual(feb.stored_gb, { s3_standard: 70, s3_ia: 40, b2_cold: 120 });
+    assert.equal(premium.steady_state.reached, true);
+    assert.equal(simulateFleet({ tenants: 1, sizeGb: 10, plan: 'premium', months: 12 }).steady_state.reached, false);
+  });
+
+  it('premium February bill, by hand', () => {
+    // Prune runs at 00:00 UTC, so an expired backup is billed until the next midnight:
+    // - a daily lives 02:00 D → 00:00 D+8 = 7 d 22 h: 7 held 00:00–02:00, 8 held 02:00–24:00, an
+    //   average of (2·7 + 22·8)/24 = 190/24 per hour → 10 × 190/24 = 79.1667 GB-months;
+    // - a weekly lives Sun 03:00 → Mon 00:00 four weeks on = 28 d 21 h: 5 held for 21 h each
+    //   Sunday, 4 otherwise → 10 × (4 + 4·21/672) = 41.25 GB-months; and 28 d 21 h is 27 h short
+    //   of Standard-IA's 30 days: 4 deletions in February (Feb 1, 8, 15, 22 at 00:00; Mar 1's
+    //   falls in March) × 10 GB × 27/672 = 1.607142… early-deletion GB-months;
+    // - monthlies: 13 held for 20 h on the 1st (04:00–24:00), 12 otherwise → 10 × (12 + 20/672)
+    //   GiB-months = 129.1686 B2 GB-months (× 2^30/10^9).
+    const daily = (10 * 190) / 24;
+    const weekly = 10 * (4 + 84 / 672);
+    const early = (10 * 4 * 27) / 672;
+    const monthly = 10 * (12 + 20 / 672);
+    close(feb.billed_gb_months.s3_standard, daily, 'standard');
+    close(feb.billed_gb_months.s3_ia, weekly, 'ia');
+    close(feb.billed_gb_months.b2_cold, monthly * B2_GB_PER_GIB, 'b2');
+    // PUTs: 28 dailies × $0.005/1000, 4 weeklies × $0.01/1000; B2 uploads are free.
+    const hybrid = daily * 0.023 + (weekly + early) * 0.0125 + monthly * B2_GB_PER_GIB * 0.006 + (28 * 0.005 + 4 * 0.01) / 1000;
+    // The same objects for the same time on S3 Standard: no minimum duration, 33 PUTs.
+    const standard = (daily + weekly + monthly) * 0.023 + (33 * 0.005) / 1000;
+    close(feb.hybrid_dollars, hybrid, 'hybrid'); // ≈ $3.1317
+    close(feb.all_standard_dollars, standard, 'standard'); // ≈ $5.5366
+    close(feb.savings_percent, ((standard - hybrid) / standard) * 100, 'savings'); // ≈ 43.44 %
+  });
+
+  it('advanced: 12 monthlies on B2 against Standard saves ≈ 72 %', () => {
+    const r = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'advanced', months: 14, windowMinutes: 1 });
+    const m = r.months[13]!;
+    assert.deepEqual(m.backups_stored, { s3_standard: 0, s3_ia: 0, b2_cold: 12 });
+    const gib = 10 * (12 + 20 / 672);
+    const hybrid = gib * B2_GB_PER_GIB * 0.006;
+    const standard = gib * 0.023 + 0.005 / 1000; // one monthly PUT in February
+    close(m.savings_percent, ((standard - hybrid) / standard) * 100); // ≈ 71.99 %
+  });
+
+  it('basic: no schedules, nothing stored, nothing saved', () => {
+    const r = simulateFleet({ tenants: 3, sizeGb: 10, plan: 'basic', months: 2 });
+    assert.deepEqual(r.steady_state.stored_gb, { s3_standard: 0, s3_ia: 0, b2_cold: 0 });
+    assert.equal(r.steady_state.hybrid_dollars, 0);
+    assert.equal(r.steady_state.savings_percent, 0);
+  });
+
+  it('growth compounds per month; counts hold in any zone and offset', () => {
+    // 10 %/month from January (index 0): February 2027 is index 13. Stored at its end: 7 dailies
+    // and 4 weeklies made in February (10 × 1.1^13 each), monthlies of Mar 2026 … Feb 2027
+    // (indexes 2 … 13). Two tenants in Berlin with the default 120-minute window.
+    const r = simulateFleet({ tenants: 2, sizeGb: 10, growthPctPerMonth: 10, plan: 'premium', months: 14, timeZone: 'Europe/Berlin' });
+    const m = r.months[13]!;
+    assert.deepEqual(m.backups_stored, { s3_standard: 14, s3_ia: 8, b2_cold: 24 });
+    const gib = (i: number) => Math.round(10 * 1.1 ** i * 2 ** 30) / 2 ** 30; // whole bytes
+    close(m.stored_gb.s3_standard, 2 * 7 * gib(13));
+    close(m.stored_gb.s3_ia, 2 * 4 * gib(13));
+    let monthlies = 0;
+    for (let i = 2; i <= 13; i++) monthlies += gib(i);
+    assert.ok(Math.abs(m.stored_gb.b2_cold - 2 * monthlies) < 1e-6);
+  });
+
+  it('refuses nonsense input', () => {
+    assert.throws(() => simulateFleet({ tenants: 0, sizeGb: 10, plan: 'premium', months: 1 }), RangeError);
+    assert.throws(() => simulateFleet({ tenants: 1, sizeGb: 0, plan: 'premium', months: 1 }), RangeError);
+    assert.throws(() => simulateFleet({ tenants: 1, sizeGb: 1, plan: 'premium', months: 1, start: new Date('2026-01-02T00:00:00Z') }), RangeError);
+  });
+});
