@@ -1,0 +1,68 @@
+// `npm test`: typecheck, lint, unit + integration tests (real PostgreSQL, s3rver, B2 server) and the
+// Playwright e2e suite. Installs missing system packages with apt when run as root.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startPostgres } from '../lib/services/postgres.ts';
+import { ensureTools, TOOLS } from '../lib/services/system-tools.ts';
+import { TEST_PG_ENV } from '../lib/testing/stack.ts';
+
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const SKIP_DIRS = new Set(['node_modules', '.next', '.git', '.strata', 'e2e', 'test-results', 'bench']);
+
+function findTests(dir: string, out: string[] = []): string[] {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (SKIP_DIRS.has(entry.name)) continue;
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) findTests(p, out);
+    else if (entry.name.endsWith('.test.ts')) out.push(path.relative(process.cwd(), p));
+  }
+  return out.sort();
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'inherit', env });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const results: { step: string; ok: boolean }[] = [];
+async function step(name: string, fn: () => Promise<number>): Promise<boolean> {
+  const started = Date.now();
+  process.stdout.write(`\n=== ${name} ===\n`);
+  const code = await fn();
+  results.push({ step: name, ok: code === 0 });
+  process.stdout.write(`=== ${name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${((Date.now() - started) / 1000).toFixed(1)} s ===\n`);
+  return code === 0;
+}
+
+ensureTools([TOOLS.zstd, TOOLS.age, TOOLS.ageKeygen, TOOLS.pgDump, TOOLS.pgRestore, TOOLS.psql, TOOLS.postgres, { command: 'rclone', aptPackage: 'rclone' }, ...(only ? [] : [TOOLS.chromium])]);
+
+const bin = (name: string) => path.join('node_modules', '.bin', name);
+if (!only) {
+  await step('typecheck', () => run(bin('tsc'), ['--noEmit', '-p', '.']));
+  await step('lint', () => run(bin('eslint'), ['.', '--max-warnings=0']));
+}
+
+const pg = await startPostgres();
+const testEnv = { ...process.env, [TEST_PG_ENV]: pg.adminUrl('postgres') };
+const stopAll = async () => {
+  await pg.stop();
+};
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+process.on('SIGTERM', () => void stopAll().then(() => process.exit(143)));
+try {
+  const files = findTests('.').filter((f) => !only || only === 'unit' || f.includes(only));
+  await step(`unit and integration tests (${files.length} files)`, () =>
+    run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], testEnv),
+  );
+  const hasE2e = fs.existsSync('playwright.config.ts') && fs.existsSync('e2e') && fs.readdirSync('e2e', { recursive: true }).some((f) => String(f).endsWith('.spec.ts'));
+  if (!only && hasE2e) await step('e2e (Playwright, Chromium)', () => run(bin('playwright'), ['test'], testEnv));
+} finally {
+  await stopAll();
+}
+
+const failed = results.filter((r) => !r.ok);
+process.stdout.write(`\n${results.map((r) => `${r.ok ? 'ok    ' : 'FAILED'} ${r.step}`).join('\n')}\n`);
+process.exit(failed.length ? 1 : 0);
