@@ -16,6 +16,9 @@ const schema = z.object({
   DATABASE_URL: postgresUrl,
   BACKUP_SOURCE_URL: postgresUrl.optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
+  // Optional: without them the AWS SDK's standard credential chain (profiles, instance roles …) applies.
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_BACKUP_BUCKET: z.string().min(3).max(63),
   S3_ENDPOINT: z.url().optional(),
   S3_FORCE_PATH_STYLE: bool.default(false),
@@ -53,6 +56,16 @@ const schema = z.object({
   STRATA_TMP_DIR: z.string().min(1).default(os.tmpdir()),
   STRATA_TMP_MIN_FREE_MB: int(512),
   STRATA_WEBHOOK_URL: z.url().optional(),
+  /** Worker queue: a claimed job's lease; renewed every third of it while the job runs. */
+  STRATA_LEASE_SECONDS: int(60, 3),
+  /** First retry delay after a lost lease; doubles per attempt (capped at an hour). */
+  STRATA_RETRY_BASE_SECONDS: int(30, 0),
+  /** On SIGTERM/SIGINT: how long running jobs may finish before they are aborted. */
+  STRATA_SHUTDOWN_GRACE_SECONDS: int(30, 0),
+  /** Tenants whose newest backup the weekly restore drill verifies. */
+  STRATA_DRILL_SAMPLE: int(3, 0),
+  /** How often an idle worker looks for due schedules and queued jobs. */
+  STRATA_WORKER_POLL_MS: int(1000, 50),
   AUTH_SECRET: z.string().min(16).optional(),
   AUTH_URL: z.url().optional(),
   AUTH_TRUST_HOST: bool.optional(),
@@ -77,7 +90,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment. Empty strings count as unset, like most twelve-factor tools. */
-export function parseConfig(source: NodeJS.ProcessEnv): Config {
+export function parseConfig(source: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
   const result = schema.safeParse(cleaned);
   if (!result.success) {

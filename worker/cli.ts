@@ -9,6 +9,7 @@ const commands: Record<string, () => Promise<Command>> = {
   migrate: async () => (await import('./commands/migrate.ts')).migrateCommand,
   services: async () => (await import('./commands/services.ts')).servicesCommand,
   tenant: async () => (await import('./commands/tenant.ts')).tenantCommand,
+  doctor: async () => (await import('./commands/doctor.ts')).doctorCommand,
 };
 
 const HELP = `strata — encrypted, verifiable tenant backups to S3 and Backblaze B2

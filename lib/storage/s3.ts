@@ -75,6 +75,11 @@ export function s3StoreOptionsFromConfig(config: Config, tier: S3Tier): S3StoreO
     forcePathStyle: config.S3_FORCE_PATH_STYLE,
     checksumMode: config.S3_CHECKSUM_MODE,
     partSizeMb: config.S3_PART_SIZE_MB,
+    // Keys given in the configuration win; otherwise the SDK's standard credential chain applies.
+    credentials:
+      config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY }
+        : undefined,
   };
 }
 

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { getDb } from '../db/client.ts';
+import { parseConfig } from '../env.ts';
+import { ensureAgeKeyPair } from '../services/age-keys.ts';
+import { createStores } from '../storage/registry.ts';
+import { startTestStack, type TestStack } from '../testing/stack.ts';
+import { runDoctor, type Check } from './checks.ts';
+
+const byName = (checks: Check[], name: string) => {
+  const c = checks.find((x) => x.name === name);
+  assert.ok(c, `check ${name} missing from ${checks.map((x) => x.name).join(', ')}`);
+  return c;
+};
+
+describe('strata doctor', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startTestStack();
+  });
+  after(async () => stack?.stop());
+
+  it('passes every check on a complete setup', async () => {
+    const checks = await runDoctor({ db: stack.db, config: stack.config, stores: createStores(stack.config, { retry: false }) });
+    assert.deepEqual(checks.filter((c) => !c.ok), []);
+    assert.ok(checks.some((c) => c.name === 'binary:pg_dump'));
+  });
+
+  it('names each missing binary with the package to install', async () => {
+    const checks = await runDoctor({ db: stack.db, config: stack.config, stores: createStores(stack.config, { retry: false }), path: '/nonexistent' });
+    for (const name of ['binary:pg_dump', 'binary:pg_restore', 'binary:zstd', 'binary:age']) {
+      const c = byName(checks, name);
+      assert.equal(c.ok, false);
+      assert.match(c.detail, /apt-get install -y/);
+    }
+  });
+
+  it('reports missing privileges of a plain role', async () => {
+    await stack.db.execute(sql`create role doctor_plain login password 'plain-pw-123'`);
+    const url = new URL(stack.config.DATABASE_URL);
+    url.username = 'doctor_plain';
+    url.password = 'plain-pw-123';
+    const db = getDb(url.toString());
+    const checks = await runDoctor({ db, config: stack.config, stores: createStores(stack.config, { retry: false }) });
+    assert.equal(byName(checks, 'privilege:read-all-rows').ok, false);
+    assert.match(byName(checks, 'privilege:read-all-rows').detail, /BYPASSRLS/);
+    assert.equal(byName(checks, 'privilege:createdb').ok, false);
+  });
+
+  it('reports an unreachable bucket and an identity file without the recipients key', async () => {
+    const other = ensureAgeKeyPair(path.join(stack.dir, 'other-age'), 'other');
+    const config = parseConfig({ ...stack.env, S3_BACKUP_BUCKET: 'no-such-bucket', BACKUP_DECRYPTION_IDENTITY_FILE: other.identityFile });
+    const checks = await runDoctor({ db: stack.db, config, stores: createStores(config, { retry: false }) });
+    assert.equal(byName(checks, 'bucket:s3').ok, false);
+    assert.equal(byName(checks, 'bucket:b2').ok, true);
+    assert.equal(byName(checks, 'keys:current-recipients').ok, false);
+    assert.doesNotMatch(JSON.stringify(checks), new RegExp(stack.env.B2_APPLICATION_KEY!));
+  });
+});

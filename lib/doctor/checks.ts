@@ -1,0 +1,210 @@
+// `strata doctor`: what backups and restores need, each check saying exactly what is missing.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import type { Config } from '../env.ts';
+import { redactSecrets } from '../backup/redact.ts';
+import type { Stores } from '../storage/registry.ts';
+import { findTool, TOOLS, type SystemTool } from '../services/system-tools.ts';
+
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface DoctorDeps {
+  db: Db;
+  config: Config;
+  stores: Stores;
+  /** Directories searched for programs (default PATH); tests narrow it to prove a missing binary is reported. */
+  path?: string;
+}
+
+function majorOf(versionText: string): number | null {
+  const m = /(\d+)(?:\.\d+)?/.exec(versionText.replace(/^[^\d]*/, ''));
+  return m ? Number(m[1]) : null;
+}
+
+function toolVersion(tool: SystemTool, pathDirs: string | undefined): { path: string | null; version: string } {
+  const found = pathDirs === undefined ? findTool(tool) : findIn(tool.command, pathDirs);
+  if (!found) return { path: null, version: '' };
+  const res = spawnSync(found, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  return { path: found, version: `${res.stdout ?? ''}${res.stderr ?? ''}`.trim().split('\n')[0] ?? '' };
+}
+
+function findIn(command: string, pathDirs: string): string | null {
+  for (const dir of pathDirs.split(':')) {
+    const p = `${dir}/${command}`;
+    if (dir && fs.existsSync(p)) return p;
+  }
+  return null;
+}
+
+async function binaryChecks(deps: DoctorDeps, serverMajor: number | null): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const tool of [TOOLS.pgDump, TOOLS.pgRestore, TOOLS.psql]) {
+    const { path, version } = toolVersion(tool, deps.path);
+    const major = majorOf(version);
+    const ok = !!path && (serverMajor === null || (major !== null && major >= serverMajor));
+    checks.push({
+      name: `binary:${tool.command}`,
+      ok,
+      detail: !path
+        ? `${tool.command} not found; install it with: apt-get install -y ${tool.aptPackage} (major version ≥ ${serverMajor ?? 'the server'})`
+        : ok
+          ? `${version} (${path})`
+          : `${version} is older than the server (major ${serverMajor}); install the PostgreSQL ${serverMajor} client`,
+    });
+  }
+  for (const tool of [TOOLS.zstd, TOOLS.age]) {
+    const { path, version } = toolVersion(tool, deps.path);
+    checks.push({
+      name: `binary:${tool.command}`,
+      ok: !!path,
+      detail: path ? `${version} (${path})` : `${tool.command} not found; install it with: apt-get install -y ${tool.aptPackage}`,
+    });
+  }
+  return checks;
+}
+
+type PrivRow = { rolname: string; rolsuper: boolean; rolbypassrls: boolean; rolcreatedb: boolean; server_version_num: number };
+type OwnerRow = { owner: string; member: boolean };
+
+async function privilegeChecks(db: Db): Promise<{ checks: Check[]; serverMajor: number | null }> {
+  const me = (await db.execute<PrivRow>(sql`
+    select rolname, rolsuper, rolbypassrls, rolcreatedb, current_setting('server_version_num')::int as server_version_num
+    from pg_roles where rolname = current_user`)).rows[0]!;
+  const serverMajor = Math.floor(me.server_version_num / 10000);
+  const checks: Check[] = [
+    {
+      name: 'privilege:read-all-rows',
+      ok: me.rolsuper || me.rolbypassrls,
+      detail: me.rolsuper || me.rolbypassrls
+        ? `${me.rolname} ${me.rolsuper ? 'is superuser' : 'has BYPASSRLS'}: row-level security cannot hide rows from pg_dump`
+        : `${me.rolname} needs BYPASSRLS (ALTER ROLE ${me.rolname} BYPASSRLS) or pg_dump silently misses rows hidden by row-level security`,
+    },
+    {
+      name: 'privilege:createdb',
+      ok: me.rolsuper || me.rolcreatedb,
+      detail: me.rolsuper || me.rolcreatedb
+        ? `${me.rolname} can create scratch databases for verify and clone`
+        : `${me.rolname} needs CREATEDB (ALTER ROLE ${me.rolname} CREATEDB) for verify and clones`,
+    },
+  ];
+  // Restores recreate tenant objects with their owners: the restoring role must be a member of each.
+  let owners: OwnerRow[];
+  try {
+    owners = (await db.execute<OwnerRow>(sql`
+    select distinct r.rolname as owner, pg_has_role(current_user, r.oid, 'MEMBER') as member
+    from tenants t
+    join pg_namespace n on n.nspname = t.schema_name
+    join pg_class c on c.relnamespace = n.oid
+    join pg_roles r on r.oid = c.relowner
+    order by 1`)).rows;
+  } catch (err) {
+    checks.push({ name: 'privilege:tenant-object-owners', ok: false, detail: `cannot read the tenants table: ${(err as Error).message}` });
+    return { checks, serverMajor };
+  }
+  const missing = owners.filter((o) => !o.member).map((o) => o.owner);
+  checks.push({
+    name: 'privilege:tenant-object-owners',
+    ok: missing.length === 0,
+    detail: missing.length === 0
+      ? `member of every role owning tenant objects (${owners.length})`
+      : `not a member of roles owning tenant objects: ${missing.join(', ')} (GRANT ${missing.join(', ')} TO ${me.rolname})`,
+  });
+  return { checks, serverMajor };
+}
+
+async function bucketChecks(deps: DoctorDeps): Promise<Check[]> {
+  const checks: Check[] = [];
+  const tiers = deps.config.b2Configured ? (['s3_standard', 'b2_cold'] as const) : (['s3_standard'] as const);
+  for (const tier of tiers) {
+    const store = deps.stores.forTier(tier);
+    const where = store.location('');
+    try {
+      // A listing, not a HEAD: a HEAD of a missing bucket looks like a missing object.
+      for await (const _ of store.list('backups/.strata-doctor-probe')) break;
+      checks.push({ name: `bucket:${tier === 'b2_cold' ? 'b2' : 's3'}`, ok: true, detail: `${where} reachable` });
+    } catch (err) {
+      checks.push({
+        name: `bucket:${tier === 'b2_cold' ? 'b2' : 's3'}`,
+        ok: false,
+        detail: `${where} not reachable: ${redactSecrets((err as Error).message, deps.config)}`,
+      });
+    }
+  }
+  if (!deps.config.b2Configured) {
+    checks.push({ name: 'bucket:b2', ok: false, detail: 'B2 is not configured: b2_cold backups (monthly) cannot run. Set B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY, B2_BUCKET_NAME, B2_BUCKET_ID' });
+  }
+  return checks;
+}
+
+/** Public keys of every identity in the file (age-keygen -y converts each one). */
+function identityRecipients(file: string): Set<string> | string {
+  if (!fs.existsSync(file)) return `${file} does not exist`;
+  const res = spawnSync('age-keygen', ['-y', file], { encoding: 'utf8' });
+  if (res.status !== 0) return `cannot read ${file}: ${res.stderr.trim()}`;
+  return new Set(res.stdout.split('\n').map((l) => l.trim()).filter(Boolean));
+}
+
+async function keyChecks(deps: DoctorDeps): Promise<Check[]> {
+  const file = deps.config.BACKUP_DECRYPTION_IDENTITY_FILE;
+  if (!file) {
+    return [{ name: 'keys:identity-file', ok: false, detail: 'BACKUP_DECRYPTION_IDENTITY_FILE is not set: this machine cannot restore or verify' }];
+  }
+  const have = identityRecipients(file);
+  if (typeof have === 'string') return [{ name: 'keys:identity-file', ok: false, detail: have }];
+  const checks: Check[] = [{ name: 'keys:identity-file', ok: true, detail: `${file} holds ${have.size} key(s)` }];
+  const current = deps.config.BACKUP_ENCRYPTION_RECIPIENTS;
+  const currentMissing = current.filter((r) => !have.has(r));
+  checks.push({
+    name: 'keys:current-recipients',
+    ok: currentMissing.length < current.length,
+    detail: currentMissing.length < current.length
+      ? `new backups can be decrypted here (${current.length - currentMissing.length} of ${current.length} recipients)`
+      : `no key in ${file} matches BACKUP_ENCRYPTION_RECIPIENTS: new backups could not be restored here`,
+  });
+  // Every retained backup must be decryptable: its manifest names the recipients it was encrypted to.
+  let retained: { id: string; backup_location: string }[];
+  try {
+    retained = (await deps.db.execute<{ id: string; backup_location: string }>(sql`
+      select id, backup_location from backup_jobs where status = 'completed' and backup_location is not null`)).rows;
+  } catch (err) {
+    checks.push({ name: 'keys:retained-backups', ok: false, detail: `cannot read the backup catalog: ${redactSecrets((err as Error).message, deps.config)}` });
+    return checks;
+  }
+  const unreadable: string[] = [];
+  for (const b of retained) {
+    const manifestKey = b.backup_location.replace(/^(s3|b2):\/\/[^/]+\//, '').replace(/dump\.zst\.age$/, 'manifest.json');
+    try {
+      const store = deps.stores.forLocation(b.backup_location);
+      const chunks: Buffer[] = [];
+      for await (const c of await store.get(manifestKey)) chunks.push(c as Buffer);
+      const manifest = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { encryption?: { recipients?: string[] } };
+      if (!(manifest.encryption?.recipients ?? []).some((r) => have.has(r))) unreadable.push(b.id);
+    } catch {
+      unreadable.push(b.id);
+    }
+  }
+  checks.push({
+    name: 'keys:retained-backups',
+    ok: unreadable.length === 0,
+    detail: unreadable.length === 0
+      ? `every retained backup (${retained.length}) has a recipient with a key in ${file}`
+      : `${unreadable.length} of ${retained.length} retained backups have no key in ${file} (or no readable manifest): ${unreadable.slice(0, 10).join(', ')}${unreadable.length > 10 ? ', …' : ''}`,
+  });
+  return checks;
+}
+
+export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
+  let priv: { checks: Check[]; serverMajor: number | null };
+  try {
+    priv = await privilegeChecks(deps.db);
+  } catch (err) {
+    priv = { checks: [{ name: 'database', ok: false, detail: `cannot query DATABASE_URL: ${redactSecrets((err as Error).message, deps.config)}` }], serverMajor: null };
+  }
+  return [...(await binaryChecks(deps, priv.serverMajor)), ...priv.checks, ...(await bucketChecks(deps)), ...(await keyChecks(deps))];
+}
