@@ -56,6 +56,17 @@ const schema = z.object({
   STRATA_TMP_DIR: z.string().min(1).default(os.tmpdir()),
   STRATA_TMP_MIN_FREE_MB: int(512),
   STRATA_WEBHOOK_URL: z.url().optional(),
+  /** Partial price table (JSON) over lib/cost's list prices, e.g. {"storage_per_gb_month":{"b2_cold":0.005}}. */
+  STRATA_PRICES_JSON: z
+    .string()
+    .refine((v) => {
+      try {
+        return typeof JSON.parse(v) === 'object';
+      } catch {
+        return false;
+      }
+    }, 'must be a JSON object')
+    .optional(),
   /** Worker queue: a claimed job's lease; renewed every third of it while the job runs. */
   STRATA_LEASE_SECONDS: int(60, 3),
   /** First retry delay after a lost lease; doubles per attempt (capped at an hour). */

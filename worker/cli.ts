@@ -10,6 +10,7 @@ const commands: Record<string, () => Promise<Command>> = {
   services: async () => (await import('./commands/services.ts')).servicesCommand,
   tenant: async () => (await import('./commands/tenant.ts')).tenantCommand,
   doctor: async () => (await import('./commands/doctor.ts')).doctorCommand,
+  cost: async () => (await import('./commands/cost.ts')).costCommand,
 };
 
 const HELP = `strata — encrypted, verifiable tenant backups to S3 and Backblaze B2

@@ -24,8 +24,9 @@ type Row = {
   name: string;
   schema_name: string;
   tier: string | null;
-  first_seen_at: Date | null;
-  last_backup_at: Date | null;
+  // Raw SQL through Drizzle returns timestamps as text.
+  first_seen_at: string | null;
+  last_backup_at: string | null;
   last_failed: boolean | null;
   schedules: { type: ScheduleType; paused: boolean }[] | null;
 };
@@ -43,7 +44,7 @@ export async function tenantProtection(db: Db, config: Config, now = new Date())
     left join tenant_state ts on ts.tenant_id = t.id
     order by t.id`);
   return res.rows.map((r) => {
-    const created = r.first_seen_at ?? now;
+    const created = r.first_seen_at ? new Date(r.first_seen_at) : now;
     const offset = tenantOffsetMinutes(r.id, config.STRATA_SCHEDULE_WINDOW_MINUTES);
     const rpo = overdueStatus({
       schedules: (r.schedules ?? []).map((s) => ({
@@ -51,7 +52,7 @@ export async function tenantProtection(db: Db, config: Config, now = new Date())
         isPaused: s.paused,
         firstSlot: nextRunAt(s.type, offset, created, config.STRATA_TIMEZONE),
       })),
-      newestCompletedStartedAt: r.last_backup_at,
+      newestCompletedStartedAt: r.last_backup_at ? new Date(r.last_backup_at) : null,
       now,
       graceHours: config.STRATA_RPO_GRACE_HOURS,
     });

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { startTestStack, type TestStack } from '../testing/stack.ts';
+import { withPrices } from './prices.ts';
+import { parseMonth, pricesFromConfig, runRate } from './run-rate.ts';
+
+const GiB = 2 ** 30;
+const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-6, `${a} ≉ ${b}`);
+
+describe('run-rate cost of the stored backups', () => {
+  let stack: TestStack;
+  before(async () => {
+    stack = await startTestStack();
+    const add = (tenant: string, tier: string, bytes: number, completed: string, deleted: string | null) =>
+      stack.db.execute(sql`insert into backup_jobs (tenant_id, storage_tier, status, backup_size_bytes, started_at, completed_at, deleted_at)
+        values (${tenant}, ${tier}, ${deleted ? 'deleted' : 'completed'}, ${bytes}, ${completed}, ${completed}, ${deleted})`);
+    // November 2026 has 30 days. Stored all month: 100 GiB in S3 Standard (t1), 100 GiB in IA (t1),
+    // 100 GB (decimal, as B2 bills) in B2 (t2). An IA object of 10 GiB stored Nov 1, deleted Nov 11:
+    // 10 days stored + 20 days early-deletion charge.
+    await add('t1', 's3_standard', 100 * GiB, '2026-10-15T00:00:00Z', null);
+    await add('t1', 's3_ia', 100 * GiB, '2026-10-15T00:00:00Z', null);
+    await add('t2', 'b2_cold', 100e9, '2026-10-01T00:00:00Z', null);
+    await add('t2', 's3_ia', 10 * GiB, '2026-11-01T00:00:00Z', '2026-11-11T00:00:00Z');
+    // Gone before the month: not billed.
+    await add('t2', 's3_standard', 50 * GiB, '2026-09-01T00:00:00Z', '2026-10-01T00:00:00Z');
+  });
+  after(async () => stack?.stop());
+
+  it('bills each tier as the providers do and compares with all-Standard', async () => {
+    const r = await runRate(stack.db, parseMonth('2026-11'), withPrices(), new Date('2026-11-20T00:00:00Z'));
+    close(r.tiers.s3_standard.dollars, 100 * 0.023);
+    // IA: 100 GiB all month + 10 GiB for 10 of 30 days + 20 days early deletion = 110 GiB-months' worth.
+    close(r.tiers.s3_ia.gb_months, 100 + 10 / 3);
+    close(r.tiers.s3_ia.early_deletion_dollars, (10 * 20) / 30 * 0.0125);
+    close(r.tiers.s3_ia.dollars, 110 * 0.0125 + 0.01 / 1000); // + the one IA PUT made in November
+    close(r.tiers.b2_cold.dollars, 100 * 0.006);
+    // Objects alive now: 3 (the deleted IA object is not counted as stored).
+    assert.equal(r.tiers.s3_ia.objects, 1);
+    const standard = (100 + 100 + 10 / 3) * 0.023 + (100e9 / GiB) * 0.023 + 0.005 / 1000; // + one PUT in November
+    close(r.all_standard_dollars, standard);
+    close(r.hybrid_dollars, 2.3 + 110 * 0.0125 + 0.6 + 0.01 / 1000);
+    close(r.savings_percent, ((r.all_standard_dollars - r.hybrid_dollars) / r.all_standard_dollars) * 100);
+    assert.deepEqual(r.tenants.map((t) => t.tenant_id), ['t1', 't2']);
+    assert.equal(r.month, '2026-11');
+  });
+
+  it('takes price overrides from configuration and refuses a bad month', () => {
+    assert.equal(pricesFromConfig('{"storage_per_gb_month":{"b2_cold":0.005}}').storage_per_gb_month.b2_cold, 0.005);
+    assert.throws(() => parseMonth('2026-13'), /YYYY-MM/);
+  });
+});

@@ -1,0 +1,85 @@
+// This month's bill for the backups Strata stores, per storage tier, per tenant and for the fleet,
+// against the same backups with the same retention all in S3 Standard.
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { STORAGE_TIERS, type StorageTier } from '../domain.ts';
+import { allStandardCost, billingMonthOf, monthCost, savings, type BillingMonth, type StoredObject } from './model.ts';
+import { withPrices, type PriceOverrides, type PriceTable } from './prices.ts';
+
+export interface CostLine {
+  hybrid_dollars: number;
+  all_standard_dollars: number;
+  savings_dollars: number;
+  savings_percent: number;
+}
+
+export interface RunRate extends CostLine {
+  month: string;
+  prices: { as_of: string; source: string };
+  tiers: Record<StorageTier, { stored_bytes: number; objects: number; gb_months: number; early_deletion_dollars: number; dollars: number }>;
+  tenants: ({ tenant_id: string; stored_bytes: number } & CostLine)[];
+}
+
+/** Prices from STRATA_PRICES_JSON (a partial price table) over the defaults. */
+export function pricesFromConfig(json: string | undefined): PriceTable {
+  if (!json) return withPrices();
+  return withPrices(JSON.parse(json) as PriceOverrides);
+}
+
+export function parseMonth(text: string): BillingMonth {
+  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(text);
+  if (!m) throw new RangeError(`month must be YYYY-MM, got ${JSON.stringify(text)}`);
+  return billingMonthOf(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)));
+}
+
+const line = (hybrid: number, standard: number): CostLine => {
+  const s = savings({ total_dollars: hybrid } as never, { total_dollars: standard } as never);
+  return { hybrid_dollars: hybrid, all_standard_dollars: standard, savings_dollars: s.dollars, savings_percent: s.percent };
+};
+
+// Raw SQL through Drizzle returns timestamps as text.
+type Row = { tenant_id: string; storage_tier: StorageTier; bytes: number; stored_from: string; deleted_at: string | null };
+
+export async function runRate(db: Db, month: BillingMonth, prices: PriceTable, now = new Date()): Promise<RunRate> {
+  // Every object that existed during the month: completed backups, and deleted ones until their deletion.
+  const rows = (await db.execute<Row>(sql`
+    select tenant_id, storage_tier, backup_size_bytes as bytes, completed_at as stored_from, deleted_at
+    from backup_jobs
+    where backup_size_bytes is not null and completed_at is not null and completed_at < ${month.end}
+      and (deleted_at is null or deleted_at >= ${month.start})
+      and status in ('completed', 'deleted')`)).rows;
+  // The rest of this month is billed as a run-rate: objects alive now are assumed kept to month end.
+  const objects: (StoredObject & { tenantId: string })[] = rows.map((r) => ({
+    tenantId: r.tenant_id,
+    tier: r.storage_tier,
+    bytes: r.bytes,
+    storedFrom: new Date(r.stored_from),
+    deletedAt: r.deleted_at ? new Date(r.deleted_at) : null,
+  }));
+  const hybrid = monthCost(objects, month, prices);
+  const standard = allStandardCost(objects, month, prices);
+  const alive = rows.filter((r) => !r.deleted_at || new Date(r.deleted_at) > now);
+  const tiers = Object.fromEntries(
+    STORAGE_TIERS.map((t) => {
+      const mine = alive.filter((r) => r.storage_tier === t);
+      const c = hybrid.tiers[t];
+      return [t, { stored_bytes: mine.reduce((a, r) => a + r.bytes, 0), objects: mine.length, gb_months: c.gb_months, early_deletion_dollars: c.early_deletion_dollars, dollars: c.total_dollars }];
+    }),
+  ) as RunRate['tiers'];
+  const tenantIds = [...new Set(objects.map((o) => o.tenantId))].sort();
+  const tenants = tenantIds.map((id) => {
+    const mine = objects.filter((o) => o.tenantId === id);
+    return {
+      tenant_id: id,
+      stored_bytes: alive.filter((r) => r.tenant_id === id).reduce((a, r) => a + r.bytes, 0),
+      ...line(monthCost(mine, month, prices).total_dollars, allStandardCost(mine, month, prices).total_dollars),
+    };
+  });
+  return {
+    month: month.start.toISOString().slice(0, 7),
+    prices: { as_of: prices.as_of, source: prices.source },
+    ...line(hybrid.total_dollars, standard.total_dollars),
+    tiers,
+    tenants,
+  };
+}
