@@ -1,0 +1,182 @@
+// The catalog side of a backup run: the group's rows, the tenant as the platform knows it, and the
+// status changes pending → running → completed | failed.
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db/client.ts';
+import { tenants, tenantSubscriptions } from '../db/platform.ts';
+import { backupJobs, backupRetentionPolicies, tenantState, type BackupJobRow } from '../db/schema.ts';
+import { ORIGINS, type Origin } from '../domain.ts';
+import type { Config } from '../env.ts';
+import { expiryOf } from '../retention/expiry.ts';
+import type { BackupTarget } from './objects.ts';
+import type { DumpPipelineResult } from './pipeline.ts';
+
+const ACTIVE = ['pending', 'running'];
+
+/** The rows were moved on by someone else (a lost lease, a cancel) while this run worked on them. */
+export class GroupTakenOverError extends Error {
+  constructor(dumpGroup: string) {
+    super(`backup group ${dumpGroup} is no longer running under this worker`);
+    this.name = 'GroupTakenOverError';
+  }
+}
+
+export interface CatalogTenant {
+  id: string;
+  name: string;
+  schemaName: string;
+  /** The plan now (tenant_subscriptions.tier_id); null when the tenant has no subscription row. */
+  tierId: string | null;
+}
+
+export async function loadGroup(db: Db, dumpGroup: string): Promise<BackupJobRow[]> {
+  const rows = await db
+    .select()
+    .from(backupJobs)
+    .where(and(eq(backupJobs.dumpGroup, dumpGroup), inArray(backupJobs.status, ACTIVE)))
+    .orderBy(backupJobs.seq);
+  const tenantIds = new Set(rows.map((r) => r.tenantId));
+  const origins = new Set(rows.map((r) => r.origin));
+  if (tenantIds.size > 1 || origins.size > 1) {
+    throw new Error(`backup group ${dumpGroup} mixes tenants or origins; one dump group is one tenant's one dump`);
+  }
+  return rows;
+}
+
+export async function resolveTenant(db: Db, tenantId: string): Promise<CatalogTenant> {
+  const [tenant] = await db
+    .select({ id: tenants.id, name: tenants.name, schemaName: tenants.schemaName, tierId: tenantSubscriptions.tierId })
+    .from(tenants)
+    .leftJoin(tenantSubscriptions, eq(tenantSubscriptions.tenantId, tenants.id))
+    .where(eq(tenants.id, tenantId));
+  if (!tenant) throw new Error(`tenant ${tenantId} is not in the tenants table (removed?): nothing to back up`);
+  return tenant;
+}
+
+export async function markRunning(db: Db, targets: BackupTarget[], tierId: string | null, startedAt: Date): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const t of targets) {
+      const updated = await tx
+        .update(backupJobs)
+        .set({
+          status: 'running',
+          tierId,
+          startedAt,
+          completedAt: null,
+          backupLocation: t.location,
+          progressBytes: 0,
+          errorMessage: null,
+        })
+        .where(and(eq(backupJobs.id, t.row.id), inArray(backupJobs.status, ACTIVE)))
+        .returning({ id: backupJobs.id });
+      if (updated.length !== 1) throw new GroupTakenOverError(t.row.dumpGroup);
+    }
+  });
+}
+
+/**
+ * progress_bytes of the group's running rows, written at most one statement at a time (the pipeline
+ * reports about once a second; a report arriving while a write is in flight replaces the waiting one).
+ */
+export function recordProgress(db: Db, dumpGroup: string): { report: (bytes: number) => void; settle: () => Promise<void> } {
+  let inFlight: Promise<void> | undefined;
+  let waiting: number | undefined;
+  const write = (bytes: number): Promise<void> =>
+    db
+      .update(backupJobs)
+      .set({ progressBytes: bytes })
+      .where(and(eq(backupJobs.dumpGroup, dumpGroup), eq(backupJobs.status, 'running')))
+      .then(
+        () => undefined,
+        () => undefined, // progress is informational: a missed write is not a failed backup
+      )
+      .then(() => {
+        const next = waiting;
+        waiting = undefined;
+        inFlight = next === undefined ? undefined : write(next);
+        return inFlight;
+      });
+  return {
+    report(bytes) {
+      if (inFlight) waiting = bytes;
+      else inFlight = write(bytes);
+    },
+    async settle() {
+      while (inFlight) await inFlight;
+    },
+  };
+}
+
+/** The group's rows as they will be once completed: sizes, hashes, completed_at and expires_at by policy. */
+export async function withExpiry(
+  db: Db,
+  config: Config,
+  targets: BackupTarget[],
+  tenant: CatalogTenant,
+  dump: DumpPipelineResult,
+  completedAt: Date,
+): Promise<BackupJobRow[]> {
+  const policy = tenant.tierId
+    ? ((await db.select().from(backupRetentionPolicies).where(eq(backupRetentionPolicies.tierId, tenant.tierId)))[0] ?? null)
+    : null;
+  return targets.map((t) => {
+    if (!ORIGINS.includes(t.row.origin as Origin)) throw new Error(`backup ${t.row.id} has an unknown origin ${JSON.stringify(t.row.origin)}`);
+    const expiresAt = expiryOf({ origin: t.row.origin as Origin, completedAt }, policy, {
+      manualRetentionDays: config.STRATA_MANUAL_RETENTION_DAYS,
+    });
+    return {
+      ...t.row,
+      tierId: tenant.tierId,
+      status: 'completed',
+      startedAt: t.startedAt,
+      backupSizeBytes: dump.storedBytes,
+      dumpSizeBytes: dump.dumpBytes,
+      progressBytes: dump.storedBytes,
+      sha256Stored: dump.sha256Stored,
+      sha256Dump: dump.sha256Dump,
+      backupLocation: t.location,
+      completedAt,
+      expiresAt,
+      errorMessage: null,
+    };
+  });
+}
+
+/** Completed, in one transaction; also records the tenant's last known name, schema and plan in tenant_state. */
+export async function markCompleted(db: Db, completed: BackupJobRow[], tenant: CatalogTenant): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const row of completed) {
+      const updated = await tx
+        .update(backupJobs)
+        .set({
+          status: 'completed',
+          tierId: row.tierId,
+          backupSizeBytes: row.backupSizeBytes,
+          dumpSizeBytes: row.dumpSizeBytes,
+          progressBytes: row.progressBytes,
+          sha256Stored: row.sha256Stored,
+          sha256Dump: row.sha256Dump,
+          backupLocation: row.backupLocation,
+          completedAt: row.completedAt,
+          expiresAt: row.expiresAt,
+          errorMessage: null,
+        })
+        .where(and(eq(backupJobs.id, row.id), eq(backupJobs.status, 'running')))
+        .returning({ id: backupJobs.id });
+      if (updated.length !== 1) throw new GroupTakenOverError(row.dumpGroup);
+    }
+    await tx
+      .insert(tenantState)
+      .values({ tenantId: tenant.id, name: tenant.name, schemaName: tenant.schemaName, tierId: tenant.tierId })
+      .onConflictDoUpdate({
+        target: tenantState.tenantId,
+        set: { name: tenant.name, schemaName: tenant.schemaName, tierId: tenant.tierId },
+      });
+  });
+}
+
+export async function markFailed(db: Db, rows: BackupJobRow[], message: string): Promise<void> {
+  await db
+    .update(backupJobs)
+    .set({ status: 'failed', errorMessage: message, progressBytes: 0, completedAt: null })
+    .where(and(inArray(backupJobs.id, rows.map((r) => r.id)), inArray(backupJobs.status, ACTIVE)));
+}

@@ -1,0 +1,157 @@
+// One dump, streamed once, stored in one or several places:
+//
+//   pg_dump -Fc -Z0 ─▶ sha256+count (dump) ─▶ zstd -1 -T1 -c ─▶ age -r K… ─▶ sha256+count (stored) ─▶ tee ─▶ store.put × N
+//
+// No whole-dump buffer and no temp file: every stage streams, and the tee moves at the pace of the
+// slowest upload. Uploads end only after pg_dump, zstd and age have all exited with 0, so a failing
+// dump can never leave a complete-looking object. Any failure stops everything: the programs are
+// killed, the uploads aborted (AbortSignal) and whatever was stored under the target keys deleted.
+import { pipeline } from 'node:stream/promises';
+import type { Config } from '../env.ts';
+import { findTool, TOOLS } from '../services/system-tools.ts';
+import type { ObjectStore } from '../storage/types.ts';
+import { startPgDump } from './dump.ts';
+import { redactSecrets } from './redact.ts';
+import { HashMeter, Tee } from './streams.ts';
+import { startTool, type ToolProcess } from './tool-process.ts';
+
+export interface UploadTarget {
+  store: ObjectStore;
+  key: string;
+}
+
+export interface DumpPipelineOptions {
+  config: Config;
+  schemaName: string;
+  /** age X25519 recipients; the dump is encrypted to every one of them. */
+  recipients: string[];
+  targets: UploadTarget[];
+  signal?: AbortSignal;
+  /** Stored (encrypted) bytes produced so far, about once per `progressIntervalMs`. */
+  onProgress?: (storedBytes: number) => void;
+  progressIntervalMs?: number;
+  /** Each spawned program's pid (measurements). */
+  onSpawn?: (name: string, pid: number) => void;
+}
+
+export interface DumpPipelineResult {
+  /** Raw pg_dump output. */
+  dumpBytes: number;
+  sha256Dump: string;
+  /** The stored object (compressed and encrypted), identical in every target. */
+  storedBytes: number;
+  sha256Stored: string;
+}
+
+export class BackupPipelineError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BackupPipelineError';
+  }
+}
+
+// Which failure explains the others: a cancel, then a program's own exit status (in pipeline order),
+// then a store's refusal, and last the broken pipes and aborted requests that follow any of those.
+const RANK = { cancelled: 0, tool: 1, store: 5, stream: 9, consequence: 99 } as const;
+
+export async function streamEncryptedDump(options: DumpPipelineOptions): Promise<DumpPipelineResult> {
+  const { config, targets, signal } = options;
+  if (targets.length === 0) throw new Error('a backup needs at least one upload target');
+  if (options.recipients.length === 0) throw new Error('a backup needs at least one age recipient');
+  if (signal?.aborted) throw new BackupPipelineError(`backup cancelled: ${reasonText(signal.reason)}`);
+  const redact = (text: string) => redactSecrets(text, config);
+
+  const abort = new AbortController();
+  const failures: { rank: number; error: Error }[] = [];
+  const tools: ToolProcess[] = [];
+  const dumpMeter = new HashMeter();
+  const storedMeter = new HashMeter();
+  const tee = new Tee(targets.length, () => Promise.all(tools.map((t) => t.exited)).then(() => undefined));
+
+  const fail = (rank: number, error: Error) => {
+    failures.push({ rank, error });
+    if (abort.signal.aborted) return;
+    abort.abort(error);
+    for (const tool of tools) tool.stop();
+    dumpMeter.destroy(error);
+    storedMeter.destroy(error);
+    tee.destroy(error);
+  };
+  const onCancel = () => fail(RANK.cancelled, new Error(`backup cancelled: ${reasonText(signal?.reason)}`));
+  signal?.addEventListener('abort', onCancel, { once: true });
+
+  tools.push(
+    startPgDump(config, options.schemaName),
+    startTool('zstd', findTool(TOOLS.zstd) ?? 'zstd', ['-1', '-T1', '-c'], { redact }),
+    startTool('age', findTool(TOOLS.age) ?? 'age', options.recipients.flatMap((r) => ['-r', r]), { redact }),
+  );
+  const [pgDump, zstd, age] = tools as [ToolProcess, ToolProcess, ToolProcess];
+  for (const tool of tools) if (tool.child.pid) options.onSpawn?.(tool.name, tool.child.pid);
+  const exits = tools.map((tool, i) =>
+    tool.exited.catch((err: Error) => {
+      // An exit after we stopped it is a consequence, not a cause.
+      fail(tool.stopped ? RANK.consequence : RANK.tool + i, err);
+    }),
+  );
+
+  const stage = (name: string, run: Promise<void>) =>
+    run.catch((err: Error) => fail(abort.signal.aborted ? RANK.consequence : RANK.stream, new Error(`${name}: ${err.message}`, { cause: err })));
+  const streams = [
+    stage('reading pg_dump output', pipeline(pgDump.child.stdout, dumpMeter, zstd.child.stdin)),
+    stage('passing zstd output to age', pipeline(zstd.child.stdout, age.child.stdin)),
+    stage('reading age output', pipeline(age.child.stdout, storedMeter, tee)),
+  ];
+
+  const sizes: number[] = [];
+  const uploads = targets.map((target, i) =>
+    target.store
+      .put(target.key, tee.branches[i]!, { signal: abort.signal, contentType: 'application/octet-stream' })
+      .then((r) => {
+        sizes[i] = r.size;
+      })
+      .catch((err: Error) => {
+        const message = `upload to ${target.store.location(target.key)} failed: ${redact(err.message)}`;
+        fail(abort.signal.aborted ? RANK.consequence : RANK.store, new Error(message, { cause: err }));
+      }),
+  );
+
+  let reported = -1;
+  const reportProgress = () => {
+    if (storedMeter.bytes === reported) return;
+    reported = storedMeter.bytes;
+    options.onProgress?.(reported);
+  };
+  const timer = setInterval(reportProgress, options.progressIntervalMs ?? 1000);
+  try {
+    await Promise.all([...exits, ...streams, ...uploads]);
+  } finally {
+    clearInterval(timer);
+    signal?.removeEventListener('abort', onCancel);
+  }
+
+  if (failures.length === 0) {
+    const mismatch = sizes.findIndex((size) => size !== storedMeter.bytes);
+    if (mismatch >= 0) {
+      const t = targets[mismatch]!;
+      fail(RANK.store, new Error(`${t.store.location(t.key)} stored ${sizes[mismatch]} bytes, ${storedMeter.bytes} were sent`));
+    }
+  }
+  if (failures.length > 0) {
+    // Nothing half-written stays visible; a delete of an absent key is a success.
+    await Promise.all(targets.map((t) => t.store.delete(t.key).catch(() => {})));
+    const cause = failures.reduce((best, f) => (f.rank < best.rank ? f : best)).error;
+    throw new BackupPipelineError(redact(cause.message), { cause });
+  }
+  reportProgress();
+  return {
+    dumpBytes: dumpMeter.bytes,
+    sha256Dump: dumpMeter.digest(),
+    storedBytes: storedMeter.bytes,
+    sha256Stored: storedMeter.digest(),
+  };
+}
+
+function reasonText(reason: unknown): string {
+  if (reason instanceof Error) return reason.message;
+  return reason === undefined ? 'aborted' : String(reason);
+}

@@ -1,0 +1,96 @@
+// The backup runbook for one dump group (one dump, stored once per due storage tier):
+//   read the group → resolve the tenant from the catalog → mark running → clear an earlier attempt
+//   → dump | zstd | age | upload to every tier → confirm each upload → write manifests → mark completed.
+// Nothing is "completed" before it is proven (STYLE.md #6): manifest.json is written only after the
+// dump object is confirmed, and the rows turn completed only after every manifest is stored.
+// Claiming and leases are the job queue's (lib/jobs); it calls runBackupGroup once it holds the group.
+import type { Db } from '../db/client.ts';
+import type { Config } from '../env.ts';
+import type { Stores } from '../storage/registry.ts';
+import { confirmUploads, removeBackupObjects, removeEarlierAttempts, uploadTargets, writeManifests } from './objects.ts';
+import { loadGroup, markCompleted, markFailed, markRunning, recordProgress, resolveTenant, withExpiry, GroupTakenOverError } from './job-rows.ts';
+import { pgDumpVersion, serverVersion } from './dump.ts';
+import { streamEncryptedDump } from './pipeline.ts';
+import { redactSecrets } from './redact.ts';
+import { wholeSecond } from './serialize.ts';
+
+export interface BackupContext {
+  db: Db;
+  config: Config;
+  stores: Stores;
+  /** Aborting stops the dump and the uploads; the group is marked failed ("backup cancelled: …"). */
+  signal?: AbortSignal;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export class BackupFailedError extends Error {
+  constructor(
+    readonly dumpGroup: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'BackupFailedError';
+  }
+}
+
+/**
+ * Runs every pending/running backup row of `dumpGroup`. Resolves when they are all completed;
+ * on failure marks them failed (error_message redacted), removes what was stored, and rejects with
+ * BackupFailedError so the caller can decide about a retry. A group with no pending/running row is a no-op.
+ */
+export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Promise<void> {
+  const { db, config, stores, signal } = ctx;
+  const log = ctx.log ?? (() => {});
+
+  // 1. The group: one row per storage tier, all of one tenant and one origin.
+  const rows = await loadGroup(db, dumpGroup);
+  if (rows.length === 0) return;
+  let targets: ReturnType<typeof uploadTargets> | undefined;
+  try {
+    // 2. The tenant's schema, name and plan come from the catalog (tenants, tenant_subscriptions).
+    const tenant = await resolveTenant(db, rows[0]!.tenantId);
+
+    // 3. Running, with the keys that follow from each backup's uuid and started_at.
+    const startedAt = wholeSecond();
+    targets = uploadTargets(stores, rows, startedAt);
+    await markRunning(db, targets, tenant.tierId, startedAt);
+    log('backup started', { dump_group: dumpGroup, tenant_id: tenant.id, storage_tiers: rows.map((r) => r.storageTier) });
+
+    // 4. A retried group starts clean: an earlier attempt's objects never sit beside the new copy.
+    await removeEarlierAttempts(targets);
+
+    // 5. pg_dump | zstd | age, streamed once into every storage tier.
+    const progress = recordProgress(db, dumpGroup);
+    const dump = await streamEncryptedDump({
+      config,
+      schemaName: tenant.schemaName,
+      recipients: config.BACKUP_ENCRYPTION_RECIPIENTS,
+      targets: targets.map((t) => ({ store: t.store, key: t.dumpKey })),
+      signal,
+      onProgress: progress.report,
+    });
+    await progress.settle();
+
+    // 6. Proof: every stored object has the size that was sent.
+    await confirmUploads(targets, dump.storedBytes);
+
+    // 7. Manifests beside each confirmed dump, then the catalog: completed, with expires_at by policy.
+    const completed = await withExpiry(db, config, targets, tenant, dump, wholeSecond());
+    await writeManifests(targets, completed, tenant, {
+      recipients: config.BACKUP_ENCRYPTION_RECIPIENTS,
+      pgDumpVersion: await pgDumpVersion(),
+      serverVersion: await serverVersion(config),
+    });
+    await markCompleted(db, completed, tenant);
+    log('backup completed', { dump_group: dumpGroup, tenant_id: tenant.id, stored_bytes: dump.storedBytes, dump_bytes: dump.dumpBytes });
+  } catch (err) {
+    // Another worker holds the group now: its objects share our keys, so leave them and its rows alone.
+    if (err instanceof GroupTakenOverError) throw err;
+    const message = redactSecrets((err as Error).message ?? String(err), config);
+    if (targets) await removeBackupObjects(targets, log);
+    await markFailed(db, rows, message);
+    log('backup failed', { dump_group: dumpGroup, tenant_id: rows[0]!.tenantId, error: message });
+    throw new BackupFailedError(dumpGroup, message, { cause: err });
+  }
+}

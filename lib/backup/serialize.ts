@@ -1,0 +1,86 @@
+// "A backup" as CONTRACTS.md "Data formats" defines it: the one JSON shape of a backup in the CLI's
+// --json output, the HTTP API and manifest.json. snake_case, ISO-8601 UTC times with Z, sizes as
+// numbers, `id` = the backup's UUID (the internal `seq` never leaves the database).
+import type { BackupJobRow } from '../db/schema.ts';
+
+export interface BackupJson {
+  id: string;
+  tenant_id: string;
+  tier_id: string | null;
+  backup_type: string;
+  storage_tier: string;
+  origin: string;
+  status: string;
+  backup_size_bytes: number | null;
+  dump_size_bytes: number | null;
+  backup_location: string | null;
+  sha256_stored: string | null;
+  sha256_dump: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  expires_at: string | null;
+  legal_hold: boolean;
+  error_message: string | null;
+  requested_by: string;
+}
+
+/**
+ * `2026-11-26T02:00:00Z`: whole seconds, as in CONTRACTS.md. The backup engine writes its times in
+ * whole seconds (see `wholeSecond`), so nothing is lost and a catalog rebuilt from manifests is exact.
+ */
+export function isoUtc(date: Date): string;
+export function isoUtc(date: Date | null | undefined): string | null;
+export function isoUtc(date: Date | null | undefined): string | null {
+  if (!date) return null;
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** `date` truncated to the second: the precision of every time Strata shows. */
+export function wholeSecond(date: Date = new Date()): Date {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+}
+
+type BackupFields = Pick<
+  BackupJobRow,
+  | 'id'
+  | 'tenantId'
+  | 'tierId'
+  | 'backupType'
+  | 'storageTier'
+  | 'origin'
+  | 'status'
+  | 'backupSizeBytes'
+  | 'dumpSizeBytes'
+  | 'backupLocation'
+  | 'sha256Stored'
+  | 'sha256Dump'
+  | 'startedAt'
+  | 'completedAt'
+  | 'expiresAt'
+  | 'legalHold'
+  | 'errorMessage'
+  | 'requestedBy'
+>;
+
+export function backupJson(row: BackupFields): BackupJson {
+  return {
+    id: row.id,
+    tenant_id: row.tenantId,
+    tier_id: row.tierId,
+    backup_type: row.backupType,
+    storage_tier: row.storageTier,
+    origin: row.origin,
+    status: row.status,
+    backup_size_bytes: row.backupSizeBytes === null ? null : Number(row.backupSizeBytes),
+    dump_size_bytes: row.dumpSizeBytes === null ? null : Number(row.dumpSizeBytes),
+    backup_location: row.backupLocation,
+    sha256_stored: row.sha256Stored,
+    sha256_dump: row.sha256Dump,
+    started_at: isoUtc(row.startedAt),
+    completed_at: isoUtc(row.completedAt),
+    expires_at: isoUtc(row.expiresAt),
+    legal_hold: row.legalHold,
+    error_message: row.errorMessage,
+    requested_by: row.requestedBy,
+  };
+}

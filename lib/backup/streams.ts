@@ -1,0 +1,88 @@
+// The two stream pieces the backup pipeline needs besides the spawned programs: a meter (sha256 +
+// byte count of what flows through) and a tee to several uploads at the pace of the slowest one.
+import { createHash, type Hash } from 'node:crypto';
+import { PassThrough, Transform, Writable, type TransformCallback } from 'node:stream';
+
+/** Pass-through that hashes (sha256) and counts every byte. */
+export class HashMeter extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  bytes = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  /** Hex sha256 of everything seen; call once, after the stream ended. */
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/**
+ * Writes every chunk to each branch and takes the next one only when every branch that asked for a
+ * pause has drained: memory stays bounded by the branches' buffers, and the slowest upload sets the pace.
+ * The branches end only after `beforeEnd` resolves (the producers' exit codes are known), so an upload
+ * can never complete a truncated body; if it rejects, the tee fails and the branches are destroyed.
+ */
+export class Tee extends Writable {
+  readonly branches: PassThrough[];
+
+  constructor(
+    count: number,
+    private readonly beforeEnd: () => Promise<void>,
+    highWaterMark = 1024 * 1024,
+  ) {
+    super({ highWaterMark });
+    this.branches = Array.from({ length: count }, () => new PassThrough({ highWaterMark }));
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    let waiting = 0;
+    let settled = false;
+    const cleanups: (() => void)[] = [];
+    const settle = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      for (const c of cleanups) c();
+      callback(err);
+    };
+    for (const branch of this.branches) {
+      if (branch.destroyed) return settle(new Error('an upload stopped reading the backup stream'));
+      if (branch.write(chunk)) continue;
+      waiting += 1;
+      const onDrain = () => {
+        waiting -= 1;
+        if (waiting === 0) settle();
+      };
+      const onClose = () => settle(new Error('an upload stopped reading the backup stream'));
+      branch.once('drain', onDrain);
+      branch.once('close', onClose);
+      cleanups.push(() => {
+        branch.off('drain', onDrain);
+        branch.off('close', onClose);
+      });
+    }
+    if (waiting === 0) settle();
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.beforeEnd().then(
+      () => {
+        for (const branch of this.branches) branch.end();
+        callback();
+      },
+      (err: Error) => callback(err),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // After a normal finish (autoDestroy) the ended branches still hold data for their uploads: leave them.
+    for (const branch of this.branches) {
+      if (branch.destroyed || (!error && branch.writableEnded)) continue;
+      branch.destroy(error ?? new Error('backup stream closed early'));
+    }
+    callback(error);
+  }
+}
