@@ -77,6 +77,8 @@ const schema = z.object({
   STRATA_DRILL_SAMPLE: int(3, 0),
   /** How often an idle worker looks for due schedules and queued jobs. */
   STRATA_WORKER_POLL_MS: int(1000, 50),
+  /** The worker's id in worker_heartbeats and locked_by (default host-pid-random). */
+  STRATA_WORKER_ID: z.string().min(1).max(200).optional(),
   AUTH_SECRET: z.string().min(16).optional(),
   AUTH_URL: z.url().optional(),
   AUTH_TRUST_HOST: bool.optional(),
