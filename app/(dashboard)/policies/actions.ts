@@ -1,0 +1,41 @@
+'use server';
+import { revalidatePath } from 'next/cache';
+import { z } from 'zod';
+import { validatedAction } from '@/lib/auth/action';
+import { appConfig, appDb } from '@/lib/db/queries/connection';
+import { policyPreview } from '@/lib/db/queries/policies';
+import { updatePolicy } from '@/lib/api/operations/policy';
+import { planSchema } from '@/lib/domain';
+
+const windows = z.object({
+  plan: planSchema,
+  dailyRetentionDays: z.coerce.number('a whole number').int('a whole number').min(0, 'at least 0').max(3650, 'at most 3650'),
+  weeklyRetentionWeeks: z.coerce.number('a whole number').int('a whole number').min(0, 'at least 0').max(520, 'at most 520'),
+  monthlyRetentionMonths: z.coerce.number('a whole number').int('a whole number').min(0, 'at least 0').max(1200, 'at most 1200'),
+});
+
+export interface PreviewData {
+  considered: number;
+  changed: number;
+  wouldDelete: number;
+  newlyDeleted: number;
+  sample: { id: string; tenantId: string; origin: string; startedAt: string | null }[];
+}
+
+export const previewPolicyAction = validatedAction('admin', windows, async ({ plan, ...w }) => {
+  const p = await policyPreview(appDb(), plan, w, appConfig().STRATA_MANUAL_RETENTION_DAYS);
+  const data: PreviewData = {
+    considered: p.considered,
+    changed: p.changed,
+    wouldDelete: p.wouldDelete.length,
+    newlyDeleted: p.newlyDeleted,
+    sample: p.wouldDelete.slice(0, 10).map((d) => ({ id: d.id, tenantId: d.tenantId, origin: d.origin, startedAt: d.startedAt?.toISOString() ?? null })),
+  };
+  return { data };
+});
+
+export const savePolicyAction = validatedAction('admin', windows, async ({ plan, ...w }, actor) => {
+  const { changed } = await updatePolicy(appDb(), actor, plan, w, appConfig().STRATA_MANUAL_RETENTION_DAYS);
+  revalidatePath('/policies');
+  return { message: `Saved. expires_at recomputed for ${changed} backup${changed === 1 ? '' : 's'} of the ${plan} plan.` };
+});

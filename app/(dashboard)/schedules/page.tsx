@@ -1,0 +1,76 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { appConfig, appDb } from '@/lib/db/queries/connection';
+import { allSchedules } from '@/lib/db/queries/schedules';
+import { tenantRows } from '@/lib/db/queries/tenants';
+import { SCHEDULE_TYPES } from '@/lib/domain';
+import { EmptyState, PageHeader, StatusBadge, Table, Td, Th } from '@/components/ui';
+import { formatDateTime, STORAGE_TIER_LABELS } from '@/components/format';
+
+export const metadata: Metadata = { title: 'Schedules' };
+export const dynamic = 'force-dynamic';
+
+export default async function SchedulesPage() {
+  const db = appDb();
+  const config = appConfig();
+  const tz = config.STRATA_TIMEZONE;
+  const [tenants, schedules] = await Promise.all([tenantRows(db, config), allSchedules(db)]);
+  const byTenant = new Map<string, Map<string, (typeof schedules)[number]>>();
+  for (const s of schedules) {
+    if (!s.isActive) continue;
+    if (!byTenant.has(s.tenantId)) byTenant.set(s.tenantId, new Map());
+    byTenant.get(s.tenantId)!.set(s.scheduleType, s);
+  }
+  const paused = schedules.filter((s) => s.isActive && s.isPaused).length;
+  return (
+    <>
+      <PageHeader title="Schedules" subtitle={`Next runs in ${tz} · ${paused} paused`} />
+      {tenants.length === 0 ? (
+        <EmptyState title="No tenants yet" />
+      ) : (
+        <Table label="Schedules by tenant">
+          <thead>
+            <tr>
+              <Th>Tenant</Th>
+              <Th>Plan</Th>
+              {SCHEDULE_TYPES.map((t) => (
+                <Th key={t}>{t}</Th>
+              ))}
+            </tr>
+          </thead>
+          <tbody className="divide-y divide-slate-100">
+            {tenants.map((t) => (
+              <tr key={t.id}>
+                <Td>
+                  <Link href={`/tenants/${encodeURIComponent(t.id)}`} className="font-medium text-slate-900 hover:underline">
+                    {t.name}
+                  </Link>
+                  <div className="text-xs text-slate-500">{t.id}</div>
+                </Td>
+                <Td>{t.plan ?? '—'}</Td>
+                {SCHEDULE_TYPES.map((type) => {
+                  const s = byTenant.get(t.id)?.get(type);
+                  return (
+                    <Td key={type}>
+                      {s ? (
+                        <div className={s.isPaused ? 'opacity-70' : ''}>
+                          <div className="whitespace-nowrap">{formatDateTime(s.nextRunAt, tz)}</div>
+                          <div className="flex items-center gap-1 text-xs text-slate-500">
+                            {STORAGE_TIER_LABELS[s.storageTier] ?? s.storageTier}
+                            {s.isPaused ? <StatusBadge status="paused" /> : null}
+                          </div>
+                        </div>
+                      ) : (
+                        <span className="text-slate-400">—</span>
+                      )}
+                    </Td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </Table>
+      )}
+    </>
+  );
+}

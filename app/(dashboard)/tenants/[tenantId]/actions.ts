@@ -1,0 +1,71 @@
+'use server';
+// Tenant page mutations. Each one: requireRole on the server, zod, one lib call, audited there.
+import { revalidatePath } from 'next/cache';
+import { z } from 'zod';
+import { validatedAction } from '@/lib/auth/action';
+import { appDb } from '@/lib/db/queries/connection';
+import { RESTORE_MODES, SCHEDULE_TYPES, storageTierSchema, tenantIdSchema, uuidSchema } from '@/lib/domain';
+import { requestBackup } from '@/lib/api/operations/backup';
+import { requestRestore, requestUndo } from '@/lib/api/operations/restore';
+import { requestVerification } from '@/lib/api/operations/verify';
+import { setSchedulePaused } from '@/lib/api/operations/schedule';
+import { setBackupHold } from '@/lib/api/operations/hold';
+
+const tenantPath = (tenantId: string) => `/tenants/${encodeURIComponent(tenantId)}`;
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const backupNowAction = validatedAction(
+  'operator',
+  z.object({ tenantId: tenantIdSchema, storageTier: storageTierSchema }),
+  async (input, actor) => {
+    const job = await requestBackup(appDb(), actor, input);
+    revalidatePath(tenantPath(input.tenantId));
+    return { message: `Backup to ${input.storageTier} queued.`, data: { id: job.id } };
+  },
+);
+
+export const verifyAction = validatedAction('operator', z.object({ tenantId: tenantIdSchema, backupId: uuidSchema }), async (input, actor) => {
+  await requestVerification(appDb(), actor, input.backupId);
+  revalidatePath(tenantPath(input.tenantId));
+  return { message: 'Verification queued.' };
+});
+
+export const restoreAction = validatedAction(
+  'admin',
+  z.object({
+    tenantId: tenantIdSchema,
+    backupId: uuidSchema,
+    mode: z.enum(RESTORE_MODES),
+    targetSchema: z.string().max(200).optional(),
+    targetTenantId: tenantIdSchema.optional(),
+    confirm: z.string().max(300),
+  }),
+  async (input, actor) => {
+    const restore = await requestRestore(appDb(), actor, input);
+    revalidatePath(tenantPath(input.tenantId));
+    return { message: 'Restore queued.', data: { id: restore.id } };
+  },
+);
+
+export const undoAction = validatedAction('admin', z.object({ tenantId: tenantIdSchema, restoreId: uuidSchema }), async (input, actor) => {
+  const undo = await requestUndo(appDb(), actor, input.restoreId);
+  revalidatePath(tenantPath(input.tenantId));
+  return { message: 'Undo queued.', data: { id: undo.id } };
+});
+
+export const holdAction = validatedAction('admin', z.object({ tenantId: tenantIdSchema, backupId: uuidSchema, on: flag }), async (input, actor) => {
+  await setBackupHold(appDb(), actor, input.backupId, input.on);
+  revalidatePath(tenantPath(input.tenantId));
+  return { message: input.on ? 'Legal hold placed.' : 'Legal hold lifted.' };
+});
+
+export const scheduleAction = validatedAction(
+  'admin',
+  z.object({ tenantId: tenantIdSchema, scheduleType: z.enum(SCHEDULE_TYPES), paused: flag }),
+  async (input, actor) => {
+    await setSchedulePaused(appDb(), actor, input.tenantId, input.scheduleType, input.paused);
+    revalidatePath(tenantPath(input.tenantId));
+    revalidatePath('/schedules');
+    return { message: input.paused ? 'Schedule paused.' : 'Schedule resumed.' };
+  },
+);

@@ -1,0 +1,332 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { appConfig, appDb } from '@/lib/db/queries/connection';
+import { tenantById, tenantRows } from '@/lib/db/queries/tenants';
+import { backupHistory } from '@/lib/db/queries/backups';
+import { tenantSchedules, upcomingRuns } from '@/lib/db/queries/schedules';
+import { tenantVerifications } from '@/lib/db/queries/verifications';
+import { tenantRestores, undoable } from '@/lib/db/queries/restores';
+import { currentActor } from '@/lib/auth/session';
+import { roleAtLeast } from '@/lib/auth/roles';
+import { BACKUP_STATUSES, ORIGINS, STORAGE_TIERS, TENANT_ID_RE } from '@/lib/domain';
+import { Badge, buttonClass, Card, EmptyState, PageHeader, StatusBadge, Table, Td, Th } from '@/components/ui';
+import { formatBytes, formatDateTime, formatDuration, STORAGE_TIER_LABELS } from '@/components/format';
+import { LiveJobs } from '@/components/live-jobs';
+import { BackupNow } from '@/components/backup-now';
+import { ActionButton } from '@/components/action-button';
+import { RestoreButton } from '@/components/restore-dialog';
+import { backupNowAction, holdAction, restoreAction, scheduleAction, undoAction, verifyAction } from './actions';
+
+export const dynamic = 'force-dynamic';
+
+type Props = { params: Promise<{ tenantId: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  return { title: decodeURIComponent((await params).tenantId) };
+}
+
+const pick = (v: unknown, allowed: readonly string[]) => (typeof v === 'string' && allowed.includes(v) ? v : undefined);
+
+export default async function TenantPage({ params, searchParams }: Props) {
+  const tenantId = decodeURIComponent((await params).tenantId);
+  if (!TENANT_ID_RE.test(tenantId)) notFound();
+  const sp = await searchParams;
+  const db = appDb();
+  const config = appConfig();
+  const tz = config.STRATA_TIMEZONE;
+  const actor = (await currentActor())!;
+  const isOperator = roleAtLeast(actor.role, 'operator');
+  const isAdmin = roleAtLeast(actor.role, 'admin');
+  const tenant = await tenantById(db, config, tenantId);
+  if (!tenant) notFound();
+
+  const filters = { status: pick(sp.status, BACKUP_STATUSES), storageTier: pick(sp.storage, STORAGE_TIERS), origin: pick(sp.origin, ORIGINS) };
+  const page = Math.max(1, Math.min(10_000, Number(sp.page) || 1));
+  const [history, schedules, verifications, restores, others] = await Promise.all([
+    backupHistory(db, tenantId, filters, page),
+    tenantSchedules(db, tenantId),
+    tenantVerifications(db, tenantId),
+    tenantRestores(db, tenantId, 10),
+    isAdmin ? tenantRows(db, config) : Promise.resolve([]),
+  ]);
+  const canUndo = undoable(restores[0]);
+  const pages = Math.max(1, Math.ceil(history.total / history.pageSize));
+  const qs = (over: Record<string, string | undefined>) => {
+    const p = new URLSearchParams();
+    const merged = { status: filters.status, storage: filters.storageTier, origin: filters.origin, page: String(page), ...over };
+    for (const [k, v] of Object.entries(merged)) if (v && !(k === 'page' && v === '1')) p.set(k, v);
+    const s = p.toString();
+    return s ? `?${s}` : '?';
+  };
+  const otherTenants = others.filter((t) => t.id !== tenantId).map((t) => ({ id: t.id, name: t.name, schemaName: t.schemaName }));
+  const now = new Date();
+
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="mb-2 text-sm text-slate-500">
+        <Link href="/tenants" className="hover:underline">
+          Tenants
+        </Link>{' '}
+        / {tenant.id}
+      </nav>
+      <PageHeader
+        title={tenant.name}
+        subtitle={
+          <span className="flex flex-wrap items-center gap-2">
+            <span>
+              id <code>{tenant.id}</code> · schema <code>{tenant.schemaName}</code> · plan {tenant.plan ?? '—'}
+            </span>
+            <StatusBadge status={tenant.status} />
+            {tenant.failing ? <StatusBadge status="failing" title={tenant.lastError ?? undefined} /> : null}
+          </span>
+        }
+        actions={isOperator ? <BackupNow action={backupNowAction} tenantId={tenant.id} /> : null}
+      />
+
+      <div className="mb-6 grid gap-6 lg:grid-cols-2">
+        <Card title="Running now">
+          <LiveJobs tenantId={tenant.id} showTenant={false} />
+        </Card>
+        <Card title="Restores">
+          {restores.length === 0 ? (
+            <p className="text-sm text-slate-500">This tenant has never been restored.</p>
+          ) : (
+            <ul className="divide-y divide-slate-100 text-sm" data-testid="restores">
+              {restores.slice(0, 5).map((r) => (
+                <li key={r.id} className="flex flex-wrap items-center justify-between gap-2 py-2">
+                  <div className="min-w-0">
+                    <div>
+                      {r.undoes ? 'Undo' : r.mode === 'clone' ? `Clone into ${r.targetSchema}` : 'In place'} · {formatDateTime(r.createdAt, tz)}
+                    </div>
+                    <div className="text-xs text-slate-500">
+                      by {r.requestedBy}
+                      {r.movedAsideSchema ? ` · previous data in ${r.movedAsideSchema}` : ''}
+                      {r.errorMessage ? ` · ${r.errorMessage}` : ''}
+                    </div>
+                  </div>
+                  <div className="flex items-center gap-2">
+                    <StatusBadge status={r.status} />
+                    {isAdmin && canUndo?.id === r.id ? (
+                      <ActionButton action={undoAction} fields={{ tenantId: tenant.id, restoreId: r.id }} label="Undo" variant="secondary" testId="undo-restore" />
+                    ) : null}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+          {canUndo?.undoExpiresAt ? (
+            <p className="mt-2 text-xs text-slate-500">The moved-aside copy is kept until {formatDateTime(canUndo.undoExpiresAt, tz)}.</p>
+          ) : null}
+        </Card>
+      </div>
+
+      <section className="mb-6" aria-labelledby="history-heading">
+        <div className="mb-2 flex flex-wrap items-end justify-between gap-2">
+          <h2 id="history-heading" className="text-sm font-semibold text-slate-800">
+            Backup history <span className="font-normal text-slate-500">({history.total})</span>
+          </h2>
+          <form method="get" className="flex flex-wrap items-end gap-2 text-sm">
+            <FilterSelect name="status" label="Status" value={filters.status} options={BACKUP_STATUSES} />
+            <FilterSelect name="storage" label="Storage tier" value={filters.storageTier} options={STORAGE_TIERS} />
+            <FilterSelect name="origin" label="Origin" value={filters.origin} options={ORIGINS} />
+            <button type="submit" className={buttonClass.secondary}>
+              Filter
+            </button>
+          </form>
+        </div>
+        {history.rows.length === 0 ? (
+          <EmptyState title="No backups match">{history.total === 0 && !filters.status ? 'Use “Back up now” to take the first one.' : null}</EmptyState>
+        ) : (
+          <Table label="Backup history">
+            <thead>
+              <tr>
+                <Th>Started</Th>
+                <Th>Status</Th>
+                <Th>Origin / storage</Th>
+                <Th>Size</Th>
+                <Th>Duration</Th>
+                <Th className="hidden xl:table-cell">Location / checksum</Th>
+                <Th>Expires</Th>
+                <Th className="hidden lg:table-cell">Requested by</Th>
+                <Th>Legal hold</Th>
+                <Th>
+                  <span className="sr-only">Actions</span>
+                </Th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {history.rows.map((b) => (
+                <tr key={b.id} data-testid={`backup-row-${b.id}`}>
+                  <Td className="whitespace-nowrap">{formatDateTime(b.startedAt ?? b.createdAt, tz)}</Td>
+                  <Td>
+                    <StatusBadge status={b.status} title={b.errorMessage ?? undefined} />
+                    {b.status === 'failed' && b.errorMessage ? <div className="mt-1 max-w-xs text-xs text-red-600">{b.errorMessage}</div> : null}
+                  </Td>
+                  <Td>
+                    <div>{b.origin}</div>
+                    <div className="text-xs text-slate-500">{STORAGE_TIER_LABELS[b.storageTier] ?? b.storageTier}</div>
+                  </Td>
+                  <Td className="whitespace-nowrap tabular-nums">
+                    <div>{formatBytes(b.backupSizeBytes)}</div>
+                    <div className="text-xs text-slate-500">dump {formatBytes(b.dumpSizeBytes)}</div>
+                  </Td>
+                  <Td className="whitespace-nowrap">{b.startedAt && b.completedAt ? formatDuration(b.completedAt.getTime() - b.startedAt.getTime()) : '—'}</Td>
+                  <Td className="hidden max-w-[18rem] xl:table-cell">
+                    <div className="truncate font-mono text-xs" title={b.backupLocation ?? undefined}>
+                      {b.backupLocation ?? '—'}
+                    </div>
+                    <div className="font-mono text-xs text-slate-500" title={b.sha256Stored ?? undefined}>
+                      {b.sha256Stored ? `sha256 ${b.sha256Stored.slice(0, 12)}…` : ''}
+                    </div>
+                  </Td>
+                  <Td className="whitespace-nowrap">
+                    {b.expiresAt ? (
+                      <span className={b.expiresAt <= now ? 'text-amber-700' : ''}>{formatDateTime(b.expiresAt, tz)}</span>
+                    ) : b.status === 'completed' ? (
+                      'never'
+                    ) : (
+                      '—'
+                    )}
+                  </Td>
+                  <Td className="hidden lg:table-cell">{b.requestedBy}</Td>
+                  <Td>
+                    {isAdmin && b.status === 'completed' ? (
+                      <ActionButton
+                        action={holdAction}
+                        fields={{ tenantId: tenant.id, backupId: b.id, on: String(!b.legalHold) }}
+                        label={b.legalHold ? 'On · lift' : 'Place hold'}
+                        ariaLabel={b.legalHold ? 'Lift legal hold' : 'Place legal hold'}
+                      />
+                    ) : b.legalHold ? (
+                      <Badge tone="violet">on hold</Badge>
+                    ) : (
+                      <span className="text-slate-400">—</span>
+                    )}
+                  </Td>
+                  <Td>
+                    <div className="flex flex-wrap gap-1">
+                      {isOperator && b.status === 'completed' ? <ActionButton action={verifyAction} fields={{ tenantId: tenant.id, backupId: b.id }} label="Verify" /> : null}
+                      {isAdmin && b.status === 'completed' ? (
+                        <RestoreButton
+                          action={restoreAction}
+                          tenant={{ id: tenant.id, name: tenant.name, schemaName: tenant.schemaName }}
+                          backup={{
+                            id: b.id,
+                            startedAt: b.startedAt?.toISOString() ?? null,
+                            backupSizeBytes: b.backupSizeBytes,
+                            dumpSizeBytes: b.dumpSizeBytes,
+                            storageTier: b.storageTier,
+                            origin: b.origin,
+                          }}
+                          otherTenants={otherTenants}
+                          undoDays={config.STRATA_UNDO_RETENTION_DAYS}
+                          timeZone={tz}
+                        />
+                      ) : null}
+                    </div>
+                  </Td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+        )}
+        {pages > 1 ? (
+          <nav aria-label="Backup history pages" className="mt-3 flex items-center justify-between text-sm">
+            <span className="text-slate-500">
+              Page {page} of {pages}
+            </span>
+            <span className="flex gap-2">
+              {page > 1 ? (
+                <Link className={buttonClass.secondary} href={qs({ page: String(page - 1) })}>
+                  Newer
+                </Link>
+              ) : null}
+              {page < pages ? (
+                <Link className={buttonClass.secondary} href={qs({ page: String(page + 1) })}>
+                  Older
+                </Link>
+              ) : null}
+            </span>
+          </nav>
+        ) : null}
+      </section>
+
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card title={`Schedule (times in ${tz})`}>
+          {schedules.filter((s) => s.isActive).length === 0 ? (
+            <p className="text-sm text-slate-500">{tenant.plan === 'basic' ? 'Not protected by plan: the basic plan has no scheduled backups.' : 'No schedules yet.'}</p>
+          ) : (
+            <ul className="divide-y divide-slate-100 text-sm">
+              {schedules
+                .filter((s) => s.isActive)
+                .map((s) => (
+                  <li key={s.id} className="flex flex-wrap items-start justify-between gap-2 py-2" data-testid={`schedule-${s.scheduleType}`}>
+                    <div>
+                      <div className="flex items-center gap-2 font-medium text-slate-800">
+                        {s.scheduleType} → {STORAGE_TIER_LABELS[s.storageTier] ?? s.storageTier}
+                        {s.isPaused ? <StatusBadge status="paused" /> : null}
+                      </div>
+                      <div className="text-xs text-slate-500">
+                        next {upcomingRuns(s, 3, config.STRATA_SCHEDULE_WINDOW_MINUTES, tz).map((d) => formatDateTime(d, tz)).join(' · ')}
+                      </div>
+                      <div className="text-xs text-slate-500">last run {formatDateTime(s.lastRunAt, tz)}</div>
+                    </div>
+                    {isAdmin ? (
+                      <ActionButton
+                        action={scheduleAction}
+                        fields={{ tenantId: tenant.id, scheduleType: s.scheduleType, paused: String(!s.isPaused) }}
+                        label={s.isPaused ? 'Resume' : 'Pause'}
+                        ariaLabel={`${s.isPaused ? 'Resume' : 'Pause'} ${s.scheduleType} schedule`}
+                      />
+                    ) : null}
+                  </li>
+                ))}
+            </ul>
+          )}
+        </Card>
+        <Card title="Verifications">
+          {verifications.length === 0 ? (
+            <p className="text-sm text-slate-500">No backup of this tenant has been verified yet.</p>
+          ) : (
+            <ul className="divide-y divide-slate-100 text-sm">
+              {verifications.map((v) => (
+                <li key={v.id} className="flex items-start justify-between gap-2 py-2">
+                  <div>
+                    <div>
+                      {formatDateTime(v.completedAt ?? v.createdAt, tz)} {v.isDrill ? <Badge>drill</Badge> : null}
+                    </div>
+                    <div className="text-xs text-slate-500">
+                      {v.tables !== null ? `${v.tables} tables · ${v.rows ?? 0} rows` : `backup ${v.backupId.slice(0, 8)}`}
+                      {v.errorMessage ? ` · ${v.errorMessage}` : ''}
+                    </div>
+                  </div>
+                  <StatusBadge status={v.status} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+      </div>
+    </>
+  );
+}
+
+function FilterSelect({ name, label, value, options }: { name: string; label: string; value?: string; options: readonly string[] }) {
+  const id = `filter-${name}`;
+  return (
+    <div>
+      <label htmlFor={id} className="block text-xs text-slate-500">
+        {label}
+      </label>
+      <select id={id} name={name} defaultValue={value ?? ''} className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm">
+        <option value="">all</option>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {STORAGE_TIER_LABELS[o] ?? o}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

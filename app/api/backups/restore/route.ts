@@ -1,0 +1,15 @@
+import { apiRoute } from '@/lib/api/handler';
+import { restoreJson } from '@/lib/api/json';
+import { requestRestore } from '@/lib/api/operations/restore';
+import { restoreBody } from '@/lib/api/schemas';
+
+export const POST = apiRoute({ role: 'admin', body: restoreBody, idempotent: true }, async ({ actor, body, db }) => {
+  const restore = await requestRestore(db, actor, {
+    tenantId: body.tenant_id,
+    backupId: body.backup_job_id,
+    mode: body.mode ?? 'in_place',
+    targetSchema: body.target_schema,
+    confirm: body.confirm,
+  });
+  return { status: 202, body: { message: `restore of ${restore.tenantId} queued`, restore: restoreJson(restore) } };
+});

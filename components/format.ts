@@ -1,0 +1,66 @@
+// Human sizes and times, always with the time zone named (STRATA_TIMEZONE).
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '—';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = bytes;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[i]}`;
+}
+
+export function formatDateTime(d: Date | string | null | undefined, timeZone: string): string {
+  if (!d) return '—';
+  const date = typeof d === 'string' ? new Date(d) : d;
+  const text = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    year: 'numeric',
+    month: 'short',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(date);
+  return `${text} ${zoneLabel(date, timeZone)}`;
+}
+
+/** The zone's short name at that instant (CET/CEST), or the IANA name when there is none. */
+export function zoneLabel(date: Date, timeZone: string): string {
+  const part = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' })
+    .formatToParts(date)
+    .find((p) => p.type === 'timeZoneName')?.value;
+  return part && !/^GMT[+-]/.test(part) ? part : timeZone;
+}
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !(ms >= 0)) return '—';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** "3h ago", "in 2d" */
+export function formatAge(d: Date | string | null | undefined, now = new Date()): string {
+  if (!d) return 'never';
+  const t = (typeof d === 'string' ? new Date(d) : d).getTime();
+  const diff = now.getTime() - t;
+  const text = formatDuration(Math.abs(diff)).split(' ')[0]!;
+  return diff >= 0 ? `${text} ago` : `in ${text}`;
+}
+
+export function formatDollars(n: number): string {
+  return n < 10 ? `$${n.toFixed(2)}` : `$${n.toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
+}
+
+export const STORAGE_TIER_LABELS: Record<string, string> = {
+  s3_standard: 'S3 Standard',
+  s3_ia: 'S3 Standard-IA',
+  b2_cold: 'Backblaze B2',
+};

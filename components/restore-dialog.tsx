@@ -1,0 +1,325 @@
+'use client';
+// The restore dialog: says exactly what will happen, asks for the tenant's name (or the new schema
+// name) typed exactly, then follows the restore to its outcome. The server checks the confirmation
+// again; this only keeps people from clicking through.
+import { useQuery } from '@tanstack/react-query';
+import { useRouter } from 'next/navigation';
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import type { ActionState } from '@/lib/auth/action';
+import { formatBytes, formatDateTime, STORAGE_TIER_LABELS } from './format';
+import { buttonClass, inputClass, StatusBadge } from './ui';
+
+type RestoreAction = (prev: ActionState | null, input: Record<string, unknown>) => Promise<ActionState>;
+
+export interface RestoreBackup {
+  id: string;
+  startedAt: string | null;
+  backupSizeBytes: number | null;
+  dumpSizeBytes: number | null;
+  storageTier: string;
+  origin: string;
+}
+
+interface Props {
+  action: RestoreAction;
+  tenant: { id: string; name: string; schemaName: string };
+  backup: RestoreBackup;
+  otherTenants: { id: string; name: string; schemaName: string }[];
+  undoDays: number;
+  timeZone: string;
+}
+
+type Mode = 'in_place' | 'clone' | 'cross_tenant';
+
+export function RestoreButton(props: Props) {
+  const [open, setOpen] = useState(false);
+  const opener = useRef<HTMLButtonElement>(null);
+  return (
+    <>
+      <button
+        ref={opener}
+        type="button"
+        className={buttonClass.small}
+        onClick={() => setOpen(true)}
+        aria-label={`Restore backup from ${formatDateTime(props.backup.startedAt, props.timeZone)}`}
+        data-testid={`restore-${props.backup.id}`}
+      >
+        Restore…
+      </button>
+      {open ? (
+        <RestoreDialog
+          {...props}
+          onClose={() => {
+            setOpen(false);
+            opener.current?.focus();
+          }}
+        />
+      ) : null}
+    </>
+  );
+}
+
+function RestoreDialog({ action, tenant, backup, otherTenants, undoDays, timeZone, onClose }: Props & { onClose: () => void }) {
+  const titleId = useId();
+  const dialog = useRef<HTMLDivElement>(null);
+  const [mode, setMode] = useState<Mode>('in_place');
+  const [targetSchema, setTargetSchema] = useState('');
+  const [targetTenantId, setTargetTenantId] = useState(otherTenants[0]?.id ?? '');
+  const [confirm, setConfirm] = useState('');
+  const [pending, setPending] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [restoreId, setRestoreId] = useState<string | null>(null);
+  const [undoUntil] = useState(() => new Date(Date.now() + undoDays * 86_400_000));
+
+  const target = otherTenants.find((t) => t.id === targetTenantId);
+  const expected = mode === 'clone' ? targetSchema : mode === 'cross_tenant' ? (target?.name ?? '') : tenant.name;
+  const canSubmit = !pending && expected.length > 0 && confirm === expected;
+
+  // Focus the first field on open; Esc closes; Tab stays inside the dialog.
+  useEffect(() => {
+    dialog.current?.querySelector<HTMLElement>('input, select, button')?.focus();
+  }, []);
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key === 'Escape') {
+      e.stopPropagation();
+      onClose();
+      return;
+    }
+    if (e.key !== 'Tab' || !dialog.current) return;
+    const focusable = [...dialog.current.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])')].filter(
+      (el) => !el.hasAttribute('disabled'),
+    );
+    if (focusable.length === 0) return;
+    const first = focusable[0]!;
+    const last = focusable[focusable.length - 1]!;
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    }
+  };
+
+  async function submit() {
+    if (!canSubmit) return;
+    setPending(true);
+    setError(null);
+    const result = await action(null, {
+      tenantId: tenant.id,
+      backupId: backup.id,
+      mode: mode === 'cross_tenant' ? 'in_place' : mode,
+      ...(mode === 'clone' ? { targetSchema } : {}),
+      ...(mode === 'cross_tenant' ? { targetTenantId } : {}),
+      confirm,
+    });
+    setPending(false);
+    if (result.error) setError(result.error);
+    else setRestoreId((result.data as { id: string }).id);
+  }
+
+  const when = formatDateTime(backup.startedAt, timeZone);
+  return (
+    <div className="fixed inset-0 z-50 flex items-end justify-center bg-slate-900/50 p-0 sm:items-center sm:p-4" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
+      <div
+        ref={dialog}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={titleId}
+        onKeyDown={onKeyDown}
+        className="max-h-[95vh] w-full max-w-lg overflow-y-auto rounded-t-xl bg-white p-5 shadow-xl sm:rounded-xl"
+        data-testid="restore-dialog"
+      >
+        <h2 id={titleId} className="text-lg font-semibold text-slate-900">
+          Restore {tenant.name}
+        </h2>
+        <dl className="mt-3 grid grid-cols-2 gap-x-4 gap-y-1 rounded-md bg-slate-50 p-3 text-sm">
+          <dt className="text-slate-500">Backup taken</dt>
+          <dd className="text-slate-900">{when}</dd>
+          <dt className="text-slate-500">Size</dt>
+          <dd className="text-slate-900">
+            {formatBytes(backup.backupSizeBytes)} stored · {formatBytes(backup.dumpSizeBytes)} dump
+          </dd>
+          <dt className="text-slate-500">Storage tier</dt>
+          <dd className="text-slate-900">{STORAGE_TIER_LABELS[backup.storageTier] ?? backup.storageTier}</dd>
+          <dt className="text-slate-500">Origin</dt>
+          <dd className="text-slate-900">{backup.origin}</dd>
+        </dl>
+
+        {restoreId ? (
+          <RestoreProgress restoreId={restoreId} timeZone={timeZone} onClose={onClose} />
+        ) : (
+          <>
+            <fieldset className="mt-4">
+              <legend className="text-sm font-medium text-slate-800">What to do</legend>
+              <div className="mt-2 space-y-2 text-sm">
+                <label className="flex items-start gap-2">
+                  <input type="radio" name="mode" value="in_place" checked={mode === 'in_place'} onChange={() => (setMode('in_place'), setConfirm(''))} className="mt-1" />
+                  <span>Replace the live data (in place)</span>
+                </label>
+                <label className="flex items-start gap-2">
+                  <input type="radio" name="mode" value="clone" checked={mode === 'clone'} onChange={() => (setMode('clone'), setConfirm(''))} className="mt-1" />
+                  <span>Clone into a new schema (the live tenant is not touched)</span>
+                </label>
+                {otherTenants.length > 0 ? (
+                  <label className="flex items-start gap-2">
+                    <input type="radio" name="mode" value="cross_tenant" checked={mode === 'cross_tenant'} onChange={() => (setMode('cross_tenant'), setConfirm(''))} className="mt-1" />
+                    <span>Replace another tenant’s data with this backup (cross-tenant)</span>
+                  </label>
+                ) : null}
+              </div>
+            </fieldset>
+
+            {mode === 'clone' ? (
+              <div className="mt-3">
+                <label htmlFor="target-schema" className="mb-1 block text-sm font-medium text-slate-700">
+                  New schema name
+                </label>
+                <input id="target-schema" value={targetSchema} onChange={(e) => (setTargetSchema(e.target.value), setConfirm(''))} className={inputClass} autoComplete="off" />
+              </div>
+            ) : null}
+            {mode === 'cross_tenant' ? (
+              <div className="mt-3">
+                <label htmlFor="target-tenant" className="mb-1 block text-sm font-medium text-slate-700">
+                  Tenant to overwrite
+                </label>
+                <select id="target-tenant" value={targetTenantId} onChange={(e) => (setTargetTenantId(e.target.value), setConfirm(''))} className={inputClass}>
+                  {otherTenants.map((t) => (
+                    <option key={t.id} value={t.id}>
+                      {t.name} ({t.id})
+                    </option>
+                  ))}
+                </select>
+              </div>
+            ) : null}
+
+            <div className="mt-4 rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" data-testid="restore-explanation">
+              {mode === 'in_place' ? (
+                <p>
+                  The current data of <strong>{tenant.name}</strong> (schema <code>{tenant.schemaName}</code>) is moved aside and kept for undo until{' '}
+                  <strong>{formatDateTime(undoUntil, timeZone)}</strong>. The backup from {when} then becomes the live data, in one transaction: if
+                  anything fails, the tenant stays exactly as it is. Changes made after {when} will no longer be visible — put the tenant in
+                  maintenance first, since writes during the restore land in the moved-aside copy.
+                </p>
+              ) : mode === 'clone' ? (
+                <p>
+                  The backup from {when} is restored into a new schema <code>{targetSchema || '…'}</code>. The live schema <code>{tenant.schemaName}</code>{' '}
+                  is not touched, and the clone is not registered as a tenant.
+                </p>
+              ) : (
+                <p>
+                  The current data of <strong>{target?.name}</strong> (schema <code>{target?.schemaName}</code>) is moved aside and kept for undo until{' '}
+                  <strong>{formatDateTime(undoUntil, timeZone)}</strong>, and replaced by {tenant.name}’s backup from {when}.
+                </p>
+              )}
+            </div>
+
+            <div className="mt-4">
+              <label htmlFor="restore-confirm" className="mb-1 block text-sm font-medium text-slate-700">
+                Type <strong className="select-all font-semibold">{expected || (mode === 'clone' ? 'the new schema name' : '')}</strong> to confirm
+              </label>
+              <input
+                id="restore-confirm"
+                value={confirm}
+                onChange={(e) => setConfirm(e.target.value)}
+                onKeyDown={(e) => e.key === 'Enter' && (e.preventDefault(), submit())}
+                className={inputClass}
+                autoComplete="off"
+                spellCheck={false}
+              />
+            </div>
+            {error ? (
+              <p role="alert" className="mt-3 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
+                {error}
+              </p>
+            ) : null}
+            <div className="mt-5 flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
+              <button type="button" className={buttonClass.secondary} onClick={onClose}>
+                Cancel
+              </button>
+              <button type="button" className={buttonClass.danger} disabled={!canSubmit} onClick={submit} data-testid="restore-submit">
+                {pending ? 'Starting…' : mode === 'clone' ? 'Clone backup' : `Restore ${mode === 'cross_tenant' ? (target?.name ?? '') : tenant.name}`}
+              </button>
+            </div>
+          </>
+        )}
+      </div>
+    </div>
+  );
+}
+
+interface RestoreJson {
+  id: string;
+  status: string;
+  phase: string | null;
+  progress_bytes: number;
+  total_bytes: number | null;
+  target_schema: string;
+  moved_aside_schema: string | null;
+  undo_expires_at: string | null;
+  error_message: string | null;
+  completed_at: string | null;
+}
+
+export function RestoreProgress({ restoreId, timeZone, onClose }: { restoreId: string; timeZone: string; onClose?: () => void }) {
+  const router = useRouter();
+  const { data, error } = useQuery({
+    queryKey: ['restore', restoreId],
+    queryFn: async (): Promise<RestoreJson> => {
+      const res = await fetch(`/api/restores/${restoreId}`, { cache: 'no-store' });
+      const body = await res.json().catch(() => null);
+      if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+      return body.restore;
+    },
+    refetchInterval: (q) => (q.state.data && ['completed', 'failed', 'undone'].includes(q.state.data.status) ? false : 1000),
+  });
+  const done = data && ['completed', 'failed', 'undone'].includes(data.status);
+  useEffect(() => {
+    if (done) router.refresh();
+  }, [done, router]);
+  const pct = data?.total_bytes ? Math.min(100, Math.floor((data.progress_bytes / data.total_bytes) * 100)) : null;
+  return (
+    <div className="mt-4 space-y-3 text-sm" aria-live="polite" data-testid="restore-progress">
+      {error ? <p className="text-red-600">Could not read the restore’s progress: {error.message}</p> : null}
+      {!data ? (
+        <p className="text-slate-500">Waiting for a worker…</p>
+      ) : (
+        <>
+          <div className="flex items-center justify-between">
+            <span>
+              {data.phase ?? (data.status === 'pending' ? 'waiting for a worker' : data.status)} · {formatBytes(data.progress_bytes)}
+              {data.total_bytes ? ` of ${formatBytes(data.total_bytes)}` : ''}
+            </span>
+            <StatusBadge status={data.status} />
+          </div>
+          <div className="h-2 w-full overflow-hidden rounded bg-slate-100" role="progressbar" aria-label="restore progress" aria-valuenow={pct ?? undefined} aria-valuemin={0} aria-valuemax={100}>
+            <div className="h-full bg-sky-500 transition-all" style={{ width: `${done ? 100 : (pct ?? 5)}%` }} />
+          </div>
+          {data.status === 'completed' ? (
+            <p className="rounded-md bg-emerald-50 p-3 text-emerald-800" data-testid="restore-outcome">
+              Restored into <code>{data.target_schema}</code>.
+              {data.moved_aside_schema ? (
+                <>
+                  {' '}
+                  The previous data is kept as <code>{data.moved_aside_schema}</code>
+                  {data.undo_expires_at ? ` until ${formatDateTime(data.undo_expires_at, timeZone)}` : ''}; use Undo on the tenant page to switch back.
+                </>
+              ) : null}
+            </p>
+          ) : data.status === 'failed' ? (
+            <p className="rounded-md bg-red-50 p-3 text-red-700" data-testid="restore-outcome">
+              The restore failed and the tenant was left as it was: {data.error_message ?? 'no reason recorded'}
+            </p>
+          ) : null}
+        </>
+      )}
+      {onClose ? (
+        <div className="flex justify-end">
+          <button type="button" className={buttonClass.secondary} onClick={onClose}>
+            {done ? 'Close' : 'Close (the restore continues)'}
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}

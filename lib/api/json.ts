@@ -1,0 +1,52 @@
+// The JSON shapes of CONTRACTS.md "Data formats" for restores, schedules and verifications
+// (backups: lib/backup/serialize.ts). snake_case, ISO-8601 UTC with Z, `id` = UUID.
+import type { RestoreJobRow, ScheduleRow, VerificationRow } from '../db/schema.ts';
+import { backupJson, isoUtc } from '../backup/serialize.ts';
+
+export { backupJson, isoUtc };
+
+export function restoreJson(r: RestoreJobRow) {
+  return {
+    id: r.id,
+    tenant_id: r.tenantId,
+    backup_id: r.backupId,
+    mode: r.mode,
+    target_schema: r.targetSchema,
+    moved_aside_schema: r.movedAsideSchema,
+    undoes: r.undoes,
+    status: r.status,
+    started_at: isoUtc(r.startedAt),
+    completed_at: isoUtc(r.completedAt),
+    error_message: r.errorMessage,
+    requested_by: r.requestedBy,
+    // Beyond the contract's fields (additions are allowed): live progress and undo window.
+    phase: r.phase,
+    progress_bytes: r.progressBytes,
+    total_bytes: r.totalBytes,
+    undo_expires_at: isoUtc(r.undoExpiresAt),
+  };
+}
+
+export function scheduleJson(s: ScheduleRow) {
+  return {
+    tenant_id: s.tenantId,
+    schedule_type: s.scheduleType,
+    storage_tier: s.storageTier,
+    is_paused: s.isPaused,
+    last_run_at: isoUtc(s.lastRunAt),
+    next_run_at: isoUtc(s.nextRunAt),
+  };
+}
+
+export function verificationJson(v: VerificationRow) {
+  return {
+    id: v.id,
+    backup_id: v.backupId,
+    status: v.status,
+    tables: v.tables,
+    rows: v.rows,
+    started_at: isoUtc(v.startedAt),
+    completed_at: isoUtc(v.completedAt),
+    error_message: v.errorMessage,
+  };
+}

@@ -1,0 +1,19 @@
+// "Verify": queue a restore test of one completed backup; a worker runs it.
+import type { Db } from '../../db/client.ts';
+import { backupVerifications } from '../../db/schema.ts';
+import { audit } from '../../audit.ts';
+import type { Actor } from '../../auth/session.ts';
+import { backupById } from '../../db/queries/backups.ts';
+import { badRequest, notFound } from '../errors.ts';
+
+export async function requestVerification(db: Db, actor: Actor, backupId: string) {
+  const backup = await backupById(db, backupId);
+  if (!backup) throw notFound(`backup ${backupId} does not exist`);
+  if (backup.status !== 'completed') throw badRequest(`backup ${backupId} is ${backup.status}; only a completed backup can be verified`, 'backup_id');
+  const [row] = await db
+    .insert(backupVerifications)
+    .values({ backupId: backup.id, tenantId: backup.tenantId, status: 'pending', requestedBy: actor.name })
+    .returning();
+  await audit(db, { actor: actor.name, action: 'verification.create', target: backup.tenantId, details: { backup_id: backup.id, verification_id: row!.id } });
+  return row!;
+}

@@ -1,0 +1,25 @@
+// Request shapes of the HTTP API (CONTRACTS.md "HTTP API"), shared by routes and the OpenAPI document.
+import { z } from 'zod';
+import { RESTORE_MODES, storageTierSchema, tenantIdSchema, uuidSchema } from '../domain.ts';
+
+export const createBackupBody = z.object({
+  tenant_id: tenantIdSchema,
+  backup_type: z.enum(['full', 'incremental'], 'backup_type must be "full"').optional(),
+  storage_tier: storageTierSchema.optional(),
+});
+
+export const restoreBody = z.object({
+  tenant_id: tenantIdSchema,
+  backup_job_id: uuidSchema,
+  mode: z.enum(RESTORE_MODES, 'mode must be in_place or clone').optional(),
+  target_schema: z.string().max(200).optional(),
+  confirm: z.string('confirm is required: the tenant’s name (in_place) or the new schema name (clone)').max(300),
+});
+
+export const tenantParams = z.object({ tenantId: tenantIdSchema });
+export const idParams = z.object({ id: uuidSchema });
+
+export const listQuery = z.object({
+  limit: z.coerce.number().int('limit must be an integer').min(1, 'limit must be at least 1').max(100, 'limit must be at most 100').default(20),
+  cursor: z.string().max(200).optional(),
+});
