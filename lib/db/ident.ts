@@ -8,3 +8,10 @@ export function quoteIdent(name: string): string {
   if (name.includes('\0')) throw new Error('an SQL identifier must not contain NUL');
   return `"${name.replaceAll('"', '""')}"`;
 }
+
+/** `'value'` with every inner `'` doubled — a string literal for SQL text that cannot take bound
+ * parameters (psql scripts, DDL such as CREATE DATABASE … LC_COLLATE). Prefer parameters everywhere else. */
+export function quoteLiteral(value: string): string {
+  if (value.includes('\0')) throw new Error('an SQL literal must not contain NUL');
+  return `'${value.replaceAll("'", "''")}'`;
+}

@@ -1,0 +1,74 @@
+// Replaying a dump into the live database: one transaction that (optionally) renames the live schema
+// aside, suspends the restoring role's default privileges, pipes `pg_restore -f -` (pre-data, data,
+// post-data, in pg_restore's order) into psql, puts the default privileges back and records the
+// restore as completed. Commit swaps atomically; any failure leaves the target exactly as it was.
+import crypto from 'node:crypto';
+import type { Config } from '../env.ts';
+import { quoteIdent } from '../db/ident.ts';
+import { RESTORE_DEFAULT_PRIVILEGES, SUSPEND_DEFAULT_PRIVILEGES } from './default-privileges.ts';
+import { MissingPrerequisitesError } from './errors.ts';
+import { applyScript, probeScript } from './psql.ts';
+import { PG_RESTORE, startTool, stripSecrets } from './tools.ts';
+
+export interface ReplayOptions {
+  config: Config;
+  /** The archive to replay; its schema must carry the target name already. */
+  dumpPath: string;
+  /** The live schema of that name, renamed aside first (in place, cross-tenant). */
+  moveAside?: { live: string; aside: string };
+  /** SQL run last, inside the transaction (the restore row's completion). */
+  finish?: string;
+  signal?: AbortSignal;
+}
+
+// Waiting for a lock on the live schema must not hang a restore forever; pg_restore's own
+// `SET lock_timeout = 0` follows and governs the replay itself.
+const LOCK_TIMEOUT = `SET lock_timeout = '60s';`;
+
+function pgRestoreSql(config: Config, dumpPath: string, schemaOnly: boolean, signal?: AbortSignal) {
+  return () =>
+    startTool('pg_restore', PG_RESTORE(), [...(schemaOnly ? ['--schema-only'] : []), '-f', '-', dumpPath], {
+      stdin: 'ignore',
+      redact: (t) => stripSecrets(t, config),
+      signal,
+    });
+}
+
+export async function replayDump(options: ReplayOptions): Promise<void> {
+  const { config, dumpPath, moveAside, signal } = options;
+  await applyScript({
+    config,
+    url: config.DATABASE_URL,
+    signal,
+    parts: [
+      LOCK_TIMEOUT,
+      ...(moveAside ? [`ALTER SCHEMA ${quoteIdent(moveAside.live)} RENAME TO ${quoteIdent(moveAside.aside)};`] : []),
+      SUSPEND_DEFAULT_PRIVILEGES,
+      pgRestoreSql(config, dumpPath, false, signal),
+      RESTORE_DEFAULT_PRIVILEGES,
+      'RESET search_path;',
+      ...(options.finish ? [options.finish] : []),
+    ],
+  });
+}
+
+/**
+ * Before touching anything: replays the dump's definitions (no data) in a transaction that is rolled
+ * back, every statement on its own savepoint, and throws MissingPrerequisitesError listing every
+ * error — a missing role, extension type, `public` table or function is named by PostgreSQL itself.
+ */
+export async function checkPrerequisites(options: Omit<ReplayOptions, 'finish'>): Promise<void> {
+  const { config, dumpPath, moveAside, signal } = options;
+  const probeAside = `strata_probe_${crypto.randomBytes(4).toString('hex')}`;
+  const errors = await probeScript({
+    config,
+    url: config.DATABASE_URL,
+    signal,
+    parts: [
+      LOCK_TIMEOUT,
+      ...(moveAside ? [`ALTER SCHEMA ${quoteIdent(moveAside.live)} RENAME TO ${quoteIdent(probeAside)};`] : []),
+      pgRestoreSql(config, dumpPath, true, signal),
+    ],
+  });
+  if (errors.length > 0) throw new MissingPrerequisitesError([...new Set(errors)].slice(0, 20));
+}

@@ -1,0 +1,165 @@
+// Scratch databases (verifications, clones, restores under another schema name): created in the same
+// cluster as DATABASE_URL — roles are cluster-wide, so owners and grantees exist — and always dropped.
+//
+// What the dump needs besides itself is copied first, so the restore is exact instead of "errors
+// tolerated": the live database's extensions, the schema-only definitions of `public` (and of any other
+// schema its foreign keys point into), and the rows of the tables those foreign keys reference (with
+// the copies' own foreign keys and triggers removed — the scratch copy only has to satisfy the tenant's).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { Config } from '../env.ts';
+import { quoteIdent, quoteLiteral } from '../db/ident.ts';
+import { InvalidDumpError } from './errors.ts';
+import { applyScript } from './psql.ts';
+import { PG_DUMP, PG_RESTORE, pgEnvFor, runTool, startTool, stripSecrets } from './tools.ts';
+
+export interface ScratchDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(database)}`;
+  return u.toString();
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'strata-restore' });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** `strata_verify_<12 hex>` / `strata_clone_<12 hex>`: well under 63 bytes. */
+export async function createScratchDatabase(config: Config, purpose: 'verify' | 'clone'): Promise<ScratchDatabase> {
+  const name = `strata_${purpose}_${crypto.randomBytes(6).toString('hex')}`;
+  await withClient(config.DATABASE_URL, async (c) => {
+    // Same encoding and collation as the live database: sort orders and unique indexes behave alike.
+    const { rows } = await c.query<{ enc: string; collate: string; ctype: string; provider: string; icu: string | null }>(
+      `SELECT pg_encoding_to_char(encoding) AS enc, datcollate AS collate, datctype AS ctype,
+              datlocprovider::text AS provider, daticulocale AS icu
+       FROM pg_database WHERE datname = current_database()`,
+    );
+    const d = rows[0]!;
+    const icu = d.provider === 'i' && d.icu ? ` LOCALE_PROVIDER icu ICU_LOCALE ${quoteLiteral(d.icu)}` : '';
+    await c.query(
+      `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING ${quoteLiteral(d.enc)} ` +
+        `LC_COLLATE ${quoteLiteral(d.collate)} LC_CTYPE ${quoteLiteral(d.ctype)}${icu}`,
+    );
+  });
+  const url = withDatabase(config.DATABASE_URL, name);
+  return {
+    name,
+    url,
+    drop: () => withClient(config.DATABASE_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).then(() => {})),
+  };
+}
+
+const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
+const unquote = (id: string) => (id.startsWith('"') ? id.slice(1, -1).replaceAll('""', '"') : id);
+
+/** Tables outside `schema` that the dump's foreign keys reference, as [schema, table]. */
+export async function referencedTables(config: Config, dumpPath: string, schema: string): Promise<[string, string][]> {
+  const postData = await runTool('pg_restore', PG_RESTORE(), ['--section=post-data', '-f', '-', dumpPath], {
+    redact: (t) => stripSecrets(t, config),
+  });
+  const found = new Map<string, [string, string]>();
+  for (const m of postData.matchAll(new RegExp(String.raw`\bREFERENCES (${IDENT})\.(${IDENT})\(`, 'g'))) {
+    const s = unquote(m[1]!);
+    const t = unquote(m[2]!);
+    if (s !== schema) found.set(`${s}.${t}`, [s, t]);
+  }
+  return [...found.values()];
+}
+
+/**
+ * Restores the dump (of `schema`) into the scratch database, exactly: extensions, the definitions of
+ * `public` and of every schema its foreign keys reference, the referenced rows, then the dump itself in
+ * one transaction with --exit-on-error.
+ */
+export async function restoreIntoScratch(
+  config: Config,
+  scratch: ScratchDatabase,
+  dumpPath: string,
+  schema: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  const redact = (t: string) => stripSecrets(t, config);
+  const referenced = await referencedTables(config, dumpPath, schema);
+  const extensions = await withClient(config.DATABASE_URL, async (c) =>
+    (
+      await c.query<{ name: string; schema: string; version: string }>(
+        `SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version
+         FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.oid`,
+      )
+    ).rows,
+  );
+  const otherSchemas = [...new Set(['public', ...referenced.map(([s]) => s)])];
+  const setup = [
+    ...extensions.map(
+      (e) =>
+        `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(e.schema)};\n` +
+        `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(e.name)} WITH SCHEMA ${quoteIdent(e.schema)} VERSION ${quoteLiteral(e.version)};`,
+    ),
+  ];
+  // The definitions go through a custom-format archive so that the CREATE SCHEMA entries of schemas the
+  // scratch database already has (public, extension schemas) can be left out of the list.
+  const workDir = path.dirname(dumpPath);
+  const definitionsPath = path.join(workDir, 'definitions.pgdump');
+  await runTool('pg_dump', PG_DUMP(), ['-Fc', '--schema-only', '--no-comments', '-f', definitionsPath, ...otherSchemas.flatMap((s) => ['-n', quoteIdent(s)])], {
+    env: pgEnvFor(config.DATABASE_URL),
+    redact,
+    signal,
+  });
+  const toc = await runTool('pg_restore', PG_RESTORE(), ['--list', definitionsPath], { redact, signal });
+  const listPath = path.join(workDir, 'definitions.list');
+  await fs.promises.writeFile(listPath, toc.split('\n').filter((l) => !/^\d+; \d+ \d+ SCHEMA - /.test(l)).join('\n'));
+  const definitions = () =>
+    startTool('pg_restore', PG_RESTORE(), ['-L', listPath, '-f', '-', definitionsPath], { stdin: 'ignore', redact, signal });
+  const createSchemas = otherSchemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)};`);
+  const inList = otherSchemas.map(quoteLiteral).join(', ');
+  const loosen = `
+DO $strata$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.conrelid::regclass AS rel, c.conname FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
+           WHERE n.nspname IN (${inList}) AND c.contype = 'f' LOOP
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.rel, r.conname);
+  END LOOP;
+  FOR r IN SELECT DISTINCT t.tgrelid::regclass AS rel FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+           JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN (${inList}) AND NOT t.tgisinternal AND c.relkind = 'r' LOOP
+    EXECUTE format('ALTER TABLE %s DISABLE TRIGGER USER', r.rel);
+  END LOOP;
+END
+$strata$;`;
+  const rows = () =>
+    startTool(
+      'pg_dump',
+      PG_DUMP(),
+      ['--data-only', '--strict-names', ...referenced.flatMap(([s, t]) => ['-t', `${quoteIdent(s)}.${quoteIdent(t)}`])],
+      { env: pgEnvFor(config.DATABASE_URL), stdin: 'ignore', redact, signal },
+    );
+  await applyScript({
+    config,
+    url: scratch.url,
+    parts: [...createSchemas, ...setup, definitions, loosen, ...(referenced.length ? [rows] : [])],
+    signal,
+  });
+  try {
+    await runTool('pg_restore', PG_RESTORE(), ['--exit-on-error', '--single-transaction', '-d', scratch.name, dumpPath], {
+      env: pgEnvFor(config.DATABASE_URL, scratch.name),
+      redact,
+      signal,
+    });
+  } catch (err) {
+    throw new InvalidDumpError(`the dump does not restore into a scratch database: ${(err as Error).message}`, { cause: err });
+  }
+}
