@@ -19,16 +19,18 @@ export async function failJob(
   workerId: string,
   error: string,
   retryBaseSeconds: number,
+  /** No retry whatever the attempts left: the failure is not one a second try can fix. */
+  final = false,
 ): Promise<FailOutcome> {
   const q = QUEUES[job.kind];
   const message = error.slice(0, 4000);
   const res = await db.execute<{ status: string }>(sql`
     update ${q.table} set locked_by = null, lease_expires_at = null,
-      status = case when attempts >= max_attempts then 'failed' else 'pending' end,
-      run_after = case when attempts >= max_attempts then run_after else now() + ${backoffSql(retryBaseSeconds)} end,
-      completed_at = case when attempts >= max_attempts then coalesce(completed_at, now()) else null end,
-      error_message = case when attempts >= max_attempts
-        then 'failed after ' || attempts || ' attempts: ' || ${message}
+      status = case when ${final} or attempts >= max_attempts then 'failed' else 'pending' end,
+      run_after = case when ${final} or attempts >= max_attempts then run_after else now() + ${backoffSql(retryBaseSeconds)} end,
+      completed_at = case when ${final} or attempts >= max_attempts then coalesce(completed_at, now()) else null end,
+      error_message = case when ${final} then coalesce(error_message, ${message})
+        when attempts >= max_attempts then 'failed after ' || attempts || ' attempts: ' || ${message}
         else ${message} end
     where ${q.key} = ${job.key}::uuid and locked_by = ${workerId} and status in ('pending', 'running', 'failed')
     returning status`);

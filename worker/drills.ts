@@ -1,0 +1,22 @@
+// Weekly restore drill: the newest completed backup of a random sample of active tenants is
+// verified (download, checksums, decrypt, pg_restore --list) like `strata verify`, marked is_drill.
+// A failing drill opens a drill_failed incident (see the verify runner).
+import { sql } from 'drizzle-orm';
+import type { Db } from '../lib/db/client.ts';
+import type { Config } from '../lib/env.ts';
+
+export async function queueDrills(db: Db, config: Pick<Config, 'STRATA_DRILL_SAMPLE'>): Promise<{ queued: string[] }> {
+  if (config.STRATA_DRILL_SAMPLE === 0) return { queued: [] };
+  const res = await db.execute<{ backup_id: string }>(sql`
+    with newest as (
+      select distinct on (b.tenant_id) b.id, b.tenant_id from backup_jobs b
+      join tenants t on t.id = b.tenant_id
+      where b.status = 'completed'
+      order by b.tenant_id, b.started_at desc, b.id desc
+    ),
+    sample as (select * from newest order by random() limit ${config.STRATA_DRILL_SAMPLE})
+    insert into backup_verifications (backup_id, tenant_id, status, is_drill, requested_by)
+    select id, tenant_id, 'pending', true, 'drill' from sample
+    returning backup_id::text`);
+  return { queued: res.rows.map((r) => r.backup_id) };
+}

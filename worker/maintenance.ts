@@ -1,0 +1,46 @@
+// The worker's periodic chores, each run by one worker per period (lib/jobs/periodic.ts):
+// prune daily, restore drills weekly, dropping expired undo copies hourly; overdue checks every
+// minute (idempotent: incidents dedupe the webhook).
+import type { Logger } from 'pino';
+import type { Db } from '../lib/db/client.ts';
+import type { Config } from '../lib/env.ts';
+import { claimPeriodic } from '../lib/jobs/periodic.ts';
+import { checkOverdue } from '../lib/notify/overdue.ts';
+import { runPrune } from '../lib/prune/run-prune.ts';
+import type { Stores } from '../lib/storage/registry.ts';
+import { queueDrills } from './drills.ts';
+import { dropExpiredUndoCopies } from './undo-copies.ts';
+
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+export interface MaintenanceDeps {
+  db: Db;
+  config: Config;
+  stores: Stores;
+  log: Logger;
+  workerId: string;
+}
+
+export async function runMaintenance(deps: MaintenanceDeps): Promise<void> {
+  const { db, log } = deps;
+  const actor = `worker:${deps.workerId}`;
+  const chores: [string, number, () => Promise<unknown>][] = [
+    ['overdue', 60, () => checkOverdue(deps)],
+    ['prune', DAY, async () => {
+      const r = await runPrune({ db, config: deps.config, stores: deps.stores, log }, { dryRun: false });
+      return { deleted: r.decisions.filter((d) => d.action === 'delete').length, failed: r.failed.length };
+    }],
+    ['drill', 7 * DAY, () => queueDrills(db, deps.config)],
+    ['undo-cleanup', HOUR, () => dropExpiredUndoCopies(db, deps.config, log)],
+  ];
+  for (const [task, period, run] of chores) {
+    try {
+      if (!(await claimPeriodic(db, task, period, actor))) continue;
+      const result = await run();
+      log.info({ task, result }, 'maintenance done');
+    } catch (err) {
+      log.error({ task, err: err instanceof Error ? err.message : String(err) }, 'maintenance failed');
+    }
+  }
+}
