@@ -35,7 +35,13 @@ export class Tee extends Writable {
     highWaterMark = 1024 * 1024,
   ) {
     super({ highWaterMark });
-    this.branches = Array.from({ length: count }, () => new PassThrough({ highWaterMark }));
+    this.branches = Array.from({ length: count }, () => {
+      const branch = new PassThrough({ highWaterMark });
+      // A branch's error reaches its upload through the stream; never crash the process when the upload
+      // has already stopped listening.
+      branch.on('error', () => {});
+      return branch;
+    });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
