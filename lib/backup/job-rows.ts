@@ -34,10 +34,11 @@ export async function loadGroup(db: Db, dumpGroup: string): Promise<BackupJobRow
     .from(backupJobs)
     .where(and(eq(backupJobs.dumpGroup, dumpGroup), inArray(backupJobs.status, ACTIVE)))
     .orderBy(backupJobs.seq);
+  // Origins may differ: coinciding schedules (daily + weekly + monthly) share one dump, one row per
+  // storage tier, each keeping its own origin and so its own expiry (CONTRACTS.md "Schedules").
   const tenantIds = new Set(rows.map((r) => r.tenantId));
-  const origins = new Set(rows.map((r) => r.origin));
-  if (tenantIds.size > 1 || origins.size > 1) {
-    throw new Error(`backup group ${dumpGroup} mixes tenants or origins; one dump group is one tenant's one dump`);
+  if (tenantIds.size > 1) {
+    throw new Error(`backup group ${dumpGroup} mixes tenants; one dump group is one tenant's one dump`);
   }
   return rows;
 }
