@@ -33,6 +33,8 @@ export interface WorkerOptions {
 }
 
 const RECONCILE_EVERY_MS = 30_000;
+/** How often a worker looks whether a maintenance chore is due (each has its own period). */
+const MAINTENANCE_EVERY_MS = 30_000;
 const AFTER_ABORT_WAIT_MS = 15_000;
 
 export async function runWorker(config: Config, opts: WorkerOptions = {}): Promise<void> {
@@ -71,6 +73,7 @@ export async function runWorker(config: Config, opts: WorkerOptions = {}): Promi
     });
 
   let lastReconcile = 0;
+  let lastMaintenance = 0;
   let maintenance: Promise<void> | undefined;
   try {
     while (!stop?.aborted) {
@@ -84,7 +87,8 @@ export async function runWorker(config: Config, opts: WorkerOptions = {}): Promi
         const fired = await tick(db, config);
         for (const g of fired.fired) log.info({ tenant_id: g.tenantId, dump_group: g.dumpGroup, schedules: g.scheduleTypes }, 'schedule fired');
         await claimJobs(deps, running, () => wake?.());
-        if (opts.maintenance !== false && !maintenance) {
+        if (opts.maintenance !== false && !maintenance && Date.now() - lastMaintenance >= MAINTENANCE_EVERY_MS) {
+          lastMaintenance = Date.now();
           maintenance = runMaintenance({ db, config, stores, log, workerId: id }).finally(() => (maintenance = undefined));
         }
       } catch (err) {
