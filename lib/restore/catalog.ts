@@ -35,21 +35,41 @@ const DESCRIBE = `CASE WHEN d.classid = 'pg_rewrite'::regclass
     THEN (SELECT pg_describe_object('pg_class'::regclass, r.ev_class, 0) FROM pg_rewrite r WHERE r.oid = d.objid)
     ELSE pg_describe_object(d.classid, d.objid, d.objsubid) END`;
 
-/**
- * Objects outside `schema` that depend on objects inside it (views, foreign keys, column defaults,
- * functions, publications …): renaming the schema aside would take them along to the old copy.
- */
-export async function dependentsOutside(db: Db, schema: string): Promise<string[]> {
-  const res = await db.execute<{ dependent: string; referenced: string }>(sql.raw(`
-    WITH target AS (SELECT oid FROM pg_namespace WHERE nspname = ${quoteLiteral(schema)})
+/** SELECT dependent, referenced: objects outside the schema (an SQL expression) depending on objects in it. */
+function dependentsQuery(schemaExpr: string): string {
+  return `
+    WITH target AS (SELECT oid FROM pg_namespace WHERE nspname = ${schemaExpr})
     SELECT DISTINCT ${DESCRIBE} AS dependent, pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) AS referenced
     FROM pg_depend d, target
     WHERE d.deptype IN ('n', 'a')
       AND (${OBJECT_SCHEMA('d.refclassid', 'd.refobjid')}) = target.oid
       AND (${OBJECT_SCHEMA('d.classid', 'd.objid')}) IS DISTINCT FROM target.oid
-      AND NOT (d.classid = 'pg_namespace'::regclass)
-    ORDER BY 1, 2`));
+      AND NOT (d.classid = 'pg_namespace'::regclass)`;
+}
+
+/**
+ * Objects outside `schema` that depend on objects inside it (views, foreign keys, column defaults,
+ * functions, publications …): renaming the schema aside would take them along to the old copy.
+ */
+export async function dependentsOutside(db: Pick<Db, 'execute'>, schema: string): Promise<string[]> {
+  const res = await db.execute<{ dependent: string; referenced: string }>(sql.raw(`${dependentsQuery(quoteLiteral(schema))} ORDER BY 1, 2`));
   return res.rows.map((r) => `${r.dependent} (depends on ${r.referenced})`);
+}
+
+/**
+ * The same check as SQL for the swap's own transaction, right after the rename (on the new name):
+ * a dependent created since the check before it still aborts the swap.
+ */
+export function assertNoDependentsSql(schema: string): string {
+  return `DO $strata$
+DECLARE found text;
+BEGIN
+  SELECT string_agg(q.dependent || ' (depends on ' || q.referenced || ')', '; ') INTO found FROM (${dependentsQuery(quoteLiteral(schema))}) q;
+  IF found IS NOT NULL THEN
+    RAISE EXCEPTION 'strata: objects in other schemas depend on the live schema: %', found;
+  END IF;
+END
+$strata$;`;
 }
 
 /** Whether text names the schema: quoted form anywhere, or the bare name as a whole word. */

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import type { Config } from '../env.ts';
 import { quoteIdent } from '../db/ident.ts';
+import { assertNoDependentsSql } from './catalog.ts';
 import { RESTORE_DEFAULT_PRIVILEGES, SUSPEND_DEFAULT_PRIVILEGES } from './default-privileges.ts';
 import { MissingPrerequisitesError } from './errors.ts';
 import { applyScript, probeScript } from './psql.ts';
@@ -42,7 +43,9 @@ export async function replayDump(options: ReplayOptions): Promise<void> {
     signal,
     parts: [
       LOCK_TIMEOUT,
-      ...(moveAside ? [`ALTER SCHEMA ${quoteIdent(moveAside.live)} RENAME TO ${quoteIdent(moveAside.aside)};`] : []),
+      ...(moveAside
+        ? [`ALTER SCHEMA ${quoteIdent(moveAside.live)} RENAME TO ${quoteIdent(moveAside.aside)};`, assertNoDependentsSql(moveAside.aside)]
+        : []),
       SUSPEND_DEFAULT_PRIVILEGES,
       pgRestoreSql(config, dumpPath, false, signal),
       RESTORE_DEFAULT_PRIVILEGES,

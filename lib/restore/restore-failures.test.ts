@@ -27,6 +27,9 @@ import {
   TruncatedBackupError,
   WrongKeyError,
 } from './errors.ts';
+import { fetchVerifiedDump } from './fetch.ts';
+import { readManifest } from './manifest.ts';
+import { replayDump } from './replay.ts';
 import { runRestore, type RestoreContext } from './run-restore.ts';
 
 const SCHEMA = 'Live "Tenant" Ärger';
@@ -162,6 +165,23 @@ describe('restore failures leave the live tenant untouched', () => {
       assert.match(err.message, /constraint fx_links_account_id_fkey on table fx_links/);
     } finally {
       await exec(`DROP VIEW public.fx_report; DROP TABLE public.fx_links;`);
+    }
+  });
+
+  it('a dependent created after the check still aborts the swap, inside its transaction', async () => {
+    const store = ctx.stores.forLocation(backup.backupLocation!);
+    const manifest = await readManifest(store, backup.backupLocation!);
+    const fetched = await fetchVerifiedDump({ store, location: backup.backupLocation!, manifest, config: stack.config });
+    await exec(`CREATE VIEW public.fx_late AS SELECT id FROM ${S}.legacy`);
+    try {
+      await assert.rejects(
+        replayDump({ config: stack.config, dumpPath: fetched.dumpPath, moveAside: { live: SCHEMA, aside: 'strata_undo_0badc0de' } }),
+        (e: unknown) => e instanceof ReplayFailedError && /depend on the live schema: view fx_late/.test(e.message),
+      );
+      assert.deepEqual(await fingerprint(url, SCHEMA), live);
+    } finally {
+      await exec(`DROP VIEW public.fx_late`);
+      await fetched.cleanup();
     }
   });
 

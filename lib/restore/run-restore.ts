@@ -2,57 +2,35 @@
 // fetch and verify → (another schema name: restore into a scratch database, refuse text references,
 // rename, re-dump) → refuse dependents → check prerequisites → swap in one transaction.
 // Claiming and leases belong to lib/jobs, which calls this after claiming the row.
-import crypto from 'node:crypto';
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from '../db/client.ts';
 import { quoteIdent, quoteLiteral } from '../db/ident.ts';
 import { backupJobs, restoreJobs, type RestoreJobRow } from '../db/schema.ts';
-import type { Config } from '../env.ts';
-import type { Stores } from '../storage/registry.ts';
 import { dependentsOutside, functionsNamingSchema, schemaExists } from './catalog.ts';
 import {
   DependentObjectsError,
   InvalidDumpError,
   RestoreAbortedError,
-  RestoreError,
   RestoreNotFoundError,
   RestoreRequestError,
   SchemaTextReferenceError,
 } from './errors.ts';
-import { fetchVerifiedDump, type FetchProgress } from './fetch.ts';
+import { checkFreeSpace, fetchVerifiedDump, type FetchProgress } from './fetch.ts';
 import { readManifest } from './manifest.ts';
 import { checkPrerequisites, replayDump } from './replay.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
 import { PG_DUMP, pgEnvFor, runTool, stripSecrets } from './tools.ts';
+import { freeUndoName, setPhase, type RestoreContext, type RestorePhase } from './context.ts';
 import { runUndo } from './undo.ts';
 
-export interface RestoreContext {
-  db: Db;
-  config: Config;
-  stores: Stores;
-  signal?: AbortSignal;
-}
-
-export type RestorePhase = 'starting' | 'downloading' | 'decrypting' | 'verifying' | 'checking' | 'swapping' | 'completed';
+export type { RestoreContext, RestorePhase } from './context.ts';
 
 async function load(db: Db, restoreId: string): Promise<RestoreJobRow> {
   const [row] = await db.select().from(restoreJobs).where(eq(restoreJobs.id, restoreId));
   if (!row) throw new RestoreNotFoundError(`restore ${restoreId}`, 'id');
   return row;
-}
-
-export async function setPhase(db: Db, restoreId: string, phase: RestorePhase, extra: Partial<RestoreJobRow> = {}): Promise<void> {
-  await db.update(restoreJobs).set({ phase, ...extra }).where(eq(restoreJobs.id, restoreId));
-}
-
-/** Moved-aside names: `strata_undo_<8 hex>`, 20 bytes, checked free. */
-export async function freeUndoName(db: Db): Promise<string> {
-  for (;;) {
-    const name = `strata_undo_${crypto.randomBytes(4).toString('hex')}`;
-    if (!(await schemaExists(db, name))) return name;
-  }
 }
 
 /** SQL that marks the restore completed; runs inside the swap's transaction, so both commit or neither. */
@@ -82,7 +60,8 @@ export async function runRestore(ctx: RestoreContext, restoreId: string): Promis
     else await restoreFromBackup(ctx, row);
     return await load(db, restoreId);
   } catch (err) {
-    const error = ctx.signal?.aborted && !(err instanceof RestoreError) ? new RestoreAbortedError() : (err as Error);
+    // Cancelled (worker shutdown): whatever broke on the way out, the cause is the cancellation.
+    const error = ctx.signal?.aborted ? new RestoreAbortedError() : (err as Error);
     const message = stripSecrets(error.message, config).slice(0, 4000);
     await db
       .update(restoreJobs)
@@ -147,6 +126,8 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
     let dumpPath = fetched.dumpPath;
     if (source !== target) {
       await setPhase(db, row.id, 'verifying');
+      // The renamed copy is about as large as the dump (the stored object is gone by now).
+      await checkFreeSpace(config.STRATA_TMP_DIR, manifest.backup.dump_size_bytes + config.STRATA_TMP_MIN_FREE_MB * 1024 * 1024);
       dumpPath = await renamedDump(ctx, fetched.dumpPath, source, target, path.join(fetched.workDir, 'renamed.pgdump'));
     }
     await setPhase(db, row.id, 'checking');

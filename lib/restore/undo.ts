@@ -7,8 +7,7 @@ import { quoteIdent } from '../db/ident.ts';
 import { restoreJobs, type RestoreJobRow } from '../db/schema.ts';
 import { dependentsOutside, schemaExists } from './catalog.ts';
 import { DependentObjectsError, RestoreNotFoundError, UndoNotAllowedError } from './errors.ts';
-import type { RestoreContext } from './run-restore.ts';
-import { freeUndoName, setPhase } from './run-restore.ts';
+import { freeUndoName, setPhase, type RestoreContext } from './context.ts';
 
 type Reader = Pick<Db, 'select' | 'execute'>;
 
