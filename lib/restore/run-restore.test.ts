@@ -1,6 +1,7 @@
 // Round trips through both stores: in place, undo and clone are exact (fingerprint equal), and the
 // restoring role's default privileges neither leak into restored objects nor change.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import pg from 'pg';
@@ -11,7 +12,7 @@ import { createTestBackups } from '../testing/fixture-backup.ts';
 import { createFixtureTenant, FIXTURE_SCHEMA, fingerprint, widenDefaultPrivileges, type Fingerprint } from '../testing/fixture-tenant.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
 import { createRestore, createUndo } from './create.ts';
-import { RestoreConflictError, UndoNotAllowedError } from './errors.ts';
+import { RestoreConflictError, RestoreNotFoundError, RestoreRequestError, UndoNotAllowedError } from './errors.ts';
 import { runRestore, type RestoreContext } from './run-restore.ts';
 
 const S = quoteIdent(FIXTURE_SCHEMA);
@@ -110,5 +111,29 @@ describe('restore round trips (S3 and B2)', () => {
     assert.deepEqual(await fingerprint(url, FIXTURE_SCHEMA), original);
     const leftovers = await stack.db.execute<{ n: number }>(sql`select count(*)::int n from pg_database where datname like 'strata\_%'`);
     assert.equal(leftovers.rows[0]!.n, 0, 'scratch databases are dropped');
+  });
+
+  it('validates requests, and undoes only the latest restore while its copy exists', async () => {
+    const backupId = backups.s3_standard!.id;
+    const req = { requestedBy: 'test' };
+    const field = (name: string) => (e: unknown) => e instanceof RestoreRequestError && e.field === name;
+    await assert.rejects(createRestore(stack.db, { ...req, backupId: 'not-a-uuid', mode: 'in_place' }), field('backup_id'));
+    await assert.rejects(createRestore(stack.db, { ...req, backupId: randomUUID(), mode: 'in_place' }), RestoreNotFoundError);
+    await assert.rejects(createRestore(stack.db, { ...req, backupId, mode: 'clone', targetSchema: 'ü'.repeat(32) }), field('target_schema'));
+    await assert.rejects(createRestore(stack.db, { ...req, backupId, mode: 'clone', targetSchema: FIXTURE_SCHEMA }), field('target_schema'));
+    await assert.rejects(createRestore(stack.db, { ...req, backupId, mode: 'clone', targetSchema: 'public' }), field('target_schema'));
+    await assert.rejects(createRestore(stack.db, { ...req, backupId, mode: 'clone' }), field('target_schema'));
+    await assert.rejects(
+      createRestore(stack.db, { ...req, backupId, mode: 'in_place', targetTenantId: 'nobody', crossTenant: true }),
+      RestoreNotFoundError,
+    );
+
+    const first = await runRestore(ctx, (await createRestore(stack.db, { ...req, backupId, mode: 'in_place' })).id);
+    const second = await runRestore(ctx, (await createRestore(stack.db, { ...req, backupId, mode: 'in_place' })).id);
+    assert.equal(second.status, 'completed');
+    await assert.rejects(createUndo(stack.db, { ...req, restoreId: first.id }), /only the latest can be undone/);
+    await exec(`DROP SCHEMA ${quoteIdent(second.movedAsideSchema!)} CASCADE`);
+    await assert.rejects(createUndo(stack.db, { ...req, restoreId: second.id }), /no longer exists/);
+    assert.deepEqual(await fingerprint(url, FIXTURE_SCHEMA), original);
   });
 });
