@@ -156,9 +156,10 @@ async function renamedDump(ctx: RestoreContext, dumpPath: string, source: string
   const { config, signal } = ctx;
   const scratch = await createScratchDatabase(config, 'clone');
   try {
-    await restoreIntoScratch(config, scratch, dumpPath, source, signal);
-    const naming = await functionsNamingSchema(scratch.url, source);
-    if (naming.length > 0) throw new SchemaTextReferenceError(source, naming);
+    await restoreIntoScratch(config, scratch, dumpPath, source, signal, async () => {
+      const naming = await functionsNamingSchema(scratch.url, source);
+      if (naming.length > 0) throw new SchemaTextReferenceError(source, naming);
+    });
     const client = new pg.Client({ connectionString: scratch.url, application_name: 'strata-restore' });
     await client.connect();
     try {

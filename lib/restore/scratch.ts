@@ -91,6 +91,8 @@ export async function restoreIntoScratch(
   dumpPath: string,
   schema: string,
   signal?: AbortSignal,
+  /** Runs once the dump's definitions (pre-data) are in, before its data. */
+  afterDefinitions?: () => Promise<void>,
 ): Promise<void> {
   const redact = (t: string) => stripSecrets(t, config);
   const referenced = await referencedTables(config, dumpPath, schema);
@@ -153,13 +155,19 @@ $strata$;`;
     parts: [...createSchemas, ...setup, definitions, loosen, ...(referenced.length ? [rows] : [])],
     signal,
   });
-  try {
-    await runTool('pg_restore', PG_RESTORE(), ['--exit-on-error', '--single-transaction', '-d', scratch.name, dumpPath], {
-      env: pgEnvFor(config.DATABASE_URL, scratch.name),
-      redact,
-      signal,
-    });
-  } catch (err) {
-    throw new InvalidDumpError(`the dump does not restore into a scratch database: ${(err as Error).message}`, { cause: err });
+  // pre-data first: the functions exist by then, so a caller's refusal (text references) comes before
+  // the data is loaded. Each step is one transaction with --exit-on-error.
+  const sections = afterDefinitions ? [['--section=pre-data'], ['--section=data', '--section=post-data']] : [[]];
+  for (const [i, section] of sections.entries()) {
+    try {
+      await runTool('pg_restore', PG_RESTORE(), ['--exit-on-error', '--single-transaction', ...section, '-d', scratch.name, dumpPath], {
+        env: pgEnvFor(config.DATABASE_URL, scratch.name),
+        redact,
+        signal,
+      });
+    } catch (err) {
+      throw new InvalidDumpError(`the dump does not restore into a scratch database: ${(err as Error).message}`, { cause: err });
+    }
+    if (i === 0 && afterDefinitions) await afterDefinitions();
   }
 }
