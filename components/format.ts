@@ -12,7 +12,8 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ${units[i]}`;
 }
 
-export function formatDateTime(d: Date | string | null | undefined, timeZone: string): string {
+/** With `zone: false` the zone is left out: only where a heading already names it. */
+export function formatDateTime(d: Date | string | null | undefined, timeZone: string, opts: { zone?: boolean } = {}): string {
   if (!d) return '—';
   const date = typeof d === 'string' ? new Date(d) : d;
   const text = new Intl.DateTimeFormat('en-GB', {
@@ -24,7 +25,7 @@ export function formatDateTime(d: Date | string | null | undefined, timeZone: st
     minute: '2-digit',
     hourCycle: 'h23',
   }).format(date);
-  return `${text} ${zoneLabel(date, timeZone)}`;
+  return opts.zone === false ? text : `${text} ${zoneLabel(date, timeZone)}`;
 }
 
 /** The zone's short name at that instant (CET/CEST), or the IANA name when there is none. */

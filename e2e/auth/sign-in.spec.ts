@@ -20,7 +20,9 @@ test('a wrong password is refused and audited; the right one signs in; sign-out 
   await signIn(page, 'admin');
   await expect(page.getByText(USERS.admin.email).first()).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).first().click();
+  await page.waitForURL(/\/signin/);
   await expect(page.getByRole('heading', { name: 'Sign in to Strata' })).toBeVisible();
+  await expect.poll(async () => (await page.context().cookies()).some((c) => c.name.endsWith('session-token'))).toBe(false);
   await page.goto('/');
   await expect(page).toHaveURL(/\/signin/);
 });

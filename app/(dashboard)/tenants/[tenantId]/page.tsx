@@ -124,7 +124,7 @@ export default async function TenantPage({ params, searchParams }: Props) {
       <section className="mb-6" aria-labelledby="history-heading">
         <div className="mb-2 flex flex-wrap items-end justify-between gap-2">
           <h2 id="history-heading" className="text-sm font-semibold text-slate-800">
-            Backup history <span className="font-normal text-slate-500">({history.total})</span>
+            Backup history <span className="font-normal text-slate-500">({history.total} · times in {tz})</span>
           </h2>
           <form method="get" className="flex flex-wrap items-end gap-2 text-sm">
             <FilterSelect name="status" label="Status" value={filters.status} options={BACKUP_STATUSES} />
@@ -145,10 +145,8 @@ export default async function TenantPage({ params, searchParams }: Props) {
                 <Th>Status</Th>
                 <Th>Origin / storage</Th>
                 <Th>Size</Th>
-                <Th>Duration</Th>
                 <Th className="hidden xl:table-cell">Location / checksum</Th>
                 <Th>Expires</Th>
-                <Th className="hidden lg:table-cell">Requested by</Th>
                 <Th>Legal hold</Th>
                 <Th>
                   <span className="sr-only">Actions</span>
@@ -158,7 +156,12 @@ export default async function TenantPage({ params, searchParams }: Props) {
             <tbody className="divide-y divide-slate-100">
               {history.rows.map((b) => (
                 <tr key={b.id} data-testid={`backup-row-${b.id}`}>
-                  <Td className="whitespace-nowrap">{formatDateTime(b.startedAt ?? b.createdAt, tz)}</Td>
+                  <Td>
+                    <div className="whitespace-nowrap">{formatDateTime(b.startedAt ?? b.createdAt, tz, { zone: false })}</div>
+                    <div className="text-xs text-slate-500">
+                      {b.startedAt && b.completedAt ? `took ${formatDuration(b.completedAt.getTime() - b.startedAt.getTime())} · ` : ''}by {b.requestedBy}
+                    </div>
+                  </Td>
                   <Td>
                     <StatusBadge status={b.status} title={b.errorMessage ?? undefined} />
                     {b.status === 'failed' && b.errorMessage ? <div className="mt-1 max-w-xs text-xs text-red-600">{b.errorMessage}</div> : null}
@@ -171,8 +174,7 @@ export default async function TenantPage({ params, searchParams }: Props) {
                     <div>{formatBytes(b.backupSizeBytes)}</div>
                     <div className="text-xs text-slate-500">dump {formatBytes(b.dumpSizeBytes)}</div>
                   </Td>
-                  <Td className="whitespace-nowrap">{b.startedAt && b.completedAt ? formatDuration(b.completedAt.getTime() - b.startedAt.getTime()) : '—'}</Td>
-                  <Td className="hidden max-w-[18rem] xl:table-cell">
+                  <Td className="hidden max-w-[14rem] xl:table-cell">
                     <div className="truncate font-mono text-xs" title={b.backupLocation ?? undefined}>
                       {b.backupLocation ?? '—'}
                     </div>
@@ -182,14 +184,13 @@ export default async function TenantPage({ params, searchParams }: Props) {
                   </Td>
                   <Td className="whitespace-nowrap">
                     {b.expiresAt ? (
-                      <span className={b.expiresAt <= now ? 'text-amber-700' : ''}>{formatDateTime(b.expiresAt, tz)}</span>
+                      <span className={b.expiresAt <= now ? 'text-amber-700' : ''}>{formatDateTime(b.expiresAt, tz, { zone: false })}</span>
                     ) : b.status === 'completed' ? (
                       'never'
                     ) : (
                       '—'
                     )}
                   </Td>
-                  <Td className="hidden lg:table-cell">{b.requestedBy}</Td>
                   <Td>
                     {isAdmin && b.status === 'completed' ? (
                       <ActionButton
