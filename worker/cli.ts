@@ -11,6 +11,8 @@ const commands: Record<string, () => Promise<Command>> = {
   tenant: async () => (await import('./commands/tenant.ts')).tenantCommand,
   doctor: async () => (await import('./commands/doctor.ts')).doctorCommand,
   cost: async () => (await import('./commands/cost.ts')).costCommand,
+  list: async () => (await import('./commands/backups.ts')).listCommand,
+  show: async () => (await import('./commands/backups.ts')).showCommand,
 };
 
 const HELP = `strata — encrypted, verifiable tenant backups to S3 and Backblaze B2
