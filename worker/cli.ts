@@ -13,6 +13,14 @@ const commands: Record<string, () => Promise<Command>> = {
   cost: async () => (await import('./commands/cost.ts')).costCommand,
   list: async () => (await import('./commands/backups.ts')).listCommand,
   show: async () => (await import('./commands/backups.ts')).showCommand,
+  backup: async () => (await import('./commands/jobs.ts')).backupCommand,
+  hold: async () => (await import('./commands/jobs.ts')).holdCommand,
+  verify: async () => (await import('./commands/jobs.ts')).verifyCommand,
+  restore: async () => (await import('./commands/jobs.ts')).restoreCommand,
+  prune: async () => (await import('./commands/admin.ts')).pruneCommand,
+  catalog: async () => (await import('./commands/admin.ts')).catalogCommand,
+  user: async () => (await import('./commands/admin.ts')).userCommand,
+  worker: async () => (await import('./commands/admin.ts')).workerCommand,
 };
 
 const HELP = `strata — encrypted, verifiable tenant backups to S3 and Backblaze B2

@@ -58,6 +58,8 @@ export async function tenantCommand(argv: string[]): Promise<void> {
       );
       return;
     }
+    case 'remove':
+      return (await import('./admin.ts')).tenantRemoveCommand(rest);
     default:
       throw usage(`unknown tenant command ${JSON.stringify(sub ?? '')} (add, set-tier, list, remove)`);
   }

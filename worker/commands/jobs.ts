@@ -1,0 +1,185 @@
+// `strata backup`, `hold`, `verify`, `restore`, `restore undo`: the same audited operations the
+// dashboard and API use, acting as an operator with shell access (no role check).
+import { eq } from 'drizzle-orm';
+import { getDb } from '../../lib/db/client.ts';
+import { backupVerifications } from '../../lib/db/schema.ts';
+import { backupById } from '../../lib/db/queries/backups.ts';
+import { restoreById } from '../../lib/db/queries/restores.ts';
+import { platformTenant } from '../../lib/db/queries/tenants.ts';
+import { schemaNameSchema, storageTierSchema, tenantIdSchema, uuidSchema } from '../../lib/domain.ts';
+import { ApiError } from '../../lib/api/errors.ts';
+import { restoreJson, verificationJson } from '../../lib/api/json.ts';
+import { requestBackup } from '../../lib/api/operations/backup.ts';
+import { setBackupHold } from '../../lib/api/operations/hold.ts';
+import { expectedConfirmation, requestRestore, requestUndo } from '../../lib/api/operations/restore.ts';
+import { requestVerification } from '../../lib/api/operations/verify.ts';
+import type { Actor } from '../../lib/auth/session.ts';
+import { backupJson } from '../../lib/backup/serialize.ts';
+import { CliError, cliActor, config, EXIT, flags, output, required, usage, valid } from '../cli-kit.ts';
+import { awaitJob } from './await-job.ts';
+
+const actor = (): Actor => ({ name: cliActor(), role: 'admin', via: 'token', email: null });
+
+/** API errors → CLI exit codes: bad input 2, missing 1, conflict 4. */
+async function operation<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err instanceof ApiError ? err : (err as { code?: string; message?: string; status?: number });
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (code === 'bad_request' || code === 'unsupported') throw new CliError(String(e.message), EXIT.usage, code);
+    if (code === 'conflict') throw new CliError(String(e.message), EXIT.conflict, code);
+    if (code === 'not_found') throw new CliError(String(e.message), EXIT.error, code);
+    throw err;
+  }
+}
+
+const mib = (n: number | null | undefined) => (n == null ? '' : `${(n / 1048576).toFixed(1)} MiB`);
+
+export async function backupCommand(argv: string[]): Promise<number> {
+  const f = flags(argv, { tenant: { type: 'string' }, storage: { type: 'string' }, wait: { type: 'boolean' } });
+  const tenantId = valid(tenantIdSchema, required(f.tenant, 'tenant'), 'tenant');
+  const storageTier = valid(storageTierSchema, f.storage ?? 's3_standard', 'storage');
+  const cfg = config();
+  const db = getDb(cfg.DATABASE_URL);
+  const out = output(!!f.json);
+  const row = await operation(() => requestBackup(db, actor(), { tenantId, storageTier }));
+  let job = row;
+  if (f.wait) {
+    out.info(`Backup ${job.id} of ${tenantId} to ${storageTier} queued.`);
+    await awaitJob(db, cfg, async () => {
+      job = (await backupById(db, row.id))!;
+      return { status: job.status, progress: job.status === 'running' ? mib(job.progressBytes) : undefined };
+    }, out.info);
+  }
+  const json = backupJson(job);
+  out.result({ job: json }, () =>
+    job.status === 'completed'
+      ? `Backup ${json.id} completed: ${mib(json.backup_size_bytes)} at ${json.backup_location} (expires ${json.expires_at ?? 'never'})`
+      : job.status === 'failed'
+        ? `Backup ${json.id} failed: ${json.error_message}`
+        : `Backup ${json.id} queued (${json.status}); follow it with: strata show --backup ${json.id}`,
+  );
+  return job.status === 'failed' ? EXIT.jobFailed : EXIT.ok;
+}
+
+export async function holdCommand(argv: string[]): Promise<void> {
+  const f = flags(argv, { backup: { type: 'string' }, on: { type: 'boolean' }, off: { type: 'boolean' } });
+  const id = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
+  if (!!f.on === !!f.off) throw usage('give exactly one of --on or --off');
+  const cfg = config();
+  const db = getDb(cfg.DATABASE_URL);
+  await operation(() => setBackupHold(db, actor(), id, !!f.on));
+  const job = backupJson((await backupById(db, id))!);
+  output(!!f.json).result({ job }, `Legal hold ${job.legal_hold ? 'on' : 'off'} for backup ${id}.`);
+}
+
+export async function verifyCommand(argv: string[]): Promise<number> {
+  const f = flags(argv, { backup: { type: 'string' }, wait: { type: 'boolean' } });
+  const id = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
+  const cfg = config();
+  const db = getDb(cfg.DATABASE_URL);
+  const out = output(!!f.json);
+  let row = await operation(() => requestVerification(db, actor(), id));
+  if (f.wait) {
+    await awaitJob(db, cfg, async () => {
+      [row] = await db.select().from(backupVerifications).where(eq(backupVerifications.id, row.id));
+      return { status: row!.status };
+    }, out.info);
+  }
+  const verification = verificationJson(row);
+  out.result({ verification }, () =>
+    row.status === 'passed'
+      ? `Verified backup ${id}: ${row.tables} tables, ${row.rows} rows restored into a scratch database.`
+      : row.status === 'failed'
+        ? `Verification of backup ${id} FAILED: ${row.errorMessage}`
+        : `Verification ${row.id} queued.`,
+  );
+  return row.status === 'failed' ? EXIT.jobFailed : EXIT.ok;
+}
+
+export async function restoreCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'undo') return undoCommand(argv.slice(1));
+  const f = flags(argv, {
+    backup: { type: 'string' },
+    'into-schema': { type: 'string' },
+    'target-tenant': { type: 'string' },
+    'cross-tenant': { type: 'boolean' },
+    yes: { type: 'boolean' },
+    wait: { type: 'boolean' },
+  });
+  const backupId = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
+  const intoSchema = f['into-schema'] === undefined ? undefined : valid(schemaNameSchema, f['into-schema'], 'into-schema');
+  const targetTenant = f['target-tenant'] === undefined ? undefined : valid(tenantIdSchema, f['target-tenant'], 'target-tenant');
+  if (intoSchema && targetTenant) throw usage('--into-schema and --target-tenant exclude each other');
+  if (targetTenant && !f['cross-tenant']) throw usage('restoring onto another tenant needs --cross-tenant as well as --target-tenant');
+  if (!f.yes) throw usage('a restore replaces data: add --yes to confirm');
+  const cfg = config();
+  const db = getDb(cfg.DATABASE_URL);
+  const out = output(!!f.json);
+  const backup = await backupById(db, backupId);
+  if (!backup) throw new CliError(`no backup with id ${backupId}`, EXIT.error, 'not_found');
+  const mode = intoSchema ? 'clone' : 'in_place';
+  const overwritten = await platformTenant(db, targetTenant ?? backup.tenantId);
+  if (!overwritten) throw new CliError(`tenant ${targetTenant ?? backup.tenantId} does not exist`, EXIT.error, 'not_found');
+  // --yes is the shell's confirmation; the operation still checks it names what is overwritten.
+  let restore = await operation(() =>
+    requestRestore(db, actor(), {
+      tenantId: backup.tenantId,
+      backupId,
+      mode,
+      targetSchema: intoSchema,
+      targetTenantId: targetTenant,
+      confirm: expectedConfirmation(mode, overwritten.name, intoSchema),
+    }),
+  );
+  return finishRestore(restore, !!f.wait, f.json);
+
+  async function finishRestore(r: typeof restore, wait: boolean, json?: boolean): Promise<number> {
+    if (wait) {
+      await awaitJob(db, cfg, async () => {
+        r = (await restoreById(db, r.id))!;
+        return { status: r.status, progress: r.phase ?? undefined };
+      }, out.info);
+      restore = r;
+    }
+    const body = restoreJson(r);
+    output(!!json).result({ restore: body }, () => describeRestore(body));
+    return r.status === 'failed' ? EXIT.jobFailed : EXIT.ok;
+  }
+}
+
+function describeRestore(r: ReturnType<typeof restoreJson>): string {
+  if (r.status === 'completed') {
+    return r.mode === 'clone'
+      ? `Restore ${r.id} completed: cloned into schema ${JSON.stringify(r.target_schema)}.`
+      : `Restore ${r.id} completed. The previous data is kept as schema ${JSON.stringify(r.moved_aside_schema)}; undo with: strata restore undo --restore ${r.id} --yes`;
+  }
+  if (r.status === 'failed') return `Restore ${r.id} FAILED (the live tenant is unchanged): ${r.error_message}`;
+  return `Restore ${r.id} queued (${r.status}); follow it with --wait or in the dashboard.`;
+}
+
+async function undoCommand(argv: string[]): Promise<number> {
+  const f = flags(argv, { restore: { type: 'string' }, yes: { type: 'boolean' }, wait: { type: 'boolean' } });
+  const restoreId = valid(uuidSchema, required(f.restore, 'restore'), 'restore');
+  if (!f.yes) throw usage('an undo swaps the tenant back: add --yes to confirm');
+  const cfg = config();
+  const db = getDb(cfg.DATABASE_URL);
+  const out = output(!!f.json);
+  let undo = await operation(() => requestUndo(db, actor(), restoreId));
+  if (f.wait) {
+    await awaitJob(db, cfg, async () => {
+      undo = (await restoreById(db, undo.id))!;
+      return { status: undo.status, progress: undo.phase ?? undefined };
+    }, out.info);
+  }
+  const body = restoreJson(undo);
+  out.result({ restore: body }, () =>
+    undo.status === 'completed'
+      ? `Undo ${undo.id} completed: the tenant is back as it was before restore ${restoreId}.`
+      : undo.status === 'failed'
+        ? `Undo ${undo.id} FAILED (the tenant is unchanged): ${undo.errorMessage}`
+        : `Undo ${undo.id} queued (${undo.status}).`,
+  );
+  return undo.status === 'failed' ? EXIT.jobFailed : EXIT.ok;
+}
