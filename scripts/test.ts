@@ -58,7 +58,11 @@ try {
     run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], testEnv),
   );
   const hasE2e = fs.existsSync('playwright.config.ts') && fs.existsSync('e2e') && fs.readdirSync('e2e', { recursive: true }).some((f) => String(f).endsWith('.spec.ts'));
-  if (!only && hasE2e) await step('e2e (Playwright, Chromium)', () => run(bin('playwright'), ['test'], testEnv));
+  if (!only && hasE2e) {
+    // The e2e suite runs the production build, as operators do.
+    const built = await step('build (next build)', () => run(process.execPath, ['node_modules/next/dist/bin/next', 'build'], { ...process.env, NODE_ENV: 'production' }));
+    if (built) await step('e2e (Playwright, Chromium)', () => run(bin('playwright'), ['test'], testEnv));
+  }
 } finally {
   await stopAll();
 }

@@ -44,6 +44,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 const isRoot = () => process.getuid?.() === 0;
 
 /** Spawn options that run a binary as the `postgres` OS user when we are root (no runuser wrapper, so

@@ -1,0 +1,65 @@
+// The demo's data: users with fixed logins (demo only), six hospital tenants over all plans, and
+// real backups of every protected tenant into each storage tier its plan uses.
+import { sql } from 'drizzle-orm';
+import { createUser, UserExistsError } from '../auth/users.ts';
+import { createBackupGroup } from '../backup/create.ts';
+import { runBackupGroup } from '../backup/run-backup.ts';
+import type { Db } from '../db/client.ts';
+import { SCHEDULE_STORAGE, type Plan } from '../domain.ts';
+import type { Config } from '../env.ts';
+import { SEEDED_POLICIES } from '../retention/policies.ts';
+import { schedulesForPolicy } from '../schedule/policy.ts';
+import type { Stores } from '../storage/registry.ts';
+import { createDemoTenant } from '../testing/tenant-data.ts';
+
+/** Printed by `npm run demo` and written in the README. Demo only: never use these elsewhere. */
+export const DEMO_USERS = [
+  { email: 'admin@strata.local', password: 'strata-demo-admin', role: 'admin' },
+  { email: 'operator@strata.local', password: 'strata-demo-operator', role: 'operator' },
+  { email: 'viewer@strata.local', password: 'strata-demo-viewer', role: 'viewer' },
+] as const;
+
+// St. Mary's is the large one: ~120k patients ≈ 60 MB of raw dump.
+export const DEMO_TENANTS: { id: string; name: string; schemaName: string; plan: Plan; patients: number }[] = [
+  { id: 'st-marys', name: "St. Mary's General Hospital", schemaName: 'st_marys', plan: 'premium', patients: 120_000 },
+  { id: 'northside', name: 'Northside Clinic', schemaName: 'northside', plan: 'premium', patients: 8_000 },
+  { id: 'lakeview', name: 'Lakeview Medical Center', schemaName: 'lakeview', plan: 'advanced', patients: 15_000 },
+  { id: 'saint-eloi', name: 'Hôpital Saint-Éloi', schemaName: 'Hôpital Saint-Éloi', plan: 'advanced', patients: 5_000 },
+  { id: 'riverside', name: 'Riverside Family Practice', schemaName: 'riverside', plan: 'basic', patients: 2_000 },
+  { id: 'harbor-peds', name: 'Harbor Pediatrics', schemaName: 'harbor pediatrics', plan: 'basic', patients: 1_500 },
+];
+
+export async function seedUsers(db: Db, log: (m: string) => void): Promise<void> {
+  for (const u of DEMO_USERS) {
+    try {
+      await createUser(db, { email: u.email, password: u.password, role: u.role });
+      log(`  user ${u.email} (${u.role})`);
+    } catch (err) {
+      if (!(err instanceof UserExistsError)) throw err;
+    }
+  }
+}
+
+export async function seedTenants(db: Db, log: (m: string) => void): Promise<void> {
+  for (const t of DEMO_TENANTS) {
+    const exists = await db.execute(sql`select 1 from tenants where id = ${t.id}`);
+    if (exists.rowCount) continue;
+    const started = Date.now();
+    await createDemoTenant(db, t);
+    log(`  tenant ${t.id} (${t.plan}, ${t.patients.toLocaleString('en-US')} patients) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+}
+
+/** One real backup per storage tier the tenant's plan uses, for tenants with no completed backup yet. */
+export async function seedBackups(ctx: { db: Db; config: Config; stores: Stores }, log: (m: string) => void): Promise<void> {
+  for (const t of DEMO_TENANTS) {
+    const done = await ctx.db.execute(sql`select 1 from backup_jobs where tenant_id = ${t.id} and status = 'completed' limit 1`);
+    if (done.rowCount) continue;
+    for (const { scheduleType } of schedulesForPolicy(SEEDED_POLICIES[t.plan])) {
+      const started = Date.now();
+      const [row] = await createBackupGroup(ctx.db, { tenantId: t.id, storageTiers: [SCHEDULE_STORAGE[scheduleType]], origin: scheduleType, requestedBy: 'demo' });
+      await runBackupGroup(ctx, row!.dumpGroup);
+      log(`  backup of ${t.id} → ${SCHEDULE_STORAGE[scheduleType]} (${scheduleType}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+  }
+}
