@@ -45,8 +45,10 @@ export function uploadTargets(stores: Stores, rows: BackupJobRow[], startedAt: D
 }
 
 async function deleteUnder(store: ObjectStore, prefix: string): Promise<void> {
-  const keys: string[] = [];
-  for await (const object of store.list(prefix)) keys.push(object.key);
+  // The dump key is deleted even when no listing shows it: a worker killed mid-upload leaves an
+  // unfinished B2 large file under it, which only a delete of every version removes.
+  const keys = new Set([prefix + DUMP_OBJECT, prefix + MANIFEST_OBJECT]);
+  for await (const object of store.list(prefix)) keys.add(object.key);
   for (const key of keys) await store.delete(key);
 }
 
