@@ -24,6 +24,10 @@ import {
 import { ByteCounter, progressReporter } from './progress.ts';
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from './types.ts';
 
+// package-lock.json pins an SDK release that supports Node 20; its warning about future releases
+// needing Node 22 would only repeat in every log.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export type S3Tier = 's3_standard' | 's3_ia';
 
 const STORAGE_CLASS: Record<S3Tier, StorageClass> = { s3_standard: 'STANDARD', s3_ia: 'STANDARD_IA' };
