@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startPostgres } from '../lib/services/postgres.ts';
+import { freePort, startPostgres } from '../lib/services/postgres.ts';
 import { ensureTools, TOOLS } from '../lib/services/system-tools.ts';
 import { TEST_PG_ENV } from '../lib/testing/stack.ts';
 
@@ -61,7 +61,9 @@ try {
   if (!only && hasE2e) {
     // The e2e suite runs the production build, as operators do.
     const built = await step('build (next build)', () => run(process.execPath, ['node_modules/next/dist/bin/next', 'build'], { ...process.env, NODE_ENV: 'production' }));
-    if (built) await step('e2e (Playwright, Chromium)', () => run(bin('playwright'), ['test'], testEnv));
+    // A free port, so a dashboard already running here (a demo, another checkout) is never tested instead.
+    const e2eEnv = { ...testEnv, E2E_PORT: String(await freePort()) };
+    if (built) await step('e2e (Playwright, Chromium)', () => run(bin('playwright'), ['test'], e2eEnv));
   }
 } finally {
   await stopAll();
