@@ -57,7 +57,17 @@ export function formatAge(d: Date | string | null | undefined, now = new Date())
 }
 
 export function formatDollars(n: number): string {
+  if (n < 0) return `−${formatDollars(-n)}`;
+  // A small catalog's bill is fractions of a cent: keep its digits rather than show "$0.00".
+  if (n > 0 && n < 0.01) return formatDollarsPrecise(n);
   return n < 10 ? `$${n.toFixed(2)}` : `$${n.toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
+}
+
+/** "saves $3.10 (74%)", or "costs $0.40 more (−12%)" when tiering is dearer (small objects in IA). */
+export function formatSavings(dollars: number, percent: number): string {
+  const pct = `${Math.round(percent)}%`;
+  if (dollars < 0) return `costs ${formatDollars(-dollars)} more (${pct.replace('-', '−')})`;
+  return `saves ${formatDollars(dollars)} (${pct})`;
 }
 
 export const STORAGE_TIER_LABELS: Record<string, string> = {
@@ -65,3 +75,15 @@ export const STORAGE_TIER_LABELS: Record<string, string> = {
   s3_ia: 'S3 Standard-IA',
   b2_cold: 'Backblaze B2',
 };
+
+/** Fractions of a cent kept: "$0.0000023" (chart axes, tooltips). */
+export function formatDollarsPrecise(n: number): string {
+  return `$${n.toLocaleString('en-US', { maximumSignificantDigits: 3 })}`;
+}
+
+/** "2026-03" → "Mar 2026" */
+export function formatMonth(month: string, opts: { year?: boolean } = {}): string {
+  const [y, m] = month.split('-').map(Number);
+  const name = new Intl.DateTimeFormat('en-GB', { month: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(y!, m! - 1, 1)));
+  return opts.year === false ? name : `${name} ${y}`;
+}

@@ -4,9 +4,10 @@
 // again; this only keeps people from clicking through.
 import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ActionState } from '@/lib/auth/action';
 import { formatBytes, formatDateTime, STORAGE_TIER_LABELS } from './format';
+import { Dialog, TypedConfirmation } from './dialog';
 import { buttonClass, inputClass, StatusBadge } from './ui';
 
 type RestoreAction = (prev: ActionState | null, input: Record<string, unknown>) => Promise<ActionState>;
@@ -60,8 +61,6 @@ export function RestoreButton(props: Props) {
 }
 
 function RestoreDialog({ action, tenant, backup, otherTenants, undoDays, timeZone, onClose }: Props & { onClose: () => void }) {
-  const titleId = useId();
-  const dialog = useRef<HTMLDivElement>(null);
   const [mode, setMode] = useState<Mode>('in_place');
   const [targetSchema, setTargetSchema] = useState('');
   const [targetTenantId, setTargetTenantId] = useState(otherTenants[0]?.id ?? '');
@@ -74,32 +73,6 @@ function RestoreDialog({ action, tenant, backup, otherTenants, undoDays, timeZon
   const target = otherTenants.find((t) => t.id === targetTenantId);
   const expected = mode === 'clone' ? targetSchema : mode === 'cross_tenant' ? (target?.name ?? '') : tenant.name;
   const canSubmit = !pending && expected.length > 0 && confirm === expected;
-
-  // Focus the first field on open; Esc closes; Tab stays inside the dialog.
-  useEffect(() => {
-    dialog.current?.querySelector<HTMLElement>('input, select, button')?.focus();
-  }, []);
-  const onKeyDown = (e: KeyboardEvent) => {
-    if (e.key === 'Escape') {
-      e.stopPropagation();
-      onClose();
-      return;
-    }
-    if (e.key !== 'Tab' || !dialog.current) return;
-    const focusable = [...dialog.current.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])')].filter(
-      (el) => !el.hasAttribute('disabled'),
-    );
-    if (focusable.length === 0) return;
-    const first = focusable[0]!;
-    const last = focusable[focusable.length - 1]!;
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    }
-  };
 
   async function submit() {
     if (!canSubmit) return;
@@ -120,131 +93,103 @@ function RestoreDialog({ action, tenant, backup, otherTenants, undoDays, timeZon
 
   const when = formatDateTime(backup.startedAt, timeZone);
   return (
-    <div className="fixed inset-0 z-50 flex items-end justify-center bg-slate-900/50 p-0 sm:items-center sm:p-4" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div
-        ref={dialog}
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        onKeyDown={onKeyDown}
-        className="max-h-[95vh] w-full max-w-lg overflow-y-auto rounded-t-xl bg-white p-5 shadow-xl sm:rounded-xl"
-        data-testid="restore-dialog"
-      >
-        <h2 id={titleId} className="text-lg font-semibold text-slate-900">
-          Restore {tenant.name}
-        </h2>
-        <dl className="mt-3 grid grid-cols-2 gap-x-4 gap-y-1 rounded-md bg-slate-50 p-3 text-sm">
-          <dt className="text-slate-500">Backup taken</dt>
-          <dd className="text-slate-900">{when}</dd>
-          <dt className="text-slate-500">Size</dt>
-          <dd className="text-slate-900">
-            {formatBytes(backup.backupSizeBytes)} stored · {formatBytes(backup.dumpSizeBytes)} dump
-          </dd>
-          <dt className="text-slate-500">Storage tier</dt>
-          <dd className="text-slate-900">{STORAGE_TIER_LABELS[backup.storageTier] ?? backup.storageTier}</dd>
-          <dt className="text-slate-500">Origin</dt>
-          <dd className="text-slate-900">{backup.origin}</dd>
-        </dl>
+    <Dialog title={`Restore ${tenant.name}`} onClose={onClose} testId="restore-dialog">
+      <dl className="mt-3 grid grid-cols-2 gap-x-4 gap-y-1 rounded-md bg-slate-50 p-3 text-sm">
+        <dt className="text-slate-500">Backup taken</dt>
+        <dd className="text-slate-900">{when}</dd>
+        <dt className="text-slate-500">Size</dt>
+        <dd className="text-slate-900">
+          {formatBytes(backup.backupSizeBytes)} stored · {formatBytes(backup.dumpSizeBytes)} dump
+        </dd>
+        <dt className="text-slate-500">Storage tier</dt>
+        <dd className="text-slate-900">{STORAGE_TIER_LABELS[backup.storageTier] ?? backup.storageTier}</dd>
+        <dt className="text-slate-500">Origin</dt>
+        <dd className="text-slate-900">{backup.origin}</dd>
+      </dl>
 
-        {restoreId ? (
-          <RestoreProgress restoreId={restoreId} timeZone={timeZone} onClose={onClose} />
-        ) : (
-          <>
-            <fieldset className="mt-4">
-              <legend className="text-sm font-medium text-slate-800">What to do</legend>
-              <div className="mt-2 space-y-2 text-sm">
-                <label className="flex items-start gap-2">
-                  <input type="radio" name="mode" value="in_place" checked={mode === 'in_place'} onChange={() => (setMode('in_place'), setConfirm(''))} className="mt-1" />
-                  <span>Replace the live data (in place)</span>
-                </label>
-                <label className="flex items-start gap-2">
-                  <input type="radio" name="mode" value="clone" checked={mode === 'clone'} onChange={() => (setMode('clone'), setConfirm(''))} className="mt-1" />
-                  <span>Clone into a new schema (the live tenant is not touched)</span>
-                </label>
-                {otherTenants.length > 0 ? (
-                  <label className="flex items-start gap-2">
-                    <input type="radio" name="mode" value="cross_tenant" checked={mode === 'cross_tenant'} onChange={() => (setMode('cross_tenant'), setConfirm(''))} className="mt-1" />
-                    <span>Replace another tenant’s data with this backup (cross-tenant)</span>
-                  </label>
-                ) : null}
-              </div>
-            </fieldset>
-
-            {mode === 'clone' ? (
-              <div className="mt-3">
-                <label htmlFor="target-schema" className="mb-1 block text-sm font-medium text-slate-700">
-                  New schema name
-                </label>
-                <input id="target-schema" value={targetSchema} onChange={(e) => (setTargetSchema(e.target.value), setConfirm(''))} className={inputClass} autoComplete="off" />
-              </div>
-            ) : null}
-            {mode === 'cross_tenant' ? (
-              <div className="mt-3">
-                <label htmlFor="target-tenant" className="mb-1 block text-sm font-medium text-slate-700">
-                  Tenant to overwrite
-                </label>
-                <select id="target-tenant" value={targetTenantId} onChange={(e) => (setTargetTenantId(e.target.value), setConfirm(''))} className={inputClass}>
-                  {otherTenants.map((t) => (
-                    <option key={t.id} value={t.id}>
-                      {t.name} ({t.id})
-                    </option>
-                  ))}
-                </select>
-              </div>
-            ) : null}
-
-            <div className="mt-4 rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" data-testid="restore-explanation">
-              {mode === 'in_place' ? (
-                <p>
-                  The current data of <strong>{tenant.name}</strong> (schema <code>{tenant.schemaName}</code>) is moved aside and kept for undo until{' '}
-                  <strong>{formatDateTime(undoUntil, timeZone)}</strong>. The backup from {when} then becomes the live data, in one transaction: if
-                  anything fails, the tenant stays exactly as it is. Changes made after {when} will no longer be visible — put the tenant in
-                  maintenance first, since writes during the restore land in the moved-aside copy.
-                </p>
-              ) : mode === 'clone' ? (
-                <p>
-                  The backup from {when} is restored into a new schema <code>{targetSchema || '…'}</code>. The live schema <code>{tenant.schemaName}</code>{' '}
-                  is not touched, and the clone is not registered as a tenant.
-                </p>
-              ) : (
-                <p>
-                  The current data of <strong>{target?.name}</strong> (schema <code>{target?.schemaName}</code>) is moved aside and kept for undo until{' '}
-                  <strong>{formatDateTime(undoUntil, timeZone)}</strong>, and replaced by {tenant.name}’s backup from {when}.
-                </p>
-              )}
-            </div>
-
-            <div className="mt-4">
-              <label htmlFor="restore-confirm" className="mb-1 block text-sm font-medium text-slate-700">
-                Type <strong className="select-all font-semibold">{expected || (mode === 'clone' ? 'the new schema name' : '')}</strong> to confirm
+      {restoreId ? (
+        <RestoreProgress restoreId={restoreId} timeZone={timeZone} onClose={onClose} />
+      ) : (
+        <>
+          <fieldset className="mt-4">
+            <legend className="text-sm font-medium text-slate-800">What to do</legend>
+            <div className="mt-2 space-y-2 text-sm">
+              <label className="flex items-start gap-2">
+                <input type="radio" name="mode" value="in_place" checked={mode === 'in_place'} onChange={() => (setMode('in_place'), setConfirm(''))} className="mt-1" />
+                <span>Replace the live data (in place)</span>
               </label>
-              <input
-                id="restore-confirm"
-                value={confirm}
-                onChange={(e) => setConfirm(e.target.value)}
-                onKeyDown={(e) => e.key === 'Enter' && (e.preventDefault(), submit())}
-                className={inputClass}
-                autoComplete="off"
-                spellCheck={false}
-              />
+              <label className="flex items-start gap-2">
+                <input type="radio" name="mode" value="clone" checked={mode === 'clone'} onChange={() => (setMode('clone'), setConfirm(''))} className="mt-1" />
+                <span>Clone into a new schema (the live tenant is not touched)</span>
+              </label>
+              {otherTenants.length > 0 ? (
+                <label className="flex items-start gap-2">
+                  <input type="radio" name="mode" value="cross_tenant" checked={mode === 'cross_tenant'} onChange={() => (setMode('cross_tenant'), setConfirm(''))} className="mt-1" />
+                  <span>Replace another tenant’s data with this backup (cross-tenant)</span>
+                </label>
+              ) : null}
             </div>
-            {error ? (
-              <p role="alert" className="mt-3 rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
-                {error}
+          </fieldset>
+
+          {mode === 'clone' ? (
+            <div className="mt-3">
+              <label htmlFor="target-schema" className="mb-1 block text-sm font-medium text-slate-700">
+                New schema name
+              </label>
+              <input id="target-schema" value={targetSchema} onChange={(e) => (setTargetSchema(e.target.value), setConfirm(''))} className={inputClass} autoComplete="off" />
+            </div>
+          ) : null}
+          {mode === 'cross_tenant' ? (
+            <div className="mt-3">
+              <label htmlFor="target-tenant" className="mb-1 block text-sm font-medium text-slate-700">
+                Tenant to overwrite
+              </label>
+              <select id="target-tenant" value={targetTenantId} onChange={(e) => (setTargetTenantId(e.target.value), setConfirm(''))} className={inputClass}>
+                {otherTenants.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name} ({t.id})
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : null}
+
+          <div className="mt-4 rounded-md border border-amber-200 bg-amber-50 p-3 text-sm text-amber-900" data-testid="restore-explanation">
+            {mode === 'in_place' ? (
+              <p>
+                The current data of <strong>{tenant.name}</strong> (schema <code>{tenant.schemaName}</code>) is moved aside and kept for undo until{' '}
+                <strong>{formatDateTime(undoUntil, timeZone)}</strong>. The backup from {when} then becomes the live data, in one transaction: if
+                anything fails, the tenant stays exactly as it is. Changes made after {when} will no longer be visible — put the tenant in
+                maintenance first, since writes during the restore land in the moved-aside copy.
               </p>
-            ) : null}
-            <div className="mt-5 flex flex-col-reverse gap-2 sm:flex-row sm:justify-end">
-              <button type="button" className={buttonClass.secondary} onClick={onClose}>
-                Cancel
-              </button>
-              <button type="button" className={buttonClass.danger} disabled={!canSubmit} onClick={submit} data-testid="restore-submit">
-                {pending ? 'Starting…' : mode === 'clone' ? 'Clone backup' : `Restore ${mode === 'cross_tenant' ? (target?.name ?? '') : tenant.name}`}
-              </button>
-            </div>
-          </>
-        )}
-      </div>
-    </div>
+            ) : mode === 'clone' ? (
+              <p>
+                The backup from {when} is restored into a new schema <code>{targetSchema || '…'}</code>. The live schema <code>{tenant.schemaName}</code>{' '}
+                is not touched, and the clone is not registered as a tenant.
+              </p>
+            ) : (
+              <p>
+                The current data of <strong>{target?.name}</strong> (schema <code>{target?.schemaName}</code>) is moved aside and kept for undo until{' '}
+                <strong>{formatDateTime(undoUntil, timeZone)}</strong>, and replaced by {tenant.name}’s backup from {when}.
+              </p>
+            )}
+          </div>
+
+          <TypedConfirmation
+            id="restore-confirm"
+            expected={expected || (mode === 'clone' ? 'the new schema name' : '')}
+            value={confirm}
+            onChange={setConfirm}
+            error={error}
+            canSubmit={canSubmit}
+            onSubmit={submit}
+            onCancel={onClose}
+            submitLabel={pending ? 'Starting…' : mode === 'clone' ? 'Clone backup' : `Restore ${mode === 'cross_tenant' ? (target?.name ?? '') : tenant.name}`}
+            submitTestId="restore-submit"
+          />
+        </>
+      )}
+    </Dialog>
   );
 }
 

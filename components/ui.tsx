@@ -1,4 +1,5 @@
 // Presentational building blocks: page headers, cards, tables, badges, empty states.
+import Link from 'next/link';
 import type { ReactNode } from 'react';
 
 export function PageHeader({ title, subtitle, actions }: { title: string; subtitle?: ReactNode; actions?: ReactNode }) {
@@ -124,6 +125,51 @@ export function ErrorNote({ children }: { children: ReactNode }) {
   return (
     <p role="alert" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-700">
       {children}
+    </p>
+  );
+}
+
+/** A tenant's name linking to its page, with its id beneath. */
+export function TenantCell({ id, name }: { id: string; name: string }) {
+  return (
+    <>
+      <Link href={`/tenants/${encodeURIComponent(id)}`} className="font-medium text-slate-900 hover:underline">
+        {name}
+      </Link>
+      <div className="text-xs break-all text-slate-500">{id}</div>
+    </>
+  );
+}
+
+/** Newer/older links under a paginated list (page numbers from 1). */
+export function Pager({ label, page, pages, href }: { label: string; page: number; pages: number; href: (page: number) => string }) {
+  if (pages <= 1) return null;
+  return (
+    <nav aria-label={label} className="mt-3 flex items-center justify-between text-sm">
+      <span className="text-slate-500">
+        Page {page} of {pages}
+      </span>
+      <span className="flex gap-2">
+        {page > 1 ? (
+          <Link className={buttonClass.secondary} href={href(page - 1)}>
+            Newer
+          </Link>
+        ) : null}
+        {page < pages ? (
+          <Link className={buttonClass.secondary} href={href(page + 1)}>
+            Older
+          </Link>
+        ) : null}
+      </span>
+    </nav>
+  );
+}
+
+/** Where a dollar figure comes from: the price table's date and source (lib/cost/prices.ts). */
+export function PriceSource({ prices, className = '' }: { prices: { as_of: string; source: string }; className?: string }) {
+  return (
+    <p className={`text-xs text-slate-500 ${className}`} data-testid="price-source">
+      List prices as of <time dateTime={prices.as_of}>{prices.as_of}</time>: {prices.source}
     </p>
   );
 }

@@ -14,6 +14,7 @@ export default async function DashboardLayout({ children }: { children: ReactNod
     { href: '/', label: 'Overview' },
     { href: '/tenants', label: 'Tenants' },
     { href: '/schedules', label: 'Schedules' },
+    { href: '/cost', label: 'Storage & cost' },
     { href: '/policies', label: 'Retention policies' },
     { href: '/audit', label: 'Audit log' },
     ...(actor.role === 'admin' ? [{ href: '/users', label: 'Users & API tokens' }] : []),

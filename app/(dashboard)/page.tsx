@@ -1,13 +1,14 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
-import { compareUrgency, tenantRows } from '@/lib/db/queries/tenants';
+import { compareUrgency } from '@/lib/db/queries/tenants';
+import { tenantProtection } from '@/lib/tenants/protection';
 import { storageByTier } from '@/lib/db/queries/backups';
-import { currentMonthCost } from '@/lib/db/queries/cost';
+import { costThisMonth } from '@/lib/db/queries/cost';
 import { workers } from '@/lib/db/queries/workers';
 import { STORAGE_TIERS } from '@/lib/domain';
-import { Card, EmptyState, PageHeader, Stat, StatusBadge, Table, Td, Th, Badge } from '@/components/ui';
-import { formatAge, formatBytes, formatDateTime, formatDollars, STORAGE_TIER_LABELS } from '@/components/format';
+import { Badge, Card, EmptyState, PageHeader, PriceSource, Stat, StatusBadge, Table, TenantCell, Td, Th } from '@/components/ui';
+import { formatAge, formatBytes, formatDateTime, formatDollars, formatSavings, STORAGE_TIER_LABELS } from '@/components/format';
 import { LiveJobs } from '@/components/live-jobs';
 
 export const metadata: Metadata = { title: 'Overview' };
@@ -18,7 +19,7 @@ export default async function OverviewPage() {
   const config = appConfig();
   const tz = config.STRATA_TIMEZONE;
   const now = new Date();
-  const [tenants, storage, cost, workerRows] = await Promise.all([tenantRows(db, config, {}, now), storageByTier(db), currentMonthCost(db, now), workers(db, now)]);
+  const [tenants, storage, cost, workerRows] = await Promise.all([tenantProtection(db, config, { now }), storageByTier(db), costThisMonth(db, config, now), workers(db, now)]);
   const sorted = [...tenants].sort(compareUrgency);
   const overdue = tenants.filter((t) => t.status === 'overdue').length;
   const failing = tenants.filter((t) => t.failing).length;
@@ -37,8 +38,17 @@ export default async function OverviewPage() {
         />
         <Stat
           label="This month’s storage cost"
-          value={formatDollars(cost.hybrid.total_dollars)}
-          hint={`saves ${formatDollars(Math.max(0, cost.savings.dollars))} (${cost.savings.percent.toFixed(0)}%) vs all S3 Standard`}
+          value={
+            <Link href="/cost" className="hover:underline">
+              {formatDollars(cost.hybrid_dollars)}
+            </Link>
+          }
+          hint={
+            <>
+              {formatSavings(cost.savings_dollars, cost.savings_percent)} vs all S3 Standard ·{' '}
+              <span title={cost.prices.source}>list prices as of {cost.prices.as_of}</span>
+            </>
+          }
         />
         <Stat
           label="Workers alive"
@@ -67,29 +77,26 @@ export default async function OverviewPage() {
                 {sorted.map((t) => (
                   <tr key={t.id} data-testid={`tenant-row-${t.id}`}>
                     <Td>
-                      <Link href={`/tenants/${encodeURIComponent(t.id)}`} className="font-medium text-slate-900 hover:underline">
-                        {t.name}
-                      </Link>
-                      <div className="text-xs text-slate-500">{t.id}</div>
+                      <TenantCell id={t.id} name={t.name} />
                     </Td>
-                    <Td>{t.plan ?? '—'}</Td>
+                    <Td>{t.tier ?? '—'}</Td>
                     <Td>
                       <div className="flex flex-wrap gap-1">
                         <StatusBadge status={t.status} />
-                        {t.failing ? <StatusBadge status="failing" title={t.lastError ?? undefined} /> : null}
+                        {t.failing ? <StatusBadge status="failing" title={t.last_error ?? undefined} /> : null}
                       </div>
                     </Td>
                     <Td>
-                      {t.newestBackupAt ? (
+                      {t.last_backup_at ? (
                         <>
-                          <div>{formatAge(t.newestBackupAt, now)}</div>
-                          <div className="text-xs text-slate-500">{formatDateTime(t.newestBackupAt, tz)}</div>
+                          <div>{formatAge(t.last_backup_at, now)}</div>
+                          <div className="text-xs text-slate-500">{formatDateTime(t.last_backup_at, tz)}</div>
                         </>
                       ) : (
                         <span className="text-slate-500">none yet</span>
                       )}
                     </Td>
-                    <Td className="hidden md:table-cell">{t.deadline ? formatDateTime(t.deadline, tz) : '—'}</Td>
+                    <Td className="hidden md:table-cell">{t.overdue_after ? formatDateTime(t.overdue_after, tz) : '—'}</Td>
                   </tr>
                 ))}
               </tbody>
@@ -104,7 +111,7 @@ export default async function OverviewPage() {
             <dl className="space-y-3 text-sm">
               {STORAGE_TIERS.map((tier) => {
                 const u = usage.get(tier);
-                const c = cost.hybrid.tiers[tier];
+                const c = cost.tiers[tier];
                 return (
                   <div key={tier} className="flex items-start justify-between gap-2">
                     <dt>
@@ -115,15 +122,21 @@ export default async function OverviewPage() {
                     </dt>
                     <dd className="text-right tabular-nums">
                       <div>{formatBytes(u?.bytes ?? 0)}</div>
-                      <div className="text-xs text-slate-500">{formatDollars(c.total_dollars)} this month</div>
+                      <div className="text-xs text-slate-500">{formatDollars(c.dollars)} this month</div>
                     </dd>
                   </div>
                 );
               })}
             </dl>
-            <p className="mt-3 border-t border-slate-100 pt-2 text-xs text-slate-500">
-              All in S3 Standard would cost {formatDollars(cost.standard.total_dollars)}. List prices as of {cost.prices.as_of}.
-            </p>
+            <div className="mt-3 space-y-1 border-t border-slate-100 pt-2 text-xs text-slate-500">
+              <p>
+                All in S3 Standard would cost {formatDollars(cost.all_standard_dollars)} this month.{' '}
+                <Link href="/cost" className="font-medium text-sky-700 hover:underline">
+                  Storage &amp; cost
+                </Link>
+              </p>
+              <PriceSource prices={cost.prices} />
+            </div>
           </Card>
           <Card title="Workers">
             {workerRows.length === 0 ? (

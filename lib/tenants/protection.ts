@@ -1,5 +1,6 @@
-// Each tenant's protection at a glance: plan, newest completed backup, and RPO status
-// (CONTRACTS.md "Overdue"). Used by `strata tenant list` and the dashboard.
+// Each tenant's protection at a glance: plan, newest completed backup, RPO status (CONTRACTS.md
+// "Overdue"), last outcome and what it stores. The one implementation behind `strata tenant list`
+// (which prints id, name, schema_name, tier, last_backup_at, status) and every dashboard page.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { ScheduleType } from '../domain.ts';
@@ -12,11 +13,20 @@ export interface TenantProtection {
   id: string;
   name: string;
   schema_name: string;
+  /** The plan (CONTRACTS.md: `tier` always means a plan). */
   tier: string | null;
+  /** started_at of the newest completed backup (latest by started_at, then id). */
   last_backup_at: string | null;
+  last_backup_id: string | null;
   status: RpoStatus;
+  /** Overdue from just after this instant (null: paused or not protected by plan). */
   overdue_after: string | null;
+  /** The latest finished backup failed. */
   failing: boolean;
+  last_error: string | null;
+  /** Completed backups and their stored bytes. */
+  stored_bytes: number;
+  backup_count: number;
 }
 
 type Row = {
@@ -27,30 +37,43 @@ type Row = {
   // Raw SQL through Drizzle returns timestamps as text.
   first_seen_at: string | null;
   last_backup_at: string | null;
-  last_failed: boolean | null;
-  schedules: { type: ScheduleType; paused: boolean }[] | null;
+  last_backup_id: string | null;
+  last_status: string | null;
+  last_error: string | null;
+  stored_bytes: string | number | null;
+  backup_count: number | null;
+  schedules: { type: ScheduleType; paused: boolean; created_at: string }[] | null;
 };
 
-export async function tenantProtection(db: Db, config: Config, now = new Date()): Promise<TenantProtection[]> {
+export async function tenantProtection(db: Db, config: Config, opts: { tenantId?: string; now?: Date } = {}): Promise<TenantProtection[]> {
+  const now = opts.now ?? new Date();
+  const where = opts.tenantId === undefined ? sql`` : sql`where t.id = ${opts.tenantId}`;
   const res = await db.execute<Row>(sql`
     select t.id, t.name, t.schema_name, s.tier_id as tier, ts.first_seen_at,
-      (select max(b.started_at) from backup_jobs b where b.tenant_id = t.id and b.status = 'completed') as last_backup_at,
-      (select b.status = 'failed' from backup_jobs b where b.tenant_id = t.id and b.status in ('completed', 'failed')
-        order by b.created_at desc, b.seq desc limit 1) as last_failed,
-      (select json_agg(json_build_object('type', bs.schedule_type, 'paused', bs.is_paused))
+      newest.started_at as last_backup_at, newest.id::text as last_backup_id,
+      last.status as last_status, last.error_message as last_error,
+      stored.bytes as stored_bytes, stored.n as backup_count,
+      (select json_agg(json_build_object('type', bs.schedule_type, 'paused', bs.is_paused, 'created_at', bs.created_at))
         from backup_schedules bs where bs.tenant_id = t.id and bs.is_active) as schedules
     from tenants t
     left join tenant_subscriptions s on s.tenant_id = t.id
     left join tenant_state ts on ts.tenant_id = t.id
+    left join lateral (select b.id, b.started_at from backup_jobs b where b.tenant_id = t.id and b.status = 'completed'
+                       order by b.started_at desc nulls last, b.id desc limit 1) newest on true
+    left join lateral (select b.status, b.error_message from backup_jobs b where b.tenant_id = t.id and b.status in ('completed', 'failed')
+                       order by b.created_at desc, b.seq desc limit 1) last on true
+    left join lateral (select coalesce(sum(b.backup_size_bytes), 0)::bigint as bytes, count(*)::int as n from backup_jobs b
+                       where b.tenant_id = t.id and b.status = 'completed') stored on true
+    ${where}
     order by t.id`);
   return res.rows.map((r) => {
-    const created = r.first_seen_at ? new Date(r.first_seen_at) : now;
     const offset = tenantOffsetMinutes(r.id, config.STRATA_SCHEDULE_WINDOW_MINUTES);
     const rpo = overdueStatus({
       schedules: (r.schedules ?? []).map((s) => ({
         scheduleType: s.type,
         isPaused: s.paused,
-        firstSlot: nextRunAt(s.type, offset, created, config.STRATA_TIMEZONE),
+        // Before reconciliation records first_seen_at, the schedule's creation stands in for it.
+        firstSlot: nextRunAt(s.type, offset, new Date(r.first_seen_at ?? s.created_at ?? now), config.STRATA_TIMEZONE),
       })),
       newestCompletedStartedAt: r.last_backup_at ? new Date(r.last_backup_at) : null,
       now,
@@ -62,9 +85,13 @@ export async function tenantProtection(db: Db, config: Config, now = new Date())
       schema_name: r.schema_name,
       tier: r.tier,
       last_backup_at: r.last_backup_at ? iso(r.last_backup_at) : null,
+      last_backup_id: r.last_backup_id,
       status: rpo.status,
       overdue_after: rpo.deadline ? iso(rpo.deadline) : null,
-      failing: r.last_failed === true,
+      failing: r.last_status === 'failed',
+      last_error: r.last_status === 'failed' ? r.last_error : null,
+      stored_bytes: Number(r.stored_bytes ?? 0),
+      backup_count: Number(r.backup_count ?? 0),
     };
   });
 }

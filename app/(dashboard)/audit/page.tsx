@@ -1,8 +1,7 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
 import { auditPage } from '@/lib/db/queries/audit';
-import { buttonClass, EmptyState, inputClass, PageHeader, Table, Td, Th } from '@/components/ui';
+import { buttonClass, EmptyState, inputClass, PageHeader, Pager, Table, Td, Th } from '@/components/ui';
 import { formatDateTime } from '@/components/format';
 
 export const metadata: Metadata = { title: 'Audit log' };
@@ -67,25 +66,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Promis
           </tbody>
         </Table>
       )}
-      {pages > 1 ? (
-        <nav aria-label="Audit pages" className="mt-3 flex items-center justify-between text-sm">
-          <span className="text-slate-500">
-            Page {page} of {pages}
-          </span>
-          <span className="flex gap-2">
-            {page > 1 ? (
-              <Link className={buttonClass.secondary} href={href(page - 1)}>
-                Newer
-              </Link>
-            ) : null}
-            {page < pages ? (
-              <Link className={buttonClass.secondary} href={href(page + 1)}>
-                Older
-              </Link>
-            ) : null}
-          </span>
-        </nav>
-      ) : null}
+      <Pager label="Audit pages" page={page} pages={pages} href={href} />
     </>
   );
 }

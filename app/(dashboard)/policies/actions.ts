@@ -35,7 +35,11 @@ export const previewPolicyAction = validatedAction('admin', windows, async ({ pl
 });
 
 export const savePolicyAction = validatedAction('admin', windows, async ({ plan, ...w }, actor) => {
-  const { changed } = await updatePolicy(appDb(), actor, plan, w, appConfig().STRATA_MANUAL_RETENTION_DAYS);
+  const { changed, schedules } = await updatePolicy(appDb(), actor, plan, w, appConfig());
   revalidatePath('/policies');
-  return { message: `Saved. expires_at recomputed for ${changed} backup${changed === 1 ? '' : 's'} of the ${plan} plan.` };
+  revalidatePath('/schedules');
+  const followed = schedules?.ran
+    ? `Schedules updated (${schedules.schedulesCreated + schedules.schedulesReactivated + schedules.schedulesDeactivated} changed).`
+    : 'Schedules follow at the worker’s next pass, within a minute.';
+  return { message: `Saved. expires_at recomputed for ${changed} backup${changed === 1 ? '' : 's'} of the ${plan} plan. ${followed}` };
 });

@@ -1,10 +1,10 @@
 import type { Metadata } from 'next';
-import Link from 'next/link';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
 import { allSchedules } from '@/lib/db/queries/schedules';
-import { tenantRows } from '@/lib/db/queries/tenants';
+import { sortTenants } from '@/lib/db/queries/tenants';
+import { tenantProtection } from '@/lib/tenants/protection';
 import { SCHEDULE_TYPES } from '@/lib/domain';
-import { EmptyState, PageHeader, StatusBadge, Table, Td, Th } from '@/components/ui';
+import { EmptyState, PageHeader, StatusBadge, Table, TenantCell, Td, Th } from '@/components/ui';
 import { formatDateTime, STORAGE_TIER_LABELS } from '@/components/format';
 
 export const metadata: Metadata = { title: 'Schedules' };
@@ -14,7 +14,8 @@ export default async function SchedulesPage() {
   const db = appDb();
   const config = appConfig();
   const tz = config.STRATA_TIMEZONE;
-  const [tenants, schedules] = await Promise.all([tenantRows(db, config), allSchedules(db)]);
+  const [protection, schedules] = await Promise.all([tenantProtection(db, config), allSchedules(db)]);
+  const tenants = sortTenants(protection, 'name', 'asc');
   const byTenant = new Map<string, Map<string, (typeof schedules)[number]>>();
   for (const s of schedules) {
     if (!s.isActive) continue;
@@ -42,12 +43,9 @@ export default async function SchedulesPage() {
             {tenants.map((t) => (
               <tr key={t.id}>
                 <Td>
-                  <Link href={`/tenants/${encodeURIComponent(t.id)}`} className="font-medium text-slate-900 hover:underline">
-                    {t.name}
-                  </Link>
-                  <div className="text-xs text-slate-500">{t.id}</div>
+                  <TenantCell id={t.id} name={t.name} />
                 </Td>
-                <Td>{t.plan ?? '—'}</Td>
+                <Td>{t.tier ?? '—'}</Td>
                 {SCHEDULE_TYPES.map((type) => {
                   const s = byTenant.get(t.id)?.get(type);
                   return (

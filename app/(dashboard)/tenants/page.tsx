@@ -1,8 +1,9 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
-import { searchTenants, sortTenants, tenantRows, type TenantSort } from '@/lib/db/queries/tenants';
-import { buttonClass, EmptyState, inputClass, PageHeader, StatusBadge, Table, Td, Th } from '@/components/ui';
+import { removedTenants, searchTenants, sortTenants, type TenantSort } from '@/lib/db/queries/tenants';
+import { tenantProtection } from '@/lib/tenants/protection';
+import { buttonClass, EmptyState, inputClass, PageHeader, StatusBadge, Table, TenantCell, Td, Th } from '@/components/ui';
 import { formatAge, formatBytes, formatDateTime } from '@/components/format';
 
 export const metadata: Metadata = { title: 'Tenants' };
@@ -25,7 +26,8 @@ export default async function TenantsPage({ searchParams }: { searchParams: SP }
   const dir = sp.dir === 'desc' ? 'desc' : 'asc';
   const config = appConfig();
   const tz = config.STRATA_TIMEZONE;
-  const all = await tenantRows(appDb(), config);
+  const db = appDb();
+  const [all, removed] = await Promise.all([tenantProtection(db, config), removedTenants(db)]);
   const rows = sortTenants(searchTenants(all, q), sort, dir);
   const href = (key: TenantSort) => {
     const p = new URLSearchParams();
@@ -70,12 +72,9 @@ export default async function TenantsPage({ searchParams }: { searchParams: SP }
             {rows.map((t) => (
               <tr key={t.id}>
                 <Td>
-                  <Link href={`/tenants/${encodeURIComponent(t.id)}`} className="font-medium text-slate-900 hover:underline">
-                    {t.name}
-                  </Link>
-                  <div className="text-xs text-slate-500">{t.id}</div>
+                  <TenantCell id={t.id} name={t.name} />
                 </Td>
-                <Td>{t.plan ?? '—'}</Td>
+                <Td>{t.tier ?? '—'}</Td>
                 <Td>
                   <div className="flex flex-wrap gap-1">
                     <StatusBadge status={t.status} />
@@ -83,17 +82,35 @@ export default async function TenantsPage({ searchParams }: { searchParams: SP }
                   </div>
                 </Td>
                 <Td>
-                  {t.newestBackupAt ? <span title={formatDateTime(t.newestBackupAt, tz)}>{formatAge(t.newestBackupAt, now)}</span> : 'none'}
+                  {t.last_backup_at ? <span title={formatDateTime(t.last_backup_at, tz)}>{formatAge(t.last_backup_at, now)}</span> : 'none'}
                 </Td>
                 <Td className="tabular-nums">
-                  {formatBytes(t.storedBytes)} <span className="text-xs text-slate-500">({t.backupCount})</span>
+                  {formatBytes(t.stored_bytes)} <span className="text-xs text-slate-500">({t.backup_count})</span>
                 </Td>
-                <Td className="hidden font-mono text-xs md:table-cell">{t.schemaName}</Td>
+                <Td className="hidden font-mono text-xs md:table-cell">{t.schema_name}</Td>
               </tr>
             ))}
           </tbody>
         </Table>
       )}
+      {removed.length > 0 ? (
+        <section className="mt-8" aria-labelledby="removed-heading">
+          <h2 id="removed-heading" className="mb-1 text-sm font-semibold text-slate-800">
+            Removed tenants
+          </h2>
+          <p className="mb-2 text-sm text-slate-500">Gone from the platform; their backups stay listed until they expire by policy.</p>
+          <ul className="divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white text-sm shadow-sm">
+            {removed.map((t) => (
+              <li key={t.id} className="flex flex-wrap items-center justify-between gap-2 px-3 py-2">
+                <span className="min-w-0">
+                  <TenantCell id={t.id} name={t.name ?? t.id} />
+                </span>
+                <span className="text-xs text-slate-500">removed {formatDateTime(t.removedAt, tz)}</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
     </>
   );
 }

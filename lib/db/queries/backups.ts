@@ -158,22 +158,14 @@ export async function storageByTier(db: Db): Promise<TierUsage[]> {
   }));
 }
 
-/** Backups whose objects were stored at some point in [start, end): what a month's bill counts. */
-export async function storedDuring(db: Db, start: Date, end: Date) {
-  return db
+/** A tenant's completed backups and those on legal hold: what removing it would keep or erase. */
+export async function tenantBackupCounts(db: Db, tenantId: string): Promise<{ completed: number; held: number }> {
+  const [row] = await db
     .select({
-      storageTier: backupJobs.storageTier,
-      bytes: backupJobs.backupSizeBytes,
-      completedAt: backupJobs.completedAt,
-      deletedAt: backupJobs.deletedAt,
+      completed: sql<number>`count(*) filter (where ${backupJobs.status} = 'completed')::int`,
+      held: sql<number>`count(*) filter (where ${backupJobs.legalHold} and ${backupJobs.status} <> 'deleted')::int`,
     })
     .from(backupJobs)
-    .where(
-      and(
-        inArray(backupJobs.status, ['completed', 'deleted']),
-        sql`${backupJobs.completedAt} < ${end}`,
-        sql`(${backupJobs.deletedAt} is null or ${backupJobs.deletedAt} >= ${start})`,
-        sql`${backupJobs.backupSizeBytes} is not null`,
-      ),
-    );
+    .where(eq(backupJobs.tenantId, tenantId));
+  return { completed: Number(row?.completed ?? 0), held: Number(row?.held ?? 0) };
 }

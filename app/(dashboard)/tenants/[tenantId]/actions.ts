@@ -10,6 +10,7 @@ import { requestRestore, requestUndo } from '@/lib/api/operations/restore';
 import { requestVerification } from '@/lib/api/operations/verify';
 import { setSchedulePaused } from '@/lib/api/operations/schedule';
 import { setBackupHold } from '@/lib/api/operations/hold';
+import { offboardTenant } from '@/lib/api/operations/tenant';
 
 const tenantPath = (tenantId: string) => `/tenants/${encodeURIComponent(tenantId)}`;
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -67,5 +68,21 @@ export const scheduleAction = validatedAction(
     revalidatePath(tenantPath(input.tenantId));
     revalidatePath('/schedules');
     return { message: input.paused ? 'Schedule paused.' : 'Schedule resumed.' };
+  },
+);
+
+export const removeTenantAction = validatedAction(
+  'admin',
+  z.object({ tenantId: tenantIdSchema, purgeBackups: flag, confirm: z.string().max(300) }),
+  async (input, actor) => {
+    // No revalidatePath: the page would re-render under the dialog (and may drop the button that
+    // holds it) before the outcome is read; the dialog refreshes the page when it closes.
+    const result = await offboardTenant(appDb(), actor, input);
+    const deleted = result.decisions.length - result.failed.length;
+    return {
+      message: input.purgeBackups
+        ? `Removed. ${deleted} backup${deleted === 1 ? '' : 's'} deleted${result.failed.length ? `; ${result.failed.length} could not be deleted yet and will be retried by prune` : ''}.`
+        : 'Removed. Its backups stay listed and expire by policy.',
+    };
   },
 );

@@ -2,21 +2,23 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
-import { tenantById, tenantRows } from '@/lib/db/queries/tenants';
-import { backupHistory } from '@/lib/db/queries/backups';
+import { removedTenants, tenantById } from '@/lib/db/queries/tenants';
+import { tenantProtection } from '@/lib/tenants/protection';
+import { backupHistory, tenantBackupCounts } from '@/lib/db/queries/backups';
 import { tenantSchedules, upcomingRuns } from '@/lib/db/queries/schedules';
 import { tenantVerifications } from '@/lib/db/queries/verifications';
 import { tenantRestores, undoable } from '@/lib/db/queries/restores';
 import { currentActor } from '@/lib/auth/session';
 import { roleAtLeast } from '@/lib/auth/roles';
 import { BACKUP_STATUSES, ORIGINS, STORAGE_TIERS, TENANT_ID_RE } from '@/lib/domain';
-import { Badge, buttonClass, Card, EmptyState, PageHeader, StatusBadge, Table, Td, Th } from '@/components/ui';
+import { Badge, buttonClass, Card, EmptyState, PageHeader, Pager, StatusBadge, Table, Td, Th } from '@/components/ui';
 import { formatBytes, formatDateTime, formatDuration, STORAGE_TIER_LABELS } from '@/components/format';
 import { LiveJobs } from '@/components/live-jobs';
 import { BackupNow } from '@/components/backup-now';
 import { ActionButton } from '@/components/action-button';
 import { RestoreButton } from '@/components/restore-dialog';
-import { backupNowAction, holdAction, restoreAction, scheduleAction, undoAction, verifyAction } from './actions';
+import { RemoveTenantButton } from '@/components/remove-tenant';
+import { backupNowAction, holdAction, removeTenantAction, restoreAction, scheduleAction, undoAction, verifyAction } from './actions';
 
 export const dynamic = 'force-dynamic';
 
@@ -38,17 +40,23 @@ export default async function TenantPage({ params, searchParams }: Props) {
   const actor = (await currentActor())!;
   const isOperator = roleAtLeast(actor.role, 'operator');
   const isAdmin = roleAtLeast(actor.role, 'admin');
-  const tenant = await tenantById(db, config, tenantId);
-  if (!tenant) notFound();
+  const protection = await tenantById(db, config, tenantId);
+  // A removed tenant keeps its page: its backups stay listed until they expire by policy.
+  const removed = protection ? null : ((await removedTenants(db, tenantId))[0] ?? null);
+  if (!protection && !removed) notFound();
+  const tenant = protection
+    ? { id: protection.id, name: protection.name, schemaName: protection.schema_name, plan: protection.tier }
+    : { id: tenantId, name: removed?.name ?? tenantId, schemaName: removed?.schemaName ?? '—', plan: removed?.plan ?? null };
 
   const filters = { status: pick(sp.status, BACKUP_STATUSES), storageTier: pick(sp.storage, STORAGE_TIERS), origin: pick(sp.origin, ORIGINS) };
   const page = Math.max(1, Math.min(10_000, Number(sp.page) || 1));
-  const [history, schedules, verifications, restores, others] = await Promise.all([
+  const [history, schedules, verifications, restores, others, counts] = await Promise.all([
     backupHistory(db, tenantId, filters, page),
     tenantSchedules(db, tenantId),
     tenantVerifications(db, tenantId),
     tenantRestores(db, tenantId, 10),
-    isAdmin ? tenantRows(db, config) : Promise.resolve([]),
+    isAdmin && protection ? tenantProtection(db, config) : Promise.resolve([]),
+    isAdmin ? tenantBackupCounts(db, tenantId) : Promise.resolve({ completed: 0, held: 0 }),
   ]);
   const canUndo = undoable(restores[0]);
   const pages = Math.max(1, Math.ceil(history.total / history.pageSize));
@@ -59,7 +67,7 @@ export default async function TenantPage({ params, searchParams }: Props) {
     const s = p.toString();
     return s ? `?${s}` : '?';
   };
-  const otherTenants = others.filter((t) => t.id !== tenantId).map((t) => ({ id: t.id, name: t.name, schemaName: t.schemaName }));
+  const otherTenants = others.filter((t) => t.id !== tenantId).map((t) => ({ id: t.id, name: t.name, schemaName: t.schema_name }));
   const now = new Date();
 
   return (
@@ -77,12 +85,31 @@ export default async function TenantPage({ params, searchParams }: Props) {
             <span>
               id <code>{tenant.id}</code> · schema <code>{tenant.schemaName}</code> · plan {tenant.plan ?? '—'}
             </span>
-            <StatusBadge status={tenant.status} />
-            {tenant.failing ? <StatusBadge status="failing" title={tenant.lastError ?? undefined} /> : null}
+            {protection ? <StatusBadge status={protection.status} /> : <Badge>removed</Badge>}
+            {protection?.failing ? <StatusBadge status="failing" title={protection.last_error ?? undefined} /> : null}
           </span>
         }
-        actions={isOperator ? <BackupNow action={backupNowAction} tenantId={tenant.id} /> : null}
+        actions={
+          <>
+            {isOperator && protection ? <BackupNow action={backupNowAction} tenantId={tenant.id} /> : null}
+            {isAdmin && (protection || counts.completed > 0) ? (
+              <RemoveTenantButton
+                action={removeTenantAction}
+                tenant={{ id: tenant.id, name: tenant.name }}
+                backupCount={counts.completed}
+                heldCount={counts.held}
+                removed={!protection}
+              />
+            ) : null}
+          </>
+        }
       />
+      {removed ? (
+        <p className="mb-6 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-700" data-testid="tenant-removed">
+          Removed from the platform on {formatDateTime(removed.removedAt, tz)}. No new backups are taken; the ones below stay listed until they
+          expire by policy (with no newest-backup floor).
+        </p>
+      ) : null}
 
       <div className="mb-6 grid gap-6 lg:grid-cols-2">
         <Card title="Running now">
@@ -174,7 +201,7 @@ export default async function TenantPage({ params, searchParams }: Props) {
                     <div>{formatBytes(b.backupSizeBytes)}</div>
                     <div className="text-xs text-slate-500">dump {formatBytes(b.dumpSizeBytes)}</div>
                   </Td>
-                  <Td className="hidden max-w-[14rem] xl:table-cell">
+                  <Td className="hidden max-w-[8rem] xl:table-cell">
                     <div className="truncate font-mono text-xs" title={b.backupLocation ?? undefined}>
                       {b.backupLocation ?? '—'}
                     </div>
@@ -206,9 +233,9 @@ export default async function TenantPage({ params, searchParams }: Props) {
                     )}
                   </Td>
                   <Td>
-                    <div className="flex flex-wrap gap-1">
+                    <div className="flex flex-col items-start gap-1">
                       {isOperator && b.status === 'completed' ? <ActionButton action={verifyAction} fields={{ tenantId: tenant.id, backupId: b.id }} label="Verify" /> : null}
-                      {isAdmin && b.status === 'completed' ? (
+                      {isAdmin && protection && b.status === 'completed' ? (
                         <RestoreButton
                           action={restoreAction}
                           tenant={{ id: tenant.id, name: tenant.name, schemaName: tenant.schemaName }}
@@ -232,31 +259,17 @@ export default async function TenantPage({ params, searchParams }: Props) {
             </tbody>
           </Table>
         )}
-        {pages > 1 ? (
-          <nav aria-label="Backup history pages" className="mt-3 flex items-center justify-between text-sm">
-            <span className="text-slate-500">
-              Page {page} of {pages}
-            </span>
-            <span className="flex gap-2">
-              {page > 1 ? (
-                <Link className={buttonClass.secondary} href={qs({ page: String(page - 1) })}>
-                  Newer
-                </Link>
-              ) : null}
-              {page < pages ? (
-                <Link className={buttonClass.secondary} href={qs({ page: String(page + 1) })}>
-                  Older
-                </Link>
-              ) : null}
-            </span>
-          </nav>
-        ) : null}
+        <Pager label="Backup history pages" page={page} pages={pages} href={(p) => qs({ page: String(p) })} />
       </section>
 
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title={`Schedule (times in ${tz})`}>
           {schedules.filter((s) => s.isActive).length === 0 ? (
-            <p className="text-sm text-slate-500">{tenant.plan === 'basic' ? 'Not protected by plan: the basic plan has no scheduled backups.' : 'No schedules yet.'}</p>
+            <p className="text-sm text-slate-500">{removed
+                ? 'None: a removed tenant has no schedules.'
+                : tenant.plan === 'basic'
+                  ? 'Not protected by plan: the basic plan has no scheduled backups.'
+                  : 'No schedules yet.'}</p>
           ) : (
             <ul className="divide-y divide-slate-100 text-sm">
               {schedules
