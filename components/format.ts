@@ -65,9 +65,13 @@ export function formatDollars(n: number): string {
 
 /** "saves $3.10 (74%)", or "costs $0.40 more (−12%)" when tiering is dearer (small objects in IA). */
 export function formatSavings(dollars: number, percent: number): string {
-  const pct = `${Math.round(percent)}%`;
-  if (dollars < 0) return `costs ${formatDollars(-dollars)} more (${pct.replace('-', '−')})`;
-  return `saves ${formatDollars(dollars)} (${pct})`;
+  if (dollars < 0) return `costs ${formatDollars(-dollars)} more (${formatPercent(percent)})`;
+  return `saves ${formatDollars(dollars)} (${formatPercent(percent)})`;
+}
+
+/** "74%", "−0.4%": one decimal below 10 so a small difference does not read as none. */
+export function formatPercent(n: number): string {
+  return `${(Math.abs(n) < 10 ? n.toFixed(1) : Math.round(n).toString()).replace('-', '−')}%`;
 }
 
 export const STORAGE_TIER_LABELS: Record<string, string> = {

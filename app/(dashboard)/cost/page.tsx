@@ -6,7 +6,7 @@ import { removedTenants } from '@/lib/db/queries/tenants';
 import { tenantProtection } from '@/lib/tenants/protection';
 import { STORAGE_TIERS } from '@/lib/domain';
 import { Card, EmptyState, PageHeader, PriceSource, Stat, Table, TenantCell, Td, Th } from '@/components/ui';
-import { formatBytes, formatDollars, formatDollarsPrecise, formatMonth, formatSavings, STORAGE_TIER_LABELS } from '@/components/format';
+import { formatBytes, formatDollars, formatDollarsPrecise, formatMonth, formatPercent, formatSavings, STORAGE_TIER_LABELS } from '@/components/format';
 import { MonthChart } from '@/components/month-chart';
 
 export const metadata: Metadata = { title: 'Storage & cost' };
@@ -20,7 +20,7 @@ const UNITS = [
   { name: 'TiB', bytes: 2 ** 40 },
 ];
 
-const pct = (n: number) => `${Math.round(n)}%`;
+const pct = formatPercent;
 
 export default async function CostPage() {
   const db = appDb();
@@ -73,6 +73,7 @@ export default async function CostPage() {
               <Th className="hidden text-right sm:table-cell">Objects</Th>
               <Th className="hidden text-right md:table-cell">List price</Th>
               <Th className="text-right">This month</Th>
+              <Th className="hidden text-right lg:table-cell">Of which storage</Th>
               <Th className="hidden text-right sm:table-cell">Storage in S3 Standard ≈</Th>
               <Th className="text-right">Savings ≈</Th>
             </tr>
@@ -108,6 +109,9 @@ export default async function CostPage() {
                       </div>
                     ) : null}
                   </Td>
+                  <Td className="hidden text-right tabular-nums whitespace-nowrap lg:table-cell">
+                    <span title={formatDollarsPrecise(c.storage)}>{formatDollars(c.storage)}</span>
+                  </Td>
                   <Td className="hidden text-right tabular-nums whitespace-nowrap sm:table-cell">
                     <span title={formatDollarsPrecise(c.standard)}>{formatDollars(c.standard)}</span>
                   </Td>
@@ -127,8 +131,8 @@ export default async function CostPage() {
           </tbody>
         </Table>
         <p className="mt-2 text-xs text-slate-500">
-          ≈ Per tier, storage charges only (early deletion included, request fees left out), with Standard-IA’s 128 KB minimum object size
-          as billed. The totals above and the tenants below compare every object exactly, request fees included.
+          ≈ Per tier, storage charges only (“of which storage”: early deletion included, request fees left out) against the same GB-months
+          at S3 Standard’s rate, with Standard-IA’s 128 KB minimum object size as billed. The totals above and the tenants below compare every object exactly, request fees included.
         </p>
       </section>
 
