@@ -8,6 +8,8 @@ import { clientIp } from '@/lib/auth/ip';
 import { recordFailedSignIn, throttleState } from '@/lib/auth/throttle';
 import { emailSchema, findUserByEmail, verifyPassword } from '@/lib/auth/users';
 import { isRole } from '@/lib/auth/roles';
+import { sql } from 'drizzle-orm';
+import type { Db } from '@/lib/db/client';
 import { appDb } from '@/lib/db/queries/connection';
 
 class ThrottledSignIn extends CredentialsSignin {
@@ -23,18 +25,26 @@ const credentials = Credentials({
     const password = typeof input?.password === 'string' ? input.password : '';
     const email = parsedEmail.success ? parsedEmail.data : String(input?.email ?? '').slice(0, 254);
     const ip = clientIp(request.headers);
-    const db = appDb();
-    const state = await throttleState(db, email, ip);
-    if (state.locked) {
-      await recordFailedSignIn(db, email, ip, 'throttled');
-      throw new ThrottledSignIn();
-    }
-    const user = parsedEmail.success && password ? await verifyPassword(db, email, password) : null;
-    if (!user || !isRole(user.role)) {
-      await recordFailedSignIn(db, email, ip, 'bad_credentials');
-      return null;
-    }
-    return { id: user.id, email: user.email, role: user.role };
+    // Check, verify and record under one lock per email and address: otherwise a burst of
+    // concurrent guesses all pass the check before the first failure is recorded.
+    const outcome = await appDb().transaction(async (tx) => {
+      const db = tx as unknown as Db;
+      await tx.execute(sql`set local lock_timeout = '15s'`);
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`sign-in:${email}:${ip}`}))`);
+      if ((await throttleState(db, email, ip)).locked) {
+        await recordFailedSignIn(db, email, ip, 'throttled');
+        return 'throttled' as const;
+      }
+      const user = parsedEmail.success && password ? await verifyPassword(db, email, password) : null;
+      if (!user || !isRole(user.role)) {
+        await recordFailedSignIn(db, email, ip, 'bad_credentials');
+        return null;
+      }
+      return user;
+    });
+    if (outcome === 'throttled') throw new ThrottledSignIn();
+    if (!outcome || !isRole(outcome.role)) return null;
+    return { id: outcome.id, email: outcome.email, role: outcome.role };
   },
 });
 

@@ -14,25 +14,13 @@ import { sql } from 'drizzle-orm';
 import { quoteIdent } from '../db/ident.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
 import { leakedSecrets, runCase, secretsOfEnv } from './harness.ts';
+import { hostileValues } from './hostile.ts';
 
 const BIN = fileURLToPath(new URL('../../worker/bin/strata.mjs', import.meta.url));
 const MARK = path.join(os.tmpdir(), `strata-pwned-${crypto.randomBytes(4).toString('hex')}`);
 
 /** One hostile value per trial, cycling through the classes. */
-export const HOSTILE: string[] = [
-  `x'; drop table tenants; --`,
-  `$(touch ${MARK})`,
-  `\`touch ${MARK}\``,
-  'line\nbreak',
-  'x'.repeat(10_240),
-  'Ωmega ☃ 😀',
-  '"quoted" \\ back',
-  '../../etc/passwd',
-  '--json',
-  ' ',
-  `a;b|c&d>${MARK}`,
-  'robert"); DROP SCHEMA public CASCADE; --',
-];
+const HOSTILE = hostileValues(MARK);
 
 interface Run {
   code: number | null;

@@ -1,0 +1,121 @@
+// The authorization matrix, extended (e2e/authz/api-matrix.spec.ts covers anonymous, viewer,
+// operator and admin × every mutation route): a revoked API token and an expired session × every
+// mutation (both API routes and a server action) → 401, nothing created. And sign-in throttling
+// under a burst of concurrent wrong passwords: at most five password checks, then locked.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect, test, type APIRequestContext } from '@playwright/test';
+import { encode } from 'next-auth/jwt';
+import { createApiToken, revokeApiToken } from '../../lib/auth/tokens.ts';
+import { MAX_FAILURES } from '../../lib/auth/throttle.ts';
+import { TRIALS } from '../../lib/reliability/harness.ts';
+import { completedBackup } from '../api.ts';
+import { signIn, tenantPath } from '../helpers.ts';
+import { sql, USERS } from '../stack.ts';
+import { db, stackDir, tally } from './support.ts';
+
+test.describe.configure({ mode: 'serial' });
+
+const COOKIE = 'authjs.session-token';
+const authSecret = () => fs.readFileSync(path.join(stackDir(), 'auth-secret'), 'utf8').trim();
+/** An Auth.js session cookie for `email`, valid for maxAge seconds (negative: already expired). */
+const sessionCookie = async (email: string, maxAge: number) =>
+  encode({ token: { email, role: 'admin', sub: email }, secret: authSecret(), salt: COOKIE, maxAge });
+
+let backupId = '';
+test.beforeAll(async ({ request }) => {
+  backupId = await completedBackup(request, 'harbor-care');
+});
+
+const mutations = () => [
+  { route: '/api/backups/create', body: { tenant_id: 'harbor-care', storage_tier: 's3_standard' } },
+  { route: '/api/backups/restore', body: { tenant_id: 'harbor-care', backup_job_id: backupId, mode: 'clone', target_schema: 'harbor_authz_x', confirm: 'harbor_authz_x' } },
+];
+const createdSince = async (since: Date) =>
+  (await sql<{ n: number }>(`select (select count(*) from backup_jobs where created_at > $1 and requested_by <> 'scheduler') + (select count(*) from restore_jobs where created_at > $1) as n`, [since]))[0]!.n;
+
+test('a revoked API token and an expired session × every mutation route → 401, nothing created', async ({ request, playwright }) => {
+  const started = Date.now();
+  const admin = await createApiToken(db(), { name: `e2e-revoked-${Date.now()}`, role: 'admin', createdBy: 'e2e-abuse' });
+  // Control: the same token works before it is revoked (so the 401 below is the revocation's doing).
+  const ok = await request.get('/api/backups/tenant/harbor-care', { headers: { authorization: `Bearer ${admin.secret}` } });
+  expect(ok.status()).toBe(200);
+  await revokeApiToken(db(), admin.id);
+
+  const baseURL = test.info().project.use.baseURL!;
+  const withCookie = async (value: string) =>
+    playwright.request.newContext({ baseURL, extraHTTPHeaders: { cookie: `${COOKIE}=${value}` } });
+  const fresh = await withCookie(await sessionCookie(USERS.admin.email, 3600));
+  const expired = await withCookie(await sessionCookie(USERS.admin.email, -60));
+  // Control: a fresh session cookie made the same way is accepted.
+  expect((await fresh.get('/api/backups/tenant/harbor-care')).status()).toBe(200);
+
+  const outcomes: Record<string, number> = {};
+  const since = new Date();
+  for (let i = 0; i < TRIALS; i++) {
+    for (const m of mutations()) {
+      const callers: [string, APIRequestContext, Record<string, string>][] = [
+        ['revoked token', request, { authorization: `Bearer ${admin.secret}` }],
+        ['expired session', expired, {}],
+      ];
+      for (const [who, ctx, headers] of callers) {
+        const res = await ctx.post(m.route, { headers, data: m.body });
+        expect(res.status(), `${who} POST ${m.route}`).toBe(401);
+        expect((await res.json()).error.code).toBe('unauthorized');
+        outcomes[`${who} → 401`] = (outcomes[`${who} → 401`] ?? 0) + 1;
+      }
+    }
+  }
+  expect(await createdSince(since)).toBe(0);
+  await fresh.dispose();
+  await expired.dispose();
+  tally('Authorization: revoked token, expired session × every mutation route', 'abuse', TRIALS, outcomes, (Date.now() - started) / 1000);
+});
+
+test('an expired session replaying a captured server action is refused', async ({ page, playwright }) => {
+  await signIn(page, 'operator');
+  await page.goto(tenantPath('harbor-care'));
+  const captured = page.waitForRequest((r) => r.method() === 'POST' && r.headers()['next-action'] !== undefined);
+  await page.getByRole('button', { name: 'Back up now' }).click();
+  const req = await captured;
+  await expect(page.getByTestId('backup-now-progress')).toBeVisible();
+  const since = new Date();
+  const expired = await playwright.request.newContext({ extraHTTPHeaders: { cookie: `${COOKIE}=${await sessionCookie(USERS.admin.email, -60)}` } });
+  const res = await expired.post(req.url(), {
+    headers: { 'next-action': req.headers()['next-action']!, 'content-type': req.headers()['content-type']!, accept: 'text/x-component' },
+    data: req.postDataBuffer()!,
+  });
+  expect(res.status()).toBeLessThan(500);
+  expect(await res.text()).not.toMatch(/harbor-care.*queued|"job"/);
+  await expired.dispose();
+  expect(await sql(`select 1 from backup_jobs where created_at > $1 and requested_by = $2`, [since, USERS.admin.email])).toHaveLength(0);
+});
+
+test('sign-in throttling holds under a burst of concurrent wrong passwords', async ({ playwright }) => {
+  const started = Date.now();
+  const baseURL = test.info().project.use.baseURL!;
+  const outcomes: Record<string, number> = {};
+  for (let t = 0; t < TRIALS; t++) {
+    const email = `burst-${t}-${Date.now()}@strata.test`;
+    await sql(`insert into users (email, password_hash, role) select $1, password_hash, 'viewer' from users where email = $2`, [email, USERS.viewer.email]);
+    const ctx = await playwright.request.newContext({ baseURL });
+    const { csrfToken } = (await (await ctx.get('/api/auth/csrf')).json()) as { csrfToken: string };
+    const attempt = (password: string) =>
+      ctx.post('/api/auth/callback/credentials', { form: { email, password, csrfToken, callbackUrl: '/' }, maxRedirects: 0 });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => attempt(`wrong-password-${i}`)));
+    const checks = await sql<{ reason: string; n: number }>(
+      `select details->>'reason' as reason, count(*)::int as n from audit_log where action = 'auth.sign_in_failed' and target = $1 group by 1`,
+      [email],
+    );
+    const checked = checks.find((c) => c.reason === 'bad_credentials')?.n ?? 0;
+    expect(checked, `password checks in a burst of 20 (${JSON.stringify(checks)})`).toBeLessThanOrEqual(MAX_FAILURES);
+    // The right password now is refused too.
+    const right = await attempt(USERS.viewer.password);
+    expect(right.headers().location ?? '').not.toMatch(/^\/?$|\/$/);
+    const cookies = await ctx.storageState();
+    expect(cookies.cookies.some((c) => c.name === COOKIE)).toBe(false);
+    await ctx.dispose();
+    outcomes[`burst of 20: ${checked} password checks, then locked (right password refused)`] = (outcomes[`burst of 20: ${checked} password checks, then locked (right password refused)`] ?? 0) + 1;
+  }
+  tally('Sign-in throttling under a burst of wrong passwords', 'abuse', TRIALS, outcomes, (Date.now() - started) / 1000);
+});

@@ -1,0 +1,52 @@
+// Shared by the abuse specs: the global setup's state directory (logs and secrets of the running
+// stack), a pooled DB handle, and tallies in the reliability suite's format.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { getDb, type Db } from '../../lib/db/client.ts';
+import { saveCase, secretsOfEnv, type CaseResult } from '../../lib/reliability/harness.ts';
+import { readState } from '../stack.ts';
+
+/**
+ * The temp dir e2e/global-setup.ts started the stack in (next.log, worker.log, auth-secret, the B2
+ * key, the age identity): the newest strata-e2e-* directory whose next.log is being written.
+ */
+export function stackDir(): string {
+  const dirs = fs
+    .readdirSync(os.tmpdir())
+    .filter((d) => d.startsWith('strata-e2e-'))
+    .map((d) => path.join(os.tmpdir(), d))
+    .filter((d) => fs.existsSync(path.join(d, 'next.log')))
+    .sort((a, b) => fs.statSync(path.join(b, 'next.log')).mtimeMs - fs.statSync(path.join(a, 'next.log')).mtimeMs);
+  if (!dirs[0]) throw new Error('no e2e stack directory found');
+  return dirs[0];
+}
+
+export const readLog = (name: 'next' | 'worker') => fs.readFileSync(path.join(stackDir(), `${name}.log`), 'utf8');
+
+/** The running stack's secrets: DB password, B2 key, AUTH_SECRET, age identity, API tokens. */
+export function stackSecrets(): Record<string, string> {
+  const dir = stackDir();
+  const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8').trim() : undefined);
+  const ageDir = path.join(dir, 'age');
+  const identity = fs.existsSync(ageDir) ? fs.readdirSync(ageDir).map((f) => path.join(ageDir, f)).find((f) => /AGE-SECRET-KEY/.test(fs.readFileSync(f, 'utf8'))) : undefined;
+  const state = readState();
+  return secretsOfEnv(
+    { DATABASE_URL: state.databaseUrl, B2_APPLICATION_KEY: read('b2-application-key'), AUTH_SECRET: read('auth-secret'), BACKUP_DECRYPTION_IDENTITY_FILE: identity },
+    Object.fromEntries(Object.entries(state.tokens).map(([role, token]) => [`API token (${role})`, token])),
+  );
+}
+
+export const db = (): Db => getDb(readState().databaseUrl);
+
+export function tally(name: string, group: CaseResult['group'], trials: number, outcomes: Record<string, number>, seconds: number): void {
+  saveCase({ case: name, group, trials, outcomes, violations: 0, seconds: Math.round(seconds * 10) / 10 });
+}
+
+/** Lines of the Next server log that report an unhandled error (written since `from`). */
+export function serverErrors(from: number): string[] {
+  return readLog('next')
+    .slice(from)
+    .split('\n')
+    .filter((l) => /unhandledRejection|uncaughtException|Unhandled|⨯|\bat async\b|Error: /i.test(l));
+}
