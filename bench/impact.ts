@@ -1,0 +1,106 @@
+// Item 5: what a running backup does to the SaaS. pgbench runs a steady, rate-limited read/write
+// script on another tenant; p95 latency of the transactions that finished while Strata backed up the
+// big tenant, against a run with no backup.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createBackupGroup } from '../lib/backup/create.ts';
+import { quoteIdent } from '../lib/db/ident.ts';
+import { BIG, pgEnv } from './backup.ts';
+import { bottleneck, figure, percentile, runNodeChild, type Bench } from './harness.ts';
+import { round } from './proc.ts';
+
+export const OLTP = { id: 'bench-oltp', schemaName: 'bench_oltp' };
+const PGBENCH = '/usr/lib/postgresql/15/bin/pgbench';
+const CLIENTS = 4;
+const RATE_TPS = 100;
+
+function script(schema: string): string {
+  const s = quoteIdent(schema);
+  return `\\set pid random(1, :npatients)
+BEGIN;
+SELECT first_name, last_name, birth_date, allergies FROM ${s}.patients WHERE id = :pid;
+SELECT id, starts_at, status FROM ${s}.appointments WHERE patient_id = :pid ORDER BY starts_at DESC LIMIT 10;
+INSERT INTO ${s}.appointments (patient_id, practitioner_id, starts_at, duration_minutes, status, reason)
+  VALUES (:pid, 1, now() + interval '7 days', 20, 'scheduled', 'pgbench follow-up');
+UPDATE ${s}.patients SET phone = phone WHERE id = :pid;
+END;
+`;
+}
+
+interface Txn {
+  /** Completion time, epoch ms. */
+  at: number;
+  latencyMs: number;
+}
+
+/** pgbench -T seconds; resolves with every transaction from its per-transaction logs. */
+async function pgbench(bench: Bench, seconds: number, patients: number, tag: string): Promise<Txn[]> {
+  const dir = fs.mkdtempSync(path.join(bench.dir, `pgbench-${tag}-`));
+  fs.chmodSync(dir, 0o777);
+  const file = path.join(dir, 'script.sql');
+  fs.writeFileSync(file, script(OLTP.schemaName));
+  const args = ['-n', '-f', file, '-c', String(CLIENTS), '-j', '2', '-R', String(RATE_TPS), '-T', String(seconds), '-D', `npatients=${patients}`, '-l', `--log-prefix=${path.join(dir, 'log')}`];
+  const child = spawn(PGBENCH, args, { env: { ...pgEnv(bench), PGAPPNAME: 'bench-oltp' } as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  let err = '';
+  child.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-4000)));
+  child.stdout.on('data', () => {});
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`pgbench exited with ${code}: ${err}`);
+  const txns: Txn[] = [];
+  for (const f of fs.readdirSync(dir).filter((n) => n.startsWith('log'))) {
+    for (const line of fs.readFileSync(path.join(dir, f), 'utf8').split('\n')) {
+      // client_id transaction_no time_us script_no time_epoch time_us_fraction [schedule_lag]
+      const p = line.trim().split(/\s+/);
+      if (p.length < 6) continue;
+      txns.push({ at: Number(p[4]) * 1000 + Number(p[5]) / 1000, latencyMs: Number(p[2]) / 1000 });
+    }
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return txns;
+}
+
+export async function benchImpact(bench: Bench, strataSeconds: number): Promise<void> {
+  bench.log('\n== 5. Production impact (pgbench on another tenant) ==');
+  const patients = bench.sizes.oltpPatients;
+  const baseline = await pgbench(bench, bench.sizes.pgbenchSeconds, patients, 'baseline');
+  // Skip the first second of each run: connections and cold caches.
+  const warm = (t: Txn[]) => {
+    const start = Math.min(...t.map((x) => x.at));
+    return t.filter((x) => x.at >= start + 1000);
+  };
+  const base = warm(baseline).map((t) => t.latencyMs);
+
+  const during = Math.ceil(strataSeconds * 1.6) + 8;
+  const [row] = await createBackupGroup(bench.db, { tenantId: BIG.id, storageTiers: ['s3_standard'], origin: 'manual', requestedBy: 'bench' });
+  const load = pgbench(bench, during, patients, 'backup');
+  await new Promise((r) => setTimeout(r, 3000));
+  const backup = await runNodeChild(bench, ['backup', row!.dumpGroup]);
+  bench.profiles['strata backup S3 under pgbench'] = backup.profile;
+  const txns = await load;
+  const from = Number(backup.out.startedAt);
+  const to = Number(backup.out.endedAt);
+  const inWindow = txns.filter((t) => t.at >= from && t.at <= to).map((t) => t.latencyMs);
+  if (to > Math.max(...txns.map((t) => t.at))) bench.log('  note: the backup outlasted pgbench; only the overlap counts');
+
+  const p95Base = round(percentile(base, 95));
+  const p95During = round(percentile(inWindow, 95));
+  const increase = round(((p95During - p95Base) / p95Base) * 100, 0);
+  bench.details.impact = {
+    clients: CLIENTS,
+    rateTps: RATE_TPS,
+    baseline: { transactions: base.length, p50: round(percentile(base, 50)), p95: p95Base, p99: round(percentile(base, 99)) },
+    duringBackup: { transactions: inWindow.length, p50: round(percentile(inWindow, 50)), p95: p95During, p99: round(percentile(inWindow, 99)), backupSeconds: round((to - from) / 1000) },
+  };
+  figure(bench, { item: 5, label: `pgbench p95 latency, no backup (${CLIENTS} clients, ${RATE_TPS} tps)`, value: p95Base, unit: 'ms', note: `p50 ${round(percentile(base, 50))} ms, ${base.length} txns` });
+  figure(bench, {
+    item: 5,
+    label: 'pgbench p95 latency during a Strata backup of the big tenant',
+    value: p95During,
+    unit: 'ms',
+    target: '≤ +25%',
+    met: increase <= 25,
+    note: `${increase >= 0 ? '+' : ''}${increase}%, p50 ${round(percentile(inWindow, 50))} ms, ${inWindow.length} txns in ${round((to - from) / 1000, 1)} s`,
+  });
+  if (increase > 25) figure(bench, { item: 5, label: 'profile of the backup under load', value: null, unit: '', note: bottleneck(backup.profile) });
+}
