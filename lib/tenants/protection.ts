@@ -7,7 +7,7 @@ import type { ScheduleType } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { nextRunAt } from '../schedule/next-run.ts';
 import { tenantOffsetMinutes } from '../schedule/offset.ts';
-import { overdueStatus, type RpoStatus } from '../schedule/rpo.ts';
+import { overdueStatus, SCHEDULE_PERIOD_MS, type RpoStatus } from '../schedule/rpo.ts';
 
 export interface TenantProtection {
   id: string;
@@ -66,15 +66,21 @@ export async function tenantProtection(db: Db, config: Config, opts: { tenantId?
                        where b.tenant_id = t.id and b.status = 'completed') stored on true
     ${where}
     order by t.id`);
+  const windowMs = config.STRATA_SCHEDULE_WINDOW_MINUTES * 60_000;
   return res.rows.map((r) => {
     const offset = tenantOffsetMinutes(r.id, config.STRATA_SCHEDULE_WINDOW_MINUTES);
+    const newest = r.last_backup_at ? new Date(r.last_backup_at).getTime() : null;
     const rpo = overdueStatus({
-      schedules: (r.schedules ?? []).map((s) => ({
-        scheduleType: s.type,
-        isPaused: s.paused,
+      schedules: (r.schedules ?? []).map((s) => {
         // Before reconciliation records first_seen_at, the schedule's creation stands in for it.
-        firstSlot: nextRunAt(s.type, offset, new Date(r.first_seen_at ?? s.created_at ?? now), config.STRATA_TIMEZONE),
-      })),
+        const created = new Date(r.first_seen_at ?? s.created_at ?? now);
+        // The first slot only matters while it could be later than the newest backup. It is at most
+        // one period + the window (+ an hour for DST) after creation: past that, skip the calendar
+        // math (the dashboard lists every tenant) and give a bound that changes nothing.
+        const bound = created.getTime() + SCHEDULE_PERIOD_MS[s.type] + windowMs + 3_600_000;
+        const firstSlot = newest !== null && newest >= bound ? created : nextRunAt(s.type, offset, created, config.STRATA_TIMEZONE);
+        return { scheduleType: s.type, isPaused: s.paused, firstSlot };
+      }),
       newestCompletedStartedAt: r.last_backup_at ? new Date(r.last_backup_at) : null,
       now,
       graceHours: config.STRATA_RPO_GRACE_HOURS,
