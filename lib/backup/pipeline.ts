@@ -1,11 +1,12 @@
 // One dump, streamed once, stored in one or several places:
 //
-//   pg_dump -Fc -Z0 ─▶ sha256+count (dump) ─▶ zstd -1 -T1 -c ─▶ age -r K… ─▶ sha256+count (stored) ─▶ tee ─▶ store.put × N
+//   pg_dump -Fc -Z0 ─▶ sha256+count (dump) ─▶ zstd -2 -T1 -c ─▶ age -r K… ─▶ sha256+count (stored) ─▶ tee ─▶ store.put × N
 //
 // No whole-dump buffer and no temp file: every stage streams, and the tee moves at the pace of the
 // slowest upload. Uploads end only after pg_dump, zstd and age have all exited with 0, so a failing
 // dump can never leave a complete-looking object. Any failure stops everything: the programs are
 // killed, the uploads aborted (AbortSignal) and whatever was stored under the target keys deleted.
+import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../env.ts';
 import { findTool, TOOLS } from '../services/system-tools.ts';
@@ -14,6 +15,9 @@ import { startPgDump } from './dump.ts';
 import { redactSecrets } from './redact.ts';
 import { HashMeter, Tee } from './streams.ts';
 import { startTool, type ToolProcess } from './tool-process.ts';
+
+/** `nice` 10 for zstd and age. */
+const BACKGROUND_PRIORITY = 10;
 
 export interface UploadTarget {
   store: ObjectStore;
@@ -82,10 +86,20 @@ export async function streamEncryptedDump(options: DumpPipelineOptions): Promise
 
   tools.push(
     startPgDump(config, options.schemaName),
-    startTool('zstd', findTool(TOOLS.zstd) ?? 'zstd', ['-1', '-T1', '-c'], { redact }),
+    // Level 2, measured on a 1 GB dump (bench/): 183 MB in 3.0 s against level 1's 226 MB in 3.3 s,
+    // and smaller than pg_dump's own compression (211 MB in 24 s).
+    startTool('zstd', findTool(TOOLS.zstd) ?? 'zstd', ['-2', '-T1', '-c'], { redact }),
     startTool('age', findTool(TOOLS.age) ?? 'age', options.recipients.flatMap((r) => ['-r', r]), { redact }),
   );
   const [pgDump, zstd, age] = tools as [ToolProcess, ToolProcess, ToolProcess];
+  // Compression and encryption yield the CPU to the database server (and the app) sharing the host.
+  for (const tool of [zstd, age]) {
+    try {
+      if (tool.child.pid) os.setPriority(tool.child.pid, BACKGROUND_PRIORITY);
+    } catch {
+      // the process already exited; its own exit code tells what happened
+    }
+  }
   for (const tool of tools) if (tool.child.pid) options.onSpawn?.(tool.name, tool.child.pid);
   const exits = tools.map((tool, i) =>
     tool.exited.catch((err: Error) => {
