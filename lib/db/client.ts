@@ -18,6 +18,9 @@ export function getDb(url: string): Db {
     const pool = new pg.Pool({ connectionString: url, max: 10, application_name: 'strata' });
     // A dropped connection must not crash the process; the next query gets a fresh one.
     pool.on('error', () => {});
+    // The pool listens only to idle clients: a connection dropped while checked out (inside a
+    // transaction) would emit an unhandled 'error' and kill the process. Its queries fail instead.
+    pool.on('connect', (client) => client.on('error', () => {}));
     db = drizzle(pool, { schema: fullSchema }) as Db;
     pools.set(url, db);
   }

@@ -88,6 +88,8 @@ export function namesSchema(text: string, schema: string): boolean {
  */
 export async function functionsNamingSchema(url: string, schema: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url, application_name: 'strata-restore' });
+  // A dropped connection fails the query in flight; unhandled, the 'error' event would kill the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     const res = await client.query<{ fn: string; src: string | null; config: string[] | null }>(

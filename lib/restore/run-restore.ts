@@ -161,6 +161,8 @@ async function renamedDump(ctx: RestoreContext, dumpPath: string, source: string
       if (naming.length > 0) throw new SchemaTextReferenceError(source, naming);
     });
     const client = new pg.Client({ connectionString: scratch.url, application_name: 'strata-restore' });
+    // A dropped connection fails the query in flight; unhandled, the 'error' event would kill the process.
+    client.on('error', () => {});
     await client.connect();
     try {
       await client.query(`ALTER SCHEMA ${quoteIdent(source)} RENAME TO ${quoteIdent(target)}`);

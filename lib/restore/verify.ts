@@ -111,6 +111,8 @@ export async function verifyBackup(ctx: VerifyContext, backupId: string, options
 /** Exact row counts of every table (relkind r, partitions included) in the schema. */
 async function countRows(url: string, schema: string): Promise<Record<string, number>> {
   const client = new pg.Client({ connectionString: url, application_name: 'strata-verify' });
+  // A dropped connection fails the query in flight; unhandled, the 'error' event would kill the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     const rels = await client.query<{ relname: string; q: string }>(
