@@ -57,7 +57,7 @@ export default async function OverviewPage() {
         />
       </div>
 
-      <div className="grid gap-6 xl:grid-cols-3">
+      <div className="grid grid-cols-1 gap-6 xl:grid-cols-3">
         <div className="xl:col-span-2">
           <h2 className="mb-2 text-sm font-semibold text-slate-800">Protection by tenant</h2>
           {sorted.length === 0 ? (

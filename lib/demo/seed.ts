@@ -50,12 +50,14 @@ export async function seedTenants(db: Db, log: (m: string) => void): Promise<voi
   }
 }
 
-/** One real backup per storage tier the tenant's plan uses, for tenants with no completed backup yet. */
+/** One real backup per storage tier the tenant's plan uses, where that tier has no completed backup yet. */
 export async function seedBackups(ctx: { db: Db; config: Config; stores: Stores }, log: (m: string) => void): Promise<void> {
   for (const t of DEMO_TENANTS) {
-    const done = await ctx.db.execute(sql`select 1 from backup_jobs where tenant_id = ${t.id} and status = 'completed' limit 1`);
-    if (done.rowCount) continue;
     for (const { scheduleType } of schedulesForPolicy(SEEDED_POLICIES[t.plan])) {
+      const done = await ctx.db.execute(
+        sql`select 1 from backup_jobs where tenant_id = ${t.id} and origin = ${scheduleType} and status = 'completed' limit 1`,
+      );
+      if (done.rowCount) continue;
       const started = Date.now();
       const [row] = await createBackupGroup(ctx.db, { tenantId: t.id, storageTiers: [SCHEDULE_STORAGE[scheduleType]], origin: scheduleType, requestedBy: 'demo' });
       await runBackupGroup(ctx, row!.dumpGroup);

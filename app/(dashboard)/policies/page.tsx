@@ -25,7 +25,7 @@ export default async function PoliciesPage() {
       {policies.length === 0 ? (
         <EmptyState title="No policies">Run strata migrate to seed them.</EmptyState>
       ) : (
-        <div className="grid gap-6 lg:grid-cols-3">
+        <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
           {policies.map((p) => {
             const schedules = schedulesForPolicy(p);
             return (

@@ -262,7 +262,7 @@ export default async function TenantPage({ params, searchParams }: Props) {
         <Pager label="Backup history pages" page={page} pages={pages} href={(p) => qs({ page: String(p) })} />
       </section>
 
-      <div className="grid gap-6 lg:grid-cols-2">
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
         <Card title={`Schedule (times in ${tz})`}>
           {schedules.filter((s) => s.isActive).length === 0 ? (
             <p className="text-sm text-slate-500">{removed
