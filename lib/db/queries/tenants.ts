@@ -30,6 +30,12 @@ export async function platformTenant(db: Db, tenantId: string) {
   return r ? { id: r.id, name: r.name, schemaName: r.schema_name, plan: r.plan } : null;
 }
 
+/** Every tenant's platform row, by name: the cross-tenant restore targets (no status needed). */
+export async function platformTenants(db: Db) {
+  const res = await db.execute<{ id: string; name: string; schema_name: string }>(sql`select id, name, schema_name from tenants order by name, id`);
+  return res.rows.map((r) => ({ id: r.id, name: r.name, schemaName: r.schema_name }));
+}
+
 export interface RemovedTenant {
   id: string;
   name: string | null;

@@ -2,8 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
-import { removedTenants, tenantById } from '@/lib/db/queries/tenants';
-import { tenantProtection } from '@/lib/tenants/protection';
+import { platformTenants, removedTenants, tenantById } from '@/lib/db/queries/tenants';
 import { backupHistory, tenantBackupCounts } from '@/lib/db/queries/backups';
 import { tenantSchedules, upcomingRuns } from '@/lib/db/queries/schedules';
 import { tenantVerifications } from '@/lib/db/queries/verifications';
@@ -55,7 +54,7 @@ export default async function TenantPage({ params, searchParams }: Props) {
     tenantSchedules(db, tenantId),
     tenantVerifications(db, tenantId),
     tenantRestores(db, tenantId, 10),
-    isAdmin && protection ? tenantProtection(db, config) : Promise.resolve([]),
+    isAdmin && protection ? platformTenants(db) : Promise.resolve([]),
     isAdmin ? tenantBackupCounts(db, tenantId) : Promise.resolve({ completed: 0, held: 0 }),
   ]);
   const canUndo = undoable(restores[0]);
@@ -67,7 +66,7 @@ export default async function TenantPage({ params, searchParams }: Props) {
     const s = p.toString();
     return s ? `?${s}` : '?';
   };
-  const otherTenants = others.filter((t) => t.id !== tenantId).map((t) => ({ id: t.id, name: t.name, schemaName: t.schema_name }));
+  const otherTenants = others.filter((t) => t.id !== tenantId);
   const now = new Date();
 
   return (
