@@ -56,7 +56,8 @@ const fuzzed: fc.Arbitrary<Fuzzed> = fc.record({
     fc.constantFrom('/api/backups/create', '/api/backups/restore', '/api/dashboard/active', '/api/openapi.json'),
     hostile.chain((p) => fc.constantFrom(...routes(encodeURIComponent(p)))),
   ),
-  query: fc.dictionary(fc.constantFrom('limit', 'cursor', 'tenant', 'x'), hostile.map(encodeURIComponent), { maxKeys: 3 }),
+  // Query values stay under ~1 kB each: a redirect echoing a longer URL outgrows the client's 16 kB header limit.
+  query: fc.dictionary(fc.constantFrom('limit', 'cursor', 'tenant', 'x'), hostile.map((v) => encodeURIComponent(v.slice(0, 1000))), { maxKeys: 3 }),
   body: fc.oneof(
     // the right fields with wrong types or hostile values, some missing, some extra
     fc.record(
