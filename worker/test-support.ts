@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../lib/env.ts';
+import { WORKER_NODE_ARGS } from './launch.ts';
 
 const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker-main.ts');
 
@@ -15,7 +16,7 @@ export interface WorkerProcess {
 }
 
 export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, [...WORKER_NODE_ARGS, MAIN], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
