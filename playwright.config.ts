@@ -13,6 +13,12 @@ export default defineConfig({
   timeout: 120_000,
   expect: { timeout: 20_000 },
   reporter: [['list']],
+  // The README's screenshots come first, from the demo's tenants and backups on a fresh stack
+  // (e2e/readme); every other spec runs after them (`--no-deps` skips them for a single spec).
+  projects: [
+    { name: 'readme', testMatch: /e2e\/readme\/.*\.spec\.ts$/ },
+    { name: 'e2e', testIgnore: /e2e\/readme\//, dependencies: ['readme'] },
+  ],
   use: {
     baseURL: `http://localhost:${E2E_PORT}`,
     trace: 'retain-on-failure',

@@ -11,6 +11,7 @@ import { runMigrations } from '../lib/db/migrate.ts';
 import { createUser } from '../lib/auth/users.ts';
 import { createApiToken } from '../lib/auth/tokens.ts';
 import { createDemoTenant } from '../lib/testing/tenant-data.ts';
+import { WORKER_NODE_ARGS } from '../worker/launch.ts';
 import { STATE_FILE, TENANTS, USERS, type E2EState } from './stack.ts';
 
 const PORT = Number(process.env.E2E_PORT ?? 3217);
@@ -76,11 +77,11 @@ export default async function globalSetup() {
     console.log(`[e2e] stack in ${dir}; logs: ${dir}/next.log, ${dir}/worker.log`);
     const next = start('next', process.execPath, ['node_modules/next/dist/bin/next', 'start', '-p', String(PORT)], env, dir);
     children.push(next);
-    const worker = start('worker', process.execPath, ['node_modules/tsx/dist/cli.mjs', 'worker/worker-main.ts'], env, dir);
+    const worker = start('worker', process.execPath, [...WORKER_NODE_ARGS, 'worker/worker-main.ts'], env, dir);
     children.push(worker);
     await waitFor(`http://localhost:${PORT}/api/openapi.json`, next);
 
-    const state: E2EState = { databaseUrl: env.DATABASE_URL!, baseURL: `http://localhost:${PORT}`, tokens };
+    const state: E2EState = { databaseUrl: env.DATABASE_URL!, baseURL: `http://localhost:${PORT}`, tokens, env };
     fs.writeFileSync(STATE_FILE, JSON.stringify(state), { mode: 0o600 });
   } catch (err) {
     for (const c of children) await stopChild(c);

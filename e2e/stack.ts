@@ -22,6 +22,8 @@ export interface E2EState {
   databaseUrl: string;
   baseURL: string;
   tokens: Record<'admin' | 'operator' | 'viewer', string>;
+  /** The stack's environment (secrets included: the file is 0600 and removed at teardown). */
+  env: Record<string, string>;
 }
 
 export function readState(): E2EState {

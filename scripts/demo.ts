@@ -5,11 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { closeDb, getDb } from '../lib/db/client.ts';
 import { runMigrations } from '../lib/db/migrate.ts';
-import { DEMO_USERS, seedBackups, seedTenants, seedUsers } from '../lib/demo/seed.ts';
+import { DEMO_USERS, seedDemoData, seedUsers } from '../lib/demo/seed.ts';
 import { parseConfig } from '../lib/env.ts';
 import { freePort, portIsFree } from '../lib/services/postgres.ts';
 import { startLocalServices, writeEnvFile } from '../lib/services/local.ts';
-import { reconcileSchedules } from '../lib/schedule/reconcile.ts';
 import { createStores } from '../lib/storage/registry.ts';
 import { WORKER_NODE_ARGS } from '../worker/launch.ts';
 
@@ -50,10 +49,7 @@ try {
   await runMigrations(db);
   log('Seeding the demo (plans, users, tenants) …');
   await seedUsers(db, log);
-  await seedTenants(db, log);
-  await reconcileSchedules(db, config);
-  log('Taking real backups of every protected tenant into each storage tier its plan uses …');
-  await seedBackups({ db, config, stores: createStores(config) }, log);
+  await seedDemoData({ db, config, stores: createStores(config) }, log);
   await closeDb();
 
   const env = { ...process.env, ...services.env, NODE_ENV: 'production' } as NodeJS.ProcessEnv;

@@ -22,5 +22,4 @@ test('an operator backs a tenant up now: progress is shown and the backup comple
   await expect(history).toContainText('S3 Standard-IA');
   const audit = await sql(`select 1 from audit_log where action = 'backup.create' and actor = 'operator@strata.test' and details->>'backup_id' = $1`, [row!.id]);
   expect(audit).toHaveLength(1);
-  await page.screenshot({ path: 'docs/screenshots/tenant.png', fullPage: true });
 });

@@ -34,7 +34,6 @@ test('the storage & cost page shows each storage tier, the tenants, the price so
   await expect(cost.getByRole('img')).toBeVisible();
   await expect(cost.locator('figcaption')).toContainText('All in S3 Standard');
 
-  await page.screenshot({ path: 'docs/screenshots/cost.png', fullPage: true });
 
   // The overview's savings figure names where its prices come from and links here.
   await page.goto('/');

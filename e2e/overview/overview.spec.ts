@@ -15,7 +15,6 @@ test('the overview lists every tenant with its protection status, storage, cost 
   await expect(page.getByText('Workers alive')).toBeVisible();
   // The worker started by the global setup reports a heartbeat.
   await expect(page.getByText('alive', { exact: true }).first()).toBeVisible();
-  await page.screenshot({ path: 'docs/screenshots/overview.png', fullPage: true });
 });
 
 test('the tenants page searches and sorts', async ({ page }) => {
@@ -32,5 +31,5 @@ test('phone width: navigation collapses into a menu', async ({ page }) => {
   await signIn(page, 'viewer');
   await page.getByRole('button', { name: 'Menu' }).click();
   await page.locator('#mobile-nav').getByRole('link', { name: 'Tenants' }).click();
-  await expect(page.getByRole('heading', { name: 'Tenants' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Tenants', exact: true })).toBeVisible();
 });

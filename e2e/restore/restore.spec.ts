@@ -30,7 +30,6 @@ test('restore in place brings back the data changed after the backup; undo switc
   await expect(submit).toBeDisabled();
   await confirm.fill('St. Anne Hospital');
   await expect(submit).toBeEnabled();
-  await page.screenshot({ path: 'docs/screenshots/restore-dialog.png' });
 
   // Esc closes the dialog (keyboard use) and focus returns to the button that opened it.
   await page.keyboard.press('Escape');

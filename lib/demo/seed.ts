@@ -9,6 +9,7 @@ import { SCHEDULE_STORAGE, type Plan } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { SEEDED_POLICIES } from '../retention/policies.ts';
 import { schedulesForPolicy } from '../schedule/policy.ts';
+import { reconcileSchedules } from '../schedule/reconcile.ts';
 import type { Stores } from '../storage/registry.ts';
 import { createDemoTenant } from '../testing/tenant-data.ts';
 
@@ -40,7 +41,7 @@ export async function seedUsers(db: Db, log: (m: string) => void): Promise<void>
   }
 }
 
-export async function seedTenants(db: Db, log: (m: string) => void): Promise<void> {
+async function seedTenants(db: Db, log: (m: string) => void): Promise<void> {
   for (const t of DEMO_TENANTS) {
     const exists = await db.execute(sql`select 1 from tenants where id = ${t.id}`);
     if (exists.rowCount) continue;
@@ -51,7 +52,7 @@ export async function seedTenants(db: Db, log: (m: string) => void): Promise<voi
 }
 
 /** One real backup per storage tier the tenant's plan uses, where that tier has no completed backup yet. */
-export async function seedBackups(ctx: { db: Db; config: Config; stores: Stores }, log: (m: string) => void): Promise<void> {
+async function seedBackups(ctx: { db: Db; config: Config; stores: Stores }, log: (m: string) => void): Promise<void> {
   for (const t of DEMO_TENANTS) {
     for (const { scheduleType } of schedulesForPolicy(SEEDED_POLICIES[t.plan])) {
       const done = await ctx.db.execute(
@@ -64,4 +65,19 @@ export async function seedBackups(ctx: { db: Db; config: Config; stores: Stores 
       log(`  backup of ${t.id} → ${SCHEDULE_STORAGE[scheduleType]} (${scheduleType}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
   }
+}
+
+/**
+ * The demo's data after its users: the tenants, their plans' schedules, and a first real backup per
+ * storage tier — what `npm run demo` shows and what the README's screenshots are taken from.
+ */
+export async function seedDemoData(ctx: { db: Db; config: Config; stores: Stores }, log: (m: string) => void): Promise<void> {
+  await seedTenants(ctx.db, log);
+  // A running worker may hold the reconcile lock (this pass would then skip): wait for a pass of our own.
+  for (let tries = 1; !(await reconcileSchedules(ctx.db, ctx.config)).ran; tries++) {
+    if (tries === 100) throw new Error('schedules could not be reconciled: another reconciler kept the lock for 20 s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log('Taking real backups of every protected tenant into each storage tier its plan uses …');
+  await seedBackups(ctx, log);
 }
