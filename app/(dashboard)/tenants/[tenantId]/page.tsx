@@ -39,24 +39,24 @@ export default async function TenantPage({ params, searchParams }: Props) {
   const actor = (await currentActor())!;
   const isOperator = roleAtLeast(actor.role, 'operator');
   const isAdmin = roleAtLeast(actor.role, 'admin');
-  const protection = await tenantById(db, config, tenantId);
+  const filters = { status: pick(sp.status, BACKUP_STATUSES), storageTier: pick(sp.storage, STORAGE_TIERS), origin: pick(sp.origin, ORIGINS) };
+  const page = Math.max(1, Math.min(10_000, Number(sp.page) || 1));
+  // Every query at once: the page's server time is the slowest one, not their sum.
+  const [protection, history, schedules, verifications, restores, others, counts] = await Promise.all([
+    tenantById(db, config, tenantId),
+    backupHistory(db, tenantId, filters, page),
+    tenantSchedules(db, tenantId),
+    tenantVerifications(db, tenantId),
+    tenantRestores(db, tenantId, 10),
+    isAdmin ? platformTenants(db) : Promise.resolve([]),
+    isAdmin ? tenantBackupCounts(db, tenantId) : Promise.resolve({ completed: 0, held: 0 }),
+  ]);
   // A removed tenant keeps its page: its backups stay listed until they expire by policy.
   const removed = protection ? null : ((await removedTenants(db, tenantId))[0] ?? null);
   if (!protection && !removed) notFound();
   const tenant = protection
     ? { id: protection.id, name: protection.name, schemaName: protection.schema_name, plan: protection.tier }
     : { id: tenantId, name: removed?.name ?? tenantId, schemaName: removed?.schemaName ?? '—', plan: removed?.plan ?? null };
-
-  const filters = { status: pick(sp.status, BACKUP_STATUSES), storageTier: pick(sp.storage, STORAGE_TIERS), origin: pick(sp.origin, ORIGINS) };
-  const page = Math.max(1, Math.min(10_000, Number(sp.page) || 1));
-  const [history, schedules, verifications, restores, others, counts] = await Promise.all([
-    backupHistory(db, tenantId, filters, page),
-    tenantSchedules(db, tenantId),
-    tenantVerifications(db, tenantId),
-    tenantRestores(db, tenantId, 10),
-    isAdmin && protection ? platformTenants(db) : Promise.resolve([]),
-    isAdmin ? tenantBackupCounts(db, tenantId) : Promise.resolve({ completed: 0, held: 0 }),
-  ]);
   const canUndo = undoable(restores[0]);
   const pages = Math.max(1, Math.ceil(history.total / history.pageSize));
   const qs = (over: Record<string, string | undefined>) => {
@@ -66,7 +66,8 @@ export default async function TenantPage({ params, searchParams }: Props) {
     const s = p.toString();
     return s ? `?${s}` : '?';
   };
-  const otherTenants = others.filter((t) => t.id !== tenantId);
+  // Cross-tenant restore targets: only for a tenant still on the platform.
+  const otherTenants = protection ? others.filter((t) => t.id !== tenantId) : [];
   const now = new Date();
 
   return (
