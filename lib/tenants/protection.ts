@@ -61,7 +61,7 @@ export async function tenantProtection(db: Db, config: Config, opts: { tenantId?
     left join lateral (select b.id, b.started_at from backup_jobs b where b.tenant_id = t.id and b.status = 'completed'
                        order by b.started_at desc nulls last, b.id desc limit 1) newest on true
     left join lateral (select b.status, b.error_message from backup_jobs b where b.tenant_id = t.id and b.status in ('completed', 'failed')
-                       order by b.created_at desc, b.seq desc limit 1) last on true
+                       order by b.created_at desc nulls last, b.seq desc nulls last limit 1) last on true
     left join lateral (select coalesce(sum(b.backup_size_bytes), 0)::bigint as bytes, count(*)::int as n from backup_jobs b
                        where b.tenant_id = t.id and b.status = 'completed') stored on true
     ${where}

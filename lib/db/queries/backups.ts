@@ -1,6 +1,7 @@
 // Backup history: a tenant's backups newest first, with filters (dashboard) or cursors (API).
 import { and, count, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../client.ts';
+import { newestFirst } from '../order.ts';
 import { backupJobs, restoreJobs, type BackupJobRow } from '../schema.ts';
 
 export interface BackupFilters {
@@ -25,7 +26,7 @@ export async function backupHistory(db: Db, tenantId: string, filters: BackupFil
       .select()
       .from(backupJobs)
       .where(where)
-      .orderBy(desc(backupJobs.createdAt), desc(backupJobs.seq))
+      .orderBy(newestFirst(backupJobs.createdAt), newestFirst(backupJobs.seq))
       .limit(pageSize)
       .offset((Math.max(1, page) - 1) * pageSize),
     db.select({ n: count() }).from(backupJobs).where(where),
@@ -55,7 +56,7 @@ export async function backupsAfter(db: Db, tenantId: string, limit: number, curs
     .select()
     .from(backupJobs)
     .where(and(eq(backupJobs.tenantId, tenantId), after))
-    .orderBy(desc(backupJobs.createdAt), desc(backupJobs.seq))
+    .orderBy(newestFirst(backupJobs.createdAt), newestFirst(backupJobs.seq))
     .limit(limit + 1);
   const page = rows.slice(0, limit);
   const next = rows.length > limit ? encodeCursor(page[page.length - 1]!) : null;

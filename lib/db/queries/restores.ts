@@ -1,6 +1,7 @@
 // Restores of a tenant, and which one (if any) can still be undone.
-import { and, desc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from '../client.ts';
+import { newestFirst } from '../order.ts';
 import { restoreJobs, type RestoreJobRow } from '../schema.ts';
 
 export async function restoreById(db: Db, id: string): Promise<RestoreJobRow | null> {
@@ -9,7 +10,7 @@ export async function restoreById(db: Db, id: string): Promise<RestoreJobRow | n
 }
 
 export async function tenantRestores(db: Db, tenantId: string, limit = 20): Promise<RestoreJobRow[]> {
-  return db.select().from(restoreJobs).where(eq(restoreJobs.tenantId, tenantId)).orderBy(desc(restoreJobs.createdAt), desc(restoreJobs.seq)).limit(limit);
+  return db.select().from(restoreJobs).where(eq(restoreJobs.tenantId, tenantId)).orderBy(newestFirst(restoreJobs.createdAt), newestFirst(restoreJobs.seq)).limit(limit);
 }
 
 /**
@@ -28,7 +29,7 @@ export async function latestRestore(db: Db, tenantId: string): Promise<RestoreJo
     .select()
     .from(restoreJobs)
     .where(and(eq(restoreJobs.tenantId, tenantId)))
-    .orderBy(desc(restoreJobs.createdAt), desc(restoreJobs.seq))
+    .orderBy(newestFirst(restoreJobs.createdAt), newestFirst(restoreJobs.seq))
     .limit(1);
   return rows[0] ?? null;
 }
