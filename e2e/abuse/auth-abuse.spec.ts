@@ -2,25 +2,17 @@
 // operator and admin × every mutation route): a revoked API token and an expired session × every
 // mutation (both API routes and a server action) → 401, nothing created. And sign-in throttling
 // under a burst of concurrent wrong passwords: at most five password checks, then locked.
-import fs from 'node:fs';
-import path from 'node:path';
 import { expect, test, type APIRequestContext } from '@playwright/test';
-import { encode } from 'next-auth/jwt';
 import { createApiToken, revokeApiToken } from '../../lib/auth/tokens.ts';
 import { MAX_FAILURES } from '../../lib/auth/throttle.ts';
 import { TRIALS } from '../../lib/reliability/harness.ts';
 import { completedBackup } from '../api.ts';
 import { signIn, tenantPath } from '../helpers.ts';
 import { sql, USERS } from '../stack.ts';
-import { db, stackDir, tally } from './support.ts';
+import { COOKIE, db, sessionCookie, tally } from './support.ts';
 
 test.describe.configure({ mode: 'serial' });
 
-const COOKIE = 'authjs.session-token';
-const authSecret = () => fs.readFileSync(path.join(stackDir(), 'auth-secret'), 'utf8').trim();
-/** An Auth.js session cookie for `email`, valid for maxAge seconds (negative: already expired). */
-const sessionCookie = async (email: string, maxAge: number) =>
-  encode({ token: { email, role: 'admin', sub: email }, secret: authSecret(), salt: COOKIE, maxAge });
 
 let backupId = '';
 test.beforeAll(async ({ request }) => {

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { encode } from 'next-auth/jwt';
 import { getDb, type Db } from '../../lib/db/client.ts';
 import { saveCase, secretsOfEnv, type CaseResult } from '../../lib/reliability/harness.ts';
 import { readState } from '../stack.ts';
@@ -49,4 +50,17 @@ export function serverErrors(from: number): string[] {
     .slice(from)
     .split('\n')
     .filter((l) => /unhandledRejection|uncaughtException|Unhandled|⨯|\bat async\b|Error: /i.test(l));
+}
+
+/** The Auth.js session cookie's name (http, no __Secure- prefix). */
+export const COOKIE = 'authjs.session-token';
+
+/**
+ * An Auth.js session cookie value for `email`, valid for maxAge seconds (negative: already expired),
+ * signed with the running stack's AUTH_SECRET. It claims the admin role: the server must ignore that
+ * and read the role from the database.
+ */
+export async function sessionCookie(email: string, maxAge: number): Promise<string> {
+  const secret = fs.readFileSync(path.join(stackDir(), 'auth-secret'), 'utf8').trim();
+  return encode({ token: { email, role: 'admin', sub: email }, secret, salt: COOKIE, maxAge });
 }

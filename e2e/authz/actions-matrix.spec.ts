@@ -6,11 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect, test, type APIRequestContext } from '@playwright/test';
-import { encode } from 'next-auth/jwt';
 import { closeDb } from '../../lib/db/client.ts';
 import { createDemoTenant } from '../../lib/testing/tenant-data.ts';
 import { bearer, completedBackup, restoreStatus } from '../api.ts';
-import { stackDir } from '../abuse/support.ts';
+import { COOKIE, sessionCookie } from '../abuse/support.ts';
 import { readState, sql, USERS } from '../stack.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -18,7 +17,6 @@ test.describe.configure({ mode: 'serial' });
 type Role = 'viewer' | 'operator' | 'admin';
 type Who = 'anonymous' | Role;
 const RANK: Record<Who, number> = { anonymous: 0, viewer: 1, operator: 2, admin: 3 };
-const COOKIE = 'authjs.session-token';
 // Signed in as someone who is not (or no longer) a user: the proxy lets the request through, so
 // this reaches the action's own check. Without any cookie the proxy redirects to the sign-in page.
 const GHOST = 'nobody@strata.test';
@@ -34,9 +32,7 @@ function actionIds(): Map<string, string> {
 }
 
 async function cookieFor(who: Who): Promise<string> {
-  const secret = fs.readFileSync(path.join(stackDir(), 'auth-secret'), 'utf8').trim();
-  const email = who === 'anonymous' ? GHOST : USERS[who].email;
-  return `${COOKIE}=${await encode({ token: { email, sub: email }, secret, salt: COOKIE, maxAge: 600 })}`;
+  return `${COOKIE}=${await sessionCookie(who === 'anonymous' ? GHOST : USERS[who].email, 600)}`;
 }
 
 interface Answer {
