@@ -53,7 +53,7 @@ describe('schedules: reconcile and tick', () => {
     );
     const now = new Date();
     for (const r of rows) {
-      const expected = nextRunAt(r.schedule_type as 'daily', tenantOffsetMinutes(r.tenant_id as string, stack.config.STRATA_SCHEDULE_WINDOW_MINUTES), now, 'UTC');
+      const expected = nextRunAt(r.schedule_type as 'daily', tenantOffsetMinutes(r.tenant_id as string, stack.config.STRATA_SCHEDULE_WINDOW_MINUTES), now, stack.config.STRATA_TIMEZONE);
       assert.ok(Math.abs((r.next_run_at as Date).getTime() - expected.getTime()) < 1, `${r.tenant_id} ${r.schedule_type} from the calendar`);
     }
 
@@ -161,7 +161,7 @@ describe('schedules: reconcile and tick', () => {
     const weeklyBefore = before.find((s) => s.schedule_type === 'weekly')!.next_run_at as Date;
     const weeklyAfter = after.find((s) => s.schedule_type === 'weekly')!.next_run_at as Date;
     const offset = tenantOffsetMinutes('co', window);
-    assert.equal(weeklyAfter.getTime(), nextRunAt('weekly', offset, weeklyBefore, 'UTC').getTime(), 'the weekly moves to its next slot');
+    assert.equal(weeklyAfter.getTime(), nextRunAt('weekly', offset, weeklyBefore, stack.config.STRATA_TIMEZONE).getTime(), 'the weekly moves to its next slot');
     assert.deepEqual(after.find((s) => s.schedule_type === 'monthly')!.next_run_at, before.find((s) => s.schedule_type === 'monthly')!.next_run_at);
   });
 
@@ -181,7 +181,7 @@ describe('schedules: reconcile and tick', () => {
     const s = (await schedules())[0]!;
     const next = s.next_run_at as Date;
     assert.ok(next.getTime() > Date.now(), 'next_run_at jumps to the next future slot');
-    assert.equal(next.getTime(), nextRunAt('monthly', tenantOffsetMinutes('busy', stack.config.STRATA_SCHEDULE_WINDOW_MINUTES), new Date(next.getTime() - 1), 'UTC').getTime());
+    assert.equal(next.getTime(), nextRunAt('monthly', tenantOffsetMinutes('busy', stack.config.STRATA_SCHEDULE_WINDOW_MINUTES), new Date(next.getTime() - 1), stack.config.STRATA_TIMEZONE).getTime());
     await db.execute(sql`update backup_jobs set status = 'completed'`);
     r = await tick(db, stack.config);
     assert.deepEqual(r.fired, [], 'no second catch-up run');

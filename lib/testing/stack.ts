@@ -10,6 +10,7 @@ import { runMigrations } from '../db/migrate.ts';
 import { parseConfig, type Config } from '../env.ts';
 import { startPostgres } from '../services/postgres.ts';
 import { startLocalServices } from '../services/local.ts';
+import { quietTimeZone } from './quiet-zone.ts';
 
 export interface TestStack {
   config: Config;
@@ -63,7 +64,8 @@ export async function startTestStack(extraEnv: Record<string, string> = {}): Pro
   await createDatabase(adminUrl, database);
   const databaseUrl = withDatabase(adminUrl, database);
   const services = await startLocalServices({ dir, databaseUrl });
-  const env = { ...services.env, ...extraEnv };
+  // Real workers run against the real clock: keep schedule slots hours away unless a test picks the zone.
+  const env = { ...services.env, STRATA_TIMEZONE: quietTimeZone(), ...extraEnv };
   const config = parseConfig(env);
   const db = getDb(databaseUrl);
   await runMigrations(db);
