@@ -14,6 +14,7 @@ import B2, { type B2File, type UploadUrl } from 'backblaze-b2';
 import type { Config } from '../env.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { ObjectNotFoundError, SizeMismatchError, abortErrorFrom, isAbortError, isPermanentStatus } from './errors.ts';
+import { PartReader } from './part-reader.ts';
 import { progressReporter } from './progress.ts';
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from './types.ts';
 
@@ -180,70 +181,6 @@ function accountFor(options: B2StoreOptions): Account {
 
 const sha1 = (data: Buffer) => createHash('sha1').update(data).digest('hex');
 
-/** Reads a body into parts: a Buffer is sliced without copying; a stream is copied into one buffer per part. */
-class PartReader {
-  private readonly iterator: AsyncIterator<unknown> | undefined;
-  private leftover: Buffer | undefined;
-  private offset = 0;
-  private ended = false;
-  /** Bytes handed out so far: the size of the body once it is read to the end. */
-  bytesRead = 0;
-
-  constructor(private readonly body: Readable | Buffer) {
-    if (!Buffer.isBuffer(body)) this.iterator = body[Symbol.asyncIterator]();
-  }
-
-  private async nextChunk(): Promise<Buffer | undefined> {
-    if (this.leftover) {
-      const chunk = this.leftover;
-      this.leftover = undefined;
-      return chunk;
-    }
-    if (this.ended || !this.iterator) return undefined;
-    const r = await this.iterator.next();
-    if (r.done) {
-      this.ended = true;
-      return undefined;
-    }
-    return Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
-  }
-
-  /** The next `size` bytes (fewer at the end; empty when nothing is left). */
-  async read(size: number): Promise<Buffer> {
-    if (Buffer.isBuffer(this.body)) {
-      const part = this.body.subarray(this.offset, this.offset + size);
-      this.offset += part.length;
-      this.bytesRead += part.length;
-      return part;
-    }
-    const chunks: Buffer[] = [];
-    let length = 0;
-    while (length < size) {
-      const chunk = await this.nextChunk();
-      if (!chunk) break;
-      const take = Math.min(size - length, chunk.length);
-      chunks.push(chunk.subarray(0, take));
-      length += take;
-      if (take < chunk.length) this.leftover = chunk.subarray(take);
-    }
-    this.bytesRead += length;
-    // One copy per part; the chunks are released right after.
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
-  }
-
-  async atEnd(): Promise<boolean> {
-    if (Buffer.isBuffer(this.body)) return this.offset >= this.body.length;
-    const chunk = await this.nextChunk();
-    if (!chunk) return true;
-    this.leftover = chunk;
-    return false;
-  }
-
-  close(): void {
-    if (!Buffer.isBuffer(this.body)) this.body.destroy();
-  }
-}
-
 export function createB2Store(options: B2StoreOptions): B2Store {
   const { bucketName, bucketId } = options;
   const partSize = options.partSizeMb * 1024 * 1024;
@@ -344,7 +281,7 @@ export function createB2Store(options: B2StoreOptions): B2Store {
         if (partNumber > 10_000) throw new Error(`${location(key)}: more than 10,000 parts of ${options.partSizeMb} MB; raise B2_PART_SIZE_MB`);
         const hash = sha1(part);
         // Read the next part while this one uploads: at most two parts in memory.
-        const next = reader.read(partSize);
+        const next = reader.read();
         next.catch(() => {});
         const data = part;
         await uploadWithFreshUrls(
@@ -400,7 +337,7 @@ export function createB2Store(options: B2StoreOptions): B2Store {
     const { signal } = putOptions;
     if (signal?.aborted) throw abortErrorFrom(signal);
     const progress = progressReporter(putOptions.onProgress);
-    const reader = new PartReader(body);
+    const reader = new PartReader(body, partSize);
     // Stops a read waiting for the producer; requests in flight get the signal themselves.
     const onAbort = () => {
       if (!Buffer.isBuffer(body)) body.destroy(abortErrorFrom(signal!));
@@ -408,7 +345,7 @@ export function createB2Store(options: B2StoreOptions): B2Store {
     signal?.addEventListener('abort', onAbort, { once: true });
     let stored: B2File | undefined;
     try {
-      const first = await reader.read(partSize);
+      const first = await reader.read();
       stored = (await reader.atEnd())
         ? await uploadSmall(key, first, putOptions)
         : await uploadLarge(key, first, reader, putOptions, (n) => progress.report(n));

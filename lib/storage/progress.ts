@@ -1,6 +1,4 @@
 // Upload progress for PutOptions.onProgress: "the total bytes sent so far, at most a few times a second".
-import { Transform, type TransformCallback } from 'node:stream';
-
 export interface ProgressReporter {
   /** Bytes sent so far; reported unless the last report was less than the interval ago. */
   report(bytesSent: number): void;
@@ -25,13 +23,4 @@ export function progressReporter(onProgress: ((bytesSent: number) => void) | und
       emit(n);
     },
   };
-}
-
-/** A pass-through that counts the bytes flowing through it (the size of a body of unknown length). */
-export class ByteCounter extends Transform {
-  bytes = 0;
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.bytes += chunk.length;
-    callback(null, chunk);
-  }
 }

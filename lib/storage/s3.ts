@@ -1,17 +1,23 @@
 // The S3 backend (s3_standard, s3_ia): AWS S3 or an S3-compatible server such as s3rver.
-// Uploads go through lib-storage's Upload (multipart for bodies larger than one part).
-import { Readable, pipeline } from 'node:stream';
+// Bodies up to one part: PutObject. Larger: CreateMultipartUpload → UploadPart (one in flight while the
+// next part fills, two reused part buffers; see part-reader.ts) → CompleteMultipartUpload, aborted on failure.
+import type { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectVersionsCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
+  UploadPartCommand,
+  type CompletedPart,
   type S3ClientConfig,
   type StorageClass,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { Config } from '../env.ts';
 import {
   ObjectNotFoundError,
@@ -21,7 +27,8 @@ import {
   isAbortError,
   isPermanentStatus,
 } from './errors.ts';
-import { ByteCounter, progressReporter } from './progress.ts';
+import { PartReader } from './part-reader.ts';
+import { progressReporter } from './progress.ts';
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from './types.ts';
 
 // package-lock.json pins an SDK release that supports Node 20; its warning about future releases
@@ -130,7 +137,7 @@ export function createS3Store(options: S3StoreOptions): S3Store {
   let abortsRequested = 0;
   let versionedDeletes = true;
 
-  // lib-storage sends AbortMultipartUpload itself when an upload fails. s3rver answers 405 (not implemented):
+  // put() sends AbortMultipartUpload when an upload fails. s3rver answers 405 (not implemented):
   // its parts stay on disk, nothing becomes visible. Record every abort and don't let the 405 replace the real error.
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -169,46 +176,60 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     const { signal } = putOptions;
     if (signal?.aborted) throw abortErrorFrom(signal);
     const progress = progressReporter(putOptions.onProgress);
-
-    // Every body goes through a counter stream: it gives the size of a body of unknown length, and
-    // destroying it is how an abort stops lib-storage (its own abort signal is not passed to the requests
-    // in flight, and its done() would reject before its cleanup has run).
-    const counter = new ByteCounter();
-    const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
-    pipeline(source, counter, () => {});
-    const onAbort = () => counter.destroy(abortErrorFrom(signal!));
+    const reader = new PartReader(body, partSize);
+    // Stops a read waiting for the producer; the request in flight gets the signal itself.
+    const onAbort = () => {
+      if (!Buffer.isBuffer(body)) body.destroy(abortErrorFrom(signal!));
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
-
-    const upload = new Upload({
-      client,
-      params: { Bucket: bucket, Key: key, Body: counter, StorageClass: STORAGE_CLASS[tier], ContentType: putOptions.contentType },
-      queueSize: 2,
-      partSize,
-      leavePartsOnError: false,
-    });
-    upload.on('httpUploadProgress', (p) => {
-      if (typeof p.loaded === 'number') progress.report(p.loaded);
-    });
-
-    let completed = false;
+    const target = { Bucket: bucket, Key: key };
+    const sendOptions = { abortSignal: signal };
+    let uploadId: string | undefined;
+    let completing = false;
     try {
-      await upload.done();
-      completed = true;
+      const first = await reader.read();
+      if (await reader.atEnd()) {
+        completing = true;
+        await client.send(new PutObjectCommand({ ...target, Body: first, ContentLength: first.length, StorageClass: STORAGE_CLASS[tier], ContentType: putOptions.contentType }), sendOptions);
+      } else {
+        // Multipart: one part in flight while the next one fills (two part buffers in memory).
+        const created = await client.send(new CreateMultipartUploadCommand({ ...target, StorageClass: STORAGE_CLASS[tier], ContentType: putOptions.contentType }), sendOptions);
+        uploadId = created.UploadId;
+        const parts: CompletedPart[] = [];
+        let part = first;
+        let sent = 0;
+        for (let partNumber = 1; part.length > 0; partNumber++) {
+          if (partNumber > 10_000) throw new Error(`${location(key)}: more than 10,000 parts of ${options.partSizeMb} MB; raise S3_PART_SIZE_MB`);
+          const next = reader.read();
+          next.catch(() => {});
+          const out = await client.send(new UploadPartCommand({ ...target, UploadId: uploadId, PartNumber: partNumber, Body: part, ContentLength: part.length }), sendOptions);
+          parts.push({ PartNumber: partNumber, ETag: out.ETag });
+          sent += part.length;
+          progress.report(sent);
+          part = await next;
+        }
+        completing = true;
+        await client.send(new CompleteMultipartUploadCommand({ ...target, UploadId: uploadId, MultipartUpload: { Parts: parts } }), sendOptions);
+      }
       // The signal fired while the last request was in flight: the object became visible, take it back.
       if (signal?.aborted) throw abortErrorFrom(signal);
-      const size = counter.bytes;
+      const size = reader.bytesRead;
       const stored = await head(key);
       if (stored?.size !== size) throw new SizeMismatchError(location(key), size, stored?.size);
       progress.finish(size);
       return { size };
     } catch (err) {
-      // lib-storage has already sent AbortMultipartUpload for a started multipart upload; this stops anything it still had queued.
-      await upload.abort();
-      if (completed) await deleteObject(key).catch(() => {});
+      // Nothing half-sent stays behind: the multipart upload is aborted (s3rver: 405, its parts are never
+      // visible), and an object that may have become visible is deleted.
+      if (uploadId !== undefined && !completing) {
+        await client.send(new AbortMultipartUploadCommand({ ...target, UploadId: uploadId })).catch(() => {});
+      }
+      if (completing) await deleteObject(key).catch(() => {});
+      if (signal?.aborted && !isAbortError(err)) throw abortErrorFrom(signal);
       throw err;
     } finally {
       signal?.removeEventListener('abort', onAbort);
-      counter.destroy();
+      reader.close();
     }
   }
 
