@@ -12,7 +12,7 @@ import { createDemoTenant } from '../lib/testing/tenant-data.ts';
 import { pgDumpPath, pgEnv } from './backup.ts';
 import { figure, runCommand, ROOT, type Bench } from './harness.ts';
 import { procStat, round } from './proc.ts';
-import { WORKER_NODE_ARGS } from '../worker/launch.ts';
+import { workerNodeArgs } from '../worker/launch.ts';
 
 const OVERHEAD_TARGET_MS = 300;
 const WORKERS = 2;
@@ -37,7 +37,7 @@ export async function createFleet(bench: Bench): Promise<void> {
 
 function startWorker(bench: Bench, n: number): ChildProcess {
   const log = fs.openSync(path.join(bench.dir, `worker-${n}.log`), 'a');
-  return spawn(process.execPath, [...WORKER_NODE_ARGS, 'worker/worker-main.ts'], {
+  return spawn(process.execPath, workerNodeArgs(), {
     cwd: ROOT,
     // Drills would verify the big tenant's newest backup in the middle of the fleet: off for the bench.
     env: { ...process.env, ...bench.env, STRATA_WORKER_ID: `bench-worker-${n}`, STRATA_DRILL_SAMPLE: '0' },

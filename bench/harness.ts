@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Db } from '../lib/db/client.ts';
 import type { Config } from '../lib/env.ts';
 import { round, sampleRun, type RunProfile, type ServerGroup } from './proc.ts';
-import { WORKER_NODE_ARGS } from '../worker/launch.ts';
+import { workerNodeArgs } from '../worker/launch.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CHILD = path.join(ROOT, 'bench', 'child.ts');
@@ -75,7 +75,7 @@ function closed(child: ChildProcess): Promise<number | null> {
 /** bench/child.ts in its own node process, sampled. */
 export async function runNodeChild(bench: Bench, args: string[], extraEnv: Record<string, string> = {}): Promise<ChildRun> {
   const t = performance.now();
-  const child = spawn(process.execPath, [...WORKER_NODE_ARGS, CHILD, ...args], {
+  const child = spawn(process.execPath, [...workerNodeArgs(CHILD), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...bench.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

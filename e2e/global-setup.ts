@@ -11,7 +11,7 @@ import { runMigrations } from '../lib/db/migrate.ts';
 import { createUser } from '../lib/auth/users.ts';
 import { createApiToken } from '../lib/auth/tokens.ts';
 import { createDemoTenant } from '../lib/testing/tenant-data.ts';
-import { WORKER_NODE_ARGS } from '../worker/launch.ts';
+import { workerNodeArgs } from '../worker/launch.ts';
 import { STATE_FILE, TENANTS, USERS, type E2EState } from './stack.ts';
 
 const PORT = Number(process.env.E2E_PORT ?? 3217);
@@ -77,7 +77,7 @@ export default async function globalSetup() {
     console.log(`[e2e] stack in ${dir}; logs: ${dir}/next.log, ${dir}/worker.log`);
     const next = start('next', process.execPath, ['node_modules/next/dist/bin/next', 'start', '-p', String(PORT)], env, dir);
     children.push(next);
-    const worker = start('worker', process.execPath, [...WORKER_NODE_ARGS, 'worker/worker-main.ts'], env, dir);
+    const worker = start('worker', process.execPath, workerNodeArgs(), env, dir);
     children.push(worker);
     await waitFor(`http://localhost:${PORT}/api/openapi.json`, next);
 

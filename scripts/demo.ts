@@ -10,7 +10,7 @@ import { parseConfig } from '../lib/env.ts';
 import { freePort, portIsFree } from '../lib/services/postgres.ts';
 import { startLocalServices, writeEnvFile } from '../lib/services/local.ts';
 import { createStores } from '../lib/storage/registry.ts';
-import { WORKER_NODE_ARGS } from '../worker/launch.ts';
+import { workerNodeArgs } from '../worker/launch.ts';
 
 const log = (m: string) => process.stdout.write(`${m}\n`);
 const dir = path.resolve('.strata');
@@ -65,7 +65,7 @@ try {
     env: { ...env, AUTH_URL: url },
     stdio: ['ignore', logFile('dashboard'), logFile('dashboard')],
   });
-  const worker = spawn(process.execPath, [...WORKER_NODE_ARGS, 'worker/worker-main.ts'], { env, stdio: ['ignore', logFile('worker'), logFile('worker')] });
+  const worker = spawn(process.execPath, workerNodeArgs(), { env, stdio: ['ignore', logFile('worker'), logFile('worker')] });
   children.push(web, worker);
   for (const [name, child] of [['dashboard', web], ['worker', worker]] as const) {
     child.once('exit', (code) => {

@@ -1,12 +1,9 @@
-// Worker tests: real worker processes (worker-main.ts) against the test stack, and a look inside
-// the B2 server through its own API (versions, unfinished large files) and test hooks.
+// Worker tests: real worker processes (worker-main.ts, bundled and started as operators run it:
+// worker/launch.ts) against the test stack, and a look inside the B2 server through its own API
+// (versions, unfinished large files) and test hooks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Config } from '../lib/env.ts';
-import { WORKER_NODE_ARGS } from './launch.ts';
-
-const MAIN = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker-main.ts');
+import { workerNodeArgs } from './launch.ts';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -16,7 +13,7 @@ export interface WorkerProcess {
 }
 
 export function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, [...WORKER_NODE_ARGS, MAIN], {
+  const child = spawn(process.execPath, workerNodeArgs(), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
