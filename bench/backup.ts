@@ -90,7 +90,7 @@ export async function benchBackup(bench: Bench): Promise<{ lastS3Backup: StrataB
   const fcMb = round(fcDefault.bytes / MB, 1);
   figure(bench, { item: 1, label: 'Strata stored size (zstd + age)', value: storedMb, unit: 'MB', target: `≤ pg_dump -Fc default (${fcMb} MB)`, met: storedMb <= fcMb });
   const mid = [...stratas].sort((a, b) => Number(a.run.out.seconds) - Number(b.run.out.seconds))[Math.floor(stratas.length / 2)]!;
-  figure(bench, { item: 1, label: 'profile of the median Strata backup (child process incl. tsx start-up)', value: null, unit: '', note: bottleneck(mid.run.profile) });
+  figure(bench, { item: 1, label: 'profile of the median Strata backup (child process incl. its start-up)', value: null, unit: '', note: bottleneck(mid.run.profile) });
   figure(bench, { item: 1, label: 'profile of the floor', value: null, unit: '', note: bottleneck(bench.profiles['floor pg_dump -Z0 #1']!) });
 
   bench.log('\n== 2. Memory (peak RSS, VmHWM) ==');
@@ -117,7 +117,7 @@ export async function benchBackup(bench: Bench): Promise<{ lastS3Backup: StrataB
   }
 
   const baseline = round(Math.max(...stratas.map((s) => Number(s.run.out.rssBeforeMb))), 1);
-  figure(bench, { item: 2, label: 'node (strata) resident after loading its modules, before the backup', value: baseline, unit: 'MB', note: 'tsx + AWS SDK + Drizzle + pg; the pipeline adds the rest' });
+  figure(bench, { item: 2, label: 'node (strata) resident after loading its modules, before the backup', value: baseline, unit: 'MB', note: 'bundled like a worker (worker/launch.ts): AWS SDK, Drizzle, pg; the pipeline adds the rest' });
   // The part size is configuration (S3_PART_SIZE_MB): what a smaller one does to memory and time.
   const smallParts = await strataBackup(bench, BIG.id, ['s3_standard'], { S3_PART_SIZE_MB: '8' });
   bench.profiles['strata backup S3, S3_PART_SIZE_MB=8'] = smallParts.run.profile;

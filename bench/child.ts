@@ -1,9 +1,10 @@
 // The measured node process: one backup group, one restore, or the seed's approach, run apart from the
 // bench (which hosts the B2 server and samples /proc) so that its RSS and CPU time are its own — the
 // way a worker runs them. Configuration from the environment, like worker/worker-main.ts.
-//   node --import tsx bench/child.ts backup <dump_group>
-//   node --import tsx bench/child.ts restore <restore_id>
-//   node --import tsx bench/child.ts seed <schema> <key>
+// Started like a worker, from a bundle (bench/harness.ts → worker/launch.ts workerNodeArgs):
+//   node --max-semi-space-size=1 .strata/build/child-<hash>.mjs backup <dump_group>
+//                                                           … restore <restore_id>
+//                                                           … seed <schema> <key>
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -43,7 +44,7 @@ async function seedBackup(config: Config, schema: string, key: string): Promise<
 
 const [mode, arg, arg2] = process.argv.slice(2);
 const config = parseConfig(process.env);
-// Resident memory once every module is loaded (tsx, the SDKs, Drizzle): what the run adds is above it.
+// Resident memory once every module is loaded (the SDKs, Drizzle, pg): what the run adds is above it.
 const rssBeforeMb = Number(/^VmRSS:\s*(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
 const started = performance.now();
 const startedAt = Date.now();
