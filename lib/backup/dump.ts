@@ -68,7 +68,7 @@ export function startPgDump(config: Config, schemaName: string): ToolProcess {
     env: dumpEnv(config),
     redact: (text) => redactSecrets(text, config),
   });
-  tool.child.stdin!.end();
+  tool.child.stdin.end();
   return tool;
 }
 

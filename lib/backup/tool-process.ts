@@ -1,7 +1,6 @@
 // One spawned system program of the backup pipeline (pg_dump, zstd, age): argument array, no shell,
 // stderr kept (bounded) for the error message, and an `exited` promise that rejects on a non-zero exit.
-import { spawn, type ChildProcess } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
 const STDERR_LIMIT = 16 * 1024;
 const KILL_GRACE_MS = 5_000;
@@ -21,8 +20,7 @@ export class ToolFailedError extends Error {
 
 export interface ToolProcess {
   readonly name: string;
-  /** stdout and stderr are pipes; stdin too unless StartToolOptions.stdin gave it another program's output. */
-  readonly child: ChildProcess;
+  readonly child: ChildProcessWithoutNullStreams;
   /** Resolves when the program exited with 0; rejects with ToolFailedError otherwise. */
   readonly exited: Promise<void>;
   /** True once stop() was called: an exit by signal after that is ours, not the tool's failure. */
@@ -35,18 +33,16 @@ export interface StartToolOptions {
   env?: Record<string, string | undefined>;
   /** Rewrites stderr before it goes into an error (secrets). */
   redact?: (text: string) => string;
-  /** Another program's stdout, read by this one directly (kernel pipe, no copy through node). */
-  stdin?: Readable;
 }
 
 export function startTool(name: string, command: string, args: string[], options: StartToolOptions = {}): ToolProcess {
   // detached: a session of its own, without a controlling terminal, so no program can stop to prompt
   // for a password on /dev/tty (pg_dump would, when run from an interactive `strata backup`).
-  const child = spawn(command, args, { env: (options.env ?? process.env) as NodeJS.ProcessEnv, stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'], detached: true });
+  const child = spawn(command, args, { env: (options.env ?? process.env) as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   let stderr = '';
   let truncated = false;
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (text: string) => {
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
     if (stderr.length < STDERR_LIMIT) stderr += text.slice(0, STDERR_LIMIT - stderr.length);
     else truncated = true;
   });
@@ -83,10 +79,10 @@ export function startTool(name: string, command: string, args: string[], options
 /** Runs a program to completion and returns its stdout (small outputs: `--version`). */
 export async function runTool(name: string, command: string, args: string[], options: StartToolOptions = {}): Promise<string> {
   const tool = startTool(name, command, args, options);
-  tool.child.stdin!.end();
+  tool.child.stdin.end();
   let out = '';
-  tool.child.stdout!.setEncoding('utf8');
-  tool.child.stdout!.on('data', (text: string) => {
+  tool.child.stdout.setEncoding('utf8');
+  tool.child.stdout.on('data', (text: string) => {
     if (out.length < 64 * 1024) out += text;
   });
   await tool.exited;
