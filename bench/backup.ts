@@ -40,7 +40,7 @@ export async function strataBackup(bench: Bench, tenantId: string, tiers: Storag
   return { run, backupId: done.id, dumpBytes: done.dumpSizeBytes ?? 0, storedBytes: done.backupSizeBytes ?? 0 };
 }
 
-function floorDump(bench: Bench, schema: string) {
+export function floorDump(bench: Bench, schema: string) {
   return runCommand(bench, pgDumpPath(), ['-Fc', '-Z0', '--strict-names', '-n', exactSchemaPattern(schema)], { env: pgEnv(bench), stdout: 'null' });
 }
 

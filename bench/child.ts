@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { lowerOwnPriority } from '../lib/backup/priority.ts';
 import { runBackupGroup } from '../lib/backup/run-backup.ts';
 import { exactSchemaPattern, pgConnectionEnv } from '../lib/backup/dump.ts';
 import { closeDb, getDb } from '../lib/db/client.ts';
@@ -43,6 +44,8 @@ async function seedBackup(config: Config, schema: string, key: string): Promise<
 }
 
 const [mode, arg, arg2] = process.argv.slice(2);
+// Like a worker (worker/worker-main.ts): background priority.
+lowerOwnPriority();
 const config = parseConfig(process.env);
 // Resident memory once every module is loaded (the SDKs, Drizzle, pg): what the run adds is above it.
 const rssBeforeMb = Number(/^VmRSS:\s*(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;

@@ -52,6 +52,8 @@ export interface Bench {
   profiles: Record<string, RunProfile>;
   details: Record<string, unknown>;
   log: (msg: string) => void;
+  /** `--cpu-prof <dir>`: V8 CPU profiles of the measured node children. */
+  cpuProfDir?: string;
 }
 
 export function figure(bench: Bench, f: Figure): void {
@@ -75,7 +77,10 @@ function closed(child: ChildProcess): Promise<number | null> {
 /** bench/child.ts in its own node process, sampled. */
 export async function runNodeChild(bench: Bench, args: string[], extraEnv: Record<string, string> = {}): Promise<ChildRun> {
   const t = performance.now();
-  const child = spawn(process.execPath, [...workerNodeArgs(CHILD), ...args], {
+  // `--cpu-prof <dir>`: each measured child writes a V8 CPU profile there (chrome://inspect, speedscope).
+  const [flags, script] = [workerNodeArgs(CHILD).slice(0, -1), workerNodeArgs(CHILD).at(-1)!];
+  const prof = bench.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${bench.cpuProfDir}`] : [];
+  const child = spawn(process.execPath, [...flags, ...prof, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...bench.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

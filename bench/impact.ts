@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createBackupGroup } from '../lib/backup/create.ts';
 import { quoteIdent } from '../lib/db/ident.ts';
-import { BIG, pgEnv } from './backup.ts';
+import { BIG, floorDump, pgEnv } from './backup.ts';
 import { bottleneck, figure, percentile, runNodeChild, type Bench } from './harness.ts';
 import { round } from './proc.ts';
 
@@ -35,7 +35,7 @@ interface Txn {
 }
 
 /** pgbench -T seconds; resolves with every transaction from its per-transaction logs. */
-async function pgbench(bench: Bench, seconds: number, patients: number, tag: string): Promise<Txn[]> {
+export async function pgbench(bench: Bench, seconds: number, patients: number, tag: string): Promise<Txn[]> {
   const dir = fs.mkdtempSync(path.join(bench.dir, `pgbench-${tag}-`));
   fs.chmodSync(dir, 0o777);
   const file = path.join(dir, 'script.sql');
@@ -72,16 +72,30 @@ export async function benchImpact(bench: Bench, strataSeconds: number): Promise<
   const base = warm(baseline).map((t) => t.latencyMs);
 
   const during = Math.ceil(strataSeconds * 1.6) + 8;
+  /** Latencies of the transactions that ended while `work` ran. */
+  const under = async (tag: string, work: () => Promise<{ from: number; to: number }>) => {
+    const load = pgbench(bench, during, patients, tag);
+    await new Promise((r) => setTimeout(r, 3000));
+    const { from, to } = await work();
+    const txns = await load;
+    if (to > Math.max(...txns.map((t) => t.at))) bench.log(`  note: the ${tag} outlasted pgbench; only the overlap counts`);
+    return txns.filter((t) => t.at >= from && t.at <= to).map((t) => t.latencyMs);
+  };
+  // What reading the dump costs by itself on this host: the same load during a bare pg_dump.
+  const bare = await under('floor', async () => {
+    const from = Date.now();
+    await floorDump(bench, BIG.schemaName);
+    return { from, to: Date.now() };
+  });
   const [row] = await createBackupGroup(bench.db, { tenantId: BIG.id, storageTiers: ['s3_standard'], origin: 'manual', requestedBy: 'bench' });
-  const load = pgbench(bench, during, patients, 'backup');
-  await new Promise((r) => setTimeout(r, 3000));
-  const backup = await runNodeChild(bench, ['backup', row!.dumpGroup]);
-  bench.profiles['strata backup S3 under pgbench'] = backup.profile;
-  const txns = await load;
-  const from = Number(backup.out.startedAt);
-  const to = Number(backup.out.endedAt);
-  const inWindow = txns.filter((t) => t.at >= from && t.at <= to).map((t) => t.latencyMs);
-  if (to > Math.max(...txns.map((t) => t.at))) bench.log('  note: the backup outlasted pgbench; only the overlap counts');
+  let window = { from: 0, to: 0 };
+  const inWindow = await under('backup', async () => {
+    const run = await runNodeChild(bench, ['backup', row!.dumpGroup]);
+    bench.profiles['strata backup S3 under pgbench'] = run.profile;
+    window = { from: Number(run.out.startedAt), to: Number(run.out.endedAt) };
+    return window;
+  });
+  const { from, to } = window;
 
   const p95Base = round(percentile(base, 95));
   const p95During = round(percentile(inWindow, 95));
@@ -90,6 +104,7 @@ export async function benchImpact(bench: Bench, strataSeconds: number): Promise<
     clients: CLIENTS,
     rateTps: RATE_TPS,
     baseline: { transactions: base.length, p50: round(percentile(base, 50)), p95: p95Base, p99: round(percentile(base, 99)) },
+    duringBarePgDump: { transactions: bare.length, p50: round(percentile(bare, 50)), p95: round(percentile(bare, 95)) },
     duringBackup: { transactions: inWindow.length, p50: round(percentile(inWindow, 50)), p95: p95During, p99: round(percentile(inWindow, 99)), backupSeconds: round((to - from) / 1000) },
   };
   figure(bench, { item: 5, label: `pgbench p95 latency, no backup (${CLIENTS} clients, ${RATE_TPS} tps)`, value: p95Base, unit: 'ms', note: `p50 ${round(percentile(base, 50))} ms, ${base.length} txns` });
@@ -102,5 +117,13 @@ export async function benchImpact(bench: Bench, strataSeconds: number): Promise<
     met: increase <= 25,
     note: `${increase >= 0 ? '+' : ''}${increase}%, p50 ${round(percentile(inWindow, 50))} ms, ${inWindow.length} txns in ${round((to - from) / 1000, 1)} s`,
   });
-  if (increase > 25) figure(bench, { item: 5, label: 'profile of the backup under load', value: null, unit: '', note: bottleneck(backup.profile) });
+  const p95Bare = round(percentile(bare, 95));
+  figure(bench, {
+    item: 5,
+    label: 'pgbench p95 latency during a bare pg_dump -Fc -Z0 > /dev/null of the big tenant (reading the dump alone)',
+    value: p95Bare,
+    unit: 'ms',
+    note: `${p95Bare >= p95Base ? '+' : ''}${round(((p95Bare - p95Base) / p95Base) * 100, 0)}%, p50 ${round(percentile(bare, 50))} ms, ${bare.length} txns`,
+  });
+  if (increase > 25) figure(bench, { item: 5, label: 'profile of the backup under load', value: null, unit: '', note: bottleneck(bench.profiles['strata backup S3 under pgbench']!) });
 }

@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only 1,3]`: Strata's speed and footprint against its targets
+// `npm run bench [-- --quick] [-- --only 1,3] [-- --cpu-prof DIR]`: Strata's speed and footprint against its targets
 // (issue 6), measured on this machine in one run. Starts a private PostgreSQL cluster, s3rver and the
 // B2 server in a temp dir, generates the tenants, runs every item, writes bench/results.json and
 // bench/results.md, and tears everything down. Never part of `npm test`.
@@ -28,6 +28,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const onlyArg = args[args.indexOf('--only') + 1];
 const only = args.includes('--only') && onlyArg ? new Set(onlyArg.split(',').map(Number)) : null;
+const profArg = args[args.indexOf('--cpu-prof') + 1];
+const cpuProfDir = args.includes('--cpu-prof') && profArg ? path.resolve(profArg) : undefined;
 const wants = (item: number) => !only || only.has(item);
 const sizes = quick ? QUICK : FULL;
 
@@ -62,6 +64,7 @@ try {
     profiles: {},
     details: { sizes, loadAtStart: load() },
     log,
+    cpuProfDir,
   };
 
   const t = performance.now();
@@ -69,7 +72,8 @@ try {
     await createDemoTenant(db, { ...BIG, name: 'Bench Big Clinic', plan: 'premium', patients: sizes.bigPatients });
     log(`big tenant (${sizes.bigPatients} patients) created in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
-  if (wants(1) || wants(2)) await createDemoTenant(db, { ...SMALL, name: 'Bench Small Clinic', plan: 'premium', patients: sizes.smallPatients });
+  // benchBackup (items 1, 2 and 7, and the backup items 3 and 5 start from) measures both tenants.
+  if (wants(1) || wants(2) || wants(3) || wants(5) || wants(7)) await createDemoTenant(db, { ...SMALL, name: 'Bench Small Clinic', plan: 'premium', patients: sizes.smallPatients });
   if (wants(5)) await createDemoTenant(db, { ...OLTP, name: 'Bench OLTP Clinic', plan: 'premium', patients: sizes.oltpPatients });
   await db.execute(sql`vacuum analyze`);
 

@@ -1,6 +1,8 @@
 // Standalone worker entry (`tsx worker/worker-main.ts`): configuration from the environment, stops
-// cleanly on SIGTERM/SIGINT. `strata worker` does the same through the CLI.
+// cleanly on SIGTERM/SIGINT, runs at nice 10 (lib/backup/priority.ts). `strata worker` does the same
+// through the CLI.
 import { closeDb } from '../lib/db/client.ts';
+import { lowerOwnPriority } from '../lib/backup/priority.ts';
 import { ConfigError, loadConfig } from '../lib/env.ts';
 import { runWorker } from './worker.ts';
 
@@ -14,6 +16,7 @@ try {
   }
   throw err;
 }
+lowerOwnPriority();
 const stop = new AbortController();
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
 try {

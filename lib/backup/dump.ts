@@ -62,9 +62,12 @@ function dumpEnv(config: Config): Record<string, string | undefined> {
 
 const pgDumpCommand = () => findTool(TOOLS.pgDump) ?? 'pg_dump';
 
-/** Starts pg_dump of one schema; its stdout is the custom-format archive. stdin is closed. */
+/**
+ * Starts pg_dump of one schema; its stdout is the custom-format archive. stdin is closed, and
+ * --no-password: a missing password fails the backup with pg_dump's message instead of a prompt.
+ */
 export function startPgDump(config: Config, schemaName: string): ToolProcess {
-  const tool = startTool('pg_dump', pgDumpCommand(), pgDumpArgs(schemaName), {
+  const tool = startTool('pg_dump', pgDumpCommand(), [...pgDumpArgs(schemaName), '--no-password'], {
     env: dumpEnv(config),
     redact: (text) => redactSecrets(text, config),
   });

@@ -6,18 +6,15 @@
 // slowest upload. Uploads end only after pg_dump, zstd and age have all exited with 0, so a failing
 // dump can never leave a complete-looking object. Any failure stops everything: the programs are
 // killed, the uploads aborted (AbortSignal) and whatever was stored under the target keys deleted.
-import os from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../env.ts';
 import { findTool, TOOLS } from '../services/system-tools.ts';
+import { lowerPriority } from './priority.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { startPgDump } from './dump.ts';
 import { redactSecrets } from './redact.ts';
 import { HashMeter, Tee } from './streams.ts';
 import { startTool, type ToolProcess } from './tool-process.ts';
-
-/** `nice` 10 for zstd and age. */
-const BACKGROUND_PRIORITY = 10;
 
 export interface UploadTarget {
   store: ObjectStore;
@@ -92,14 +89,8 @@ export async function streamEncryptedDump(options: DumpPipelineOptions): Promise
     startTool('age', findTool(TOOLS.age) ?? 'age', options.recipients.flatMap((r) => ['-r', r]), { redact }),
   );
   const [pgDump, zstd, age] = tools as [ToolProcess, ToolProcess, ToolProcess];
-  // Compression and encryption yield the CPU to the database server (and the app) sharing the host.
-  for (const tool of [zstd, age]) {
-    try {
-      if (tool.child.pid) os.setPriority(tool.child.pid, BACKGROUND_PRIORITY);
-    } catch {
-      // the process already exited; its own exit code tells what happened
-    }
-  }
+  // The programs yield the CPU to the database server (and the app) when they share a host.
+  for (const tool of tools) lowerPriority(tool.child.pid);
   for (const tool of tools) if (tool.child.pid) options.onSpawn?.(tool.name, tool.child.pid);
   const exits = tools.map((tool, i) =>
     tool.exited.catch((err: Error) => {

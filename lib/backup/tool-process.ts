@@ -36,9 +36,11 @@ export interface StartToolOptions {
 }
 
 export function startTool(name: string, command: string, args: string[], options: StartToolOptions = {}): ToolProcess {
-  // detached: a session of its own, without a controlling terminal, so no program can stop to prompt
-  // for a password on /dev/tty (pg_dump would, when run from an interactive `strata backup`).
-  const child = spawn(command, args, { env: (options.env ?? process.env) as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  // Not detached: the programs stay in the worker's session. On Linux every session is a scheduler
+  // autogroup, and a program in a session of its own competes with the whole database server as an
+  // equal, whatever its nice value (measured: bench item 5). pg_dump gets --no-password instead of
+  // losing its terminal, so it never stops to prompt.
+  const child = spawn(command, args, { env: (options.env ?? process.env) as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let truncated = false;
   child.stderr.setEncoding('utf8');

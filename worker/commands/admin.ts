@@ -6,6 +6,7 @@ import { getDb } from '../../lib/db/client.ts';
 import { tenantIdSchema } from '../../lib/domain.ts';
 import { removeTenant } from '../../lib/prune/remove-tenant.ts';
 import { runPrune } from '../../lib/prune/run-prune.ts';
+import { lowerOwnPriority } from '../../lib/backup/priority.ts';
 import { PurgeRefusedError } from '../../lib/retention/decisions.ts';
 import { createStores } from '../../lib/storage/registry.ts';
 import { runWorker } from '../worker.ts';
@@ -96,6 +97,7 @@ export async function userCommand(argv: string[]): Promise<void> {
 export async function workerCommand(argv: string[]): Promise<void> {
   flags(argv, {});
   const cfg = config();
+  lowerOwnPriority();
   const stop = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
   await runWorker(cfg, { signal: stop.signal });
