@@ -1,0 +1,1 @@
+CREATE INDEX "backup_jobs_tenant_status_idx" ON "backup_jobs" USING btree ("tenant_id","status","legal_hold","backup_size_bytes");
