@@ -10,7 +10,8 @@
 // - Every bucket is versioned and b2_hide_file only hides: delete removes every version.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import B2, { type B2File, type UploadUrl } from 'backblaze-b2';
+import type B2 from 'backblaze-b2';
+import type { B2File, UploadUrl } from 'backblaze-b2';
 import type { Config } from '../env.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { ObjectNotFoundError, SizeMismatchError, abortErrorFrom, isAbortError, isPermanentStatus } from './errors.ts';
@@ -133,7 +134,8 @@ const isNetwork = (r: RawError) => r.status === undefined;
 // ---- one authorized client per (auth URL, key id), shared by every store in the process ----
 
 interface Account {
-  b2: B2;
+  /** The client; set by the first ready(). */
+  readonly b2: B2;
   /** Authorizes when needed; resolves to the generation of the token now in use. */
   ready(): Promise<number>;
   /** The token of `generation` was refused: the next ready() authorizes again. */
@@ -142,22 +144,33 @@ interface Account {
 
 const accounts = new Map<string, Account>();
 
+// backblaze-b2 (with axios) is loaded by the first B2 call, not at start: ≈ 15 MB of resident memory
+// that a worker or CLI run which never touches b2_cold does not pay.
+let b2Module: Promise<typeof import('backblaze-b2')> | undefined;
+const loadB2 = () => (b2Module ??= import('backblaze-b2'));
+
 function accountFor(options: B2StoreOptions): Account {
   const authorizeUrl = `${options.authUrl.replace(/\/+$/, '')}/b2api/v2/b2_authorize_account`;
   const id = `${authorizeUrl}\n${options.keyId}`;
   let account = accounts.get(id);
   if (account) return account;
-  // axios-retry off: retries happen here, where B2's rules (new upload URL, re-authorize) are known.
-  const b2 = new B2({ applicationKeyId: options.keyId, applicationKey: options.key, retry: { retries: 0 } });
+  let b2: B2 | undefined;
   let generation = 0;
   let valid = false;
   let authorizing: Promise<number> | undefined;
   account = {
-    b2,
+    get b2() {
+      if (!b2) throw new Error('B2 client used before authorization');
+      return b2;
+    },
     ready() {
       if (valid) return Promise.resolve(generation);
-      authorizing ??= b2
-        .authorize({ axiosOverride: { url: authorizeUrl } })
+      authorizing ??= loadB2()
+        .then(({ default: B2Client }) => {
+          // axios-retry off: retries happen here, where B2's rules (new upload URL, re-authorize) are known.
+          b2 ??= new B2Client({ applicationKeyId: options.keyId, applicationKey: options.key, retry: { retries: 0 } });
+          return b2.authorize({ axiosOverride: { url: authorizeUrl } });
+        })
         .then(() => {
           generation += 1;
           valid = true;
@@ -188,7 +201,6 @@ export function createB2Store(options: B2StoreOptions): B2Store {
   const baseDelayMs = options.baseDelayMs ?? 1000;
   const pageSize = options.listPageSize ?? 1000;
   const account = accountFor(options);
-  const { b2 } = account;
   /** Upload URLs of b2_upload_file, reused while they work (one per concurrent upload). */
   const uploadUrls: UploadUrl[] = [];
 
@@ -250,9 +262,9 @@ export function createB2Store(options: B2StoreOptions): B2Store {
     return uploadWithFreshUrls(
       'b2_upload_file',
       uploadUrls,
-      () => api('b2_get_upload_url', () => b2.getUploadUrl({ bucketId })),
+      () => api('b2_get_upload_url', () => account.b2.getUploadUrl({ bucketId })),
       (url) =>
-        b2.uploadFile({
+        account.b2.uploadFile({
           uploadUrl: url.uploadUrl,
           uploadAuthToken: url.authorizationToken,
           fileName: key,
@@ -268,7 +280,7 @@ export function createB2Store(options: B2StoreOptions): B2Store {
 
   async function uploadLarge(key: string, first: Buffer, reader: PartReader, putOptions: PutOptions, report: (n: number) => void): Promise<B2File> {
     const { signal } = putOptions;
-    const started = await api('b2_start_large_file', () => b2.startLargeFile({ bucketId, fileName: key, contentType: putOptions.contentType }), {
+    const started = await api('b2_start_large_file', () => account.b2.startLargeFile({ bucketId, fileName: key, contentType: putOptions.contentType }), {
       idempotent: false,
     });
     const fileId = started.fileId;
@@ -287,9 +299,9 @@ export function createB2Store(options: B2StoreOptions): B2Store {
         await uploadWithFreshUrls(
           'b2_upload_part',
           partUrls,
-          () => api('b2_get_upload_part_url', () => b2.getUploadPartUrl({ fileId })),
+          () => api('b2_get_upload_part_url', () => account.b2.getUploadPartUrl({ fileId })),
           (url) =>
-            b2.uploadPart({
+            account.b2.uploadPart({
               uploadUrl: url.uploadUrl,
               uploadAuthToken: url.authorizationToken,
               partNumber,
@@ -306,7 +318,7 @@ export function createB2Store(options: B2StoreOptions): B2Store {
         part = await next;
       }
       if (signal?.aborted) throw abortErrorFrom(signal);
-      return await api('b2_finish_large_file', () => b2.finishLargeFile({ fileId, partSha1Array }));
+      return await api('b2_finish_large_file', () => account.b2.finishLargeFile({ fileId, partSha1Array }));
     } catch (err) {
       await cancelLargeFile(fileId, key);
       throw err;
@@ -316,7 +328,7 @@ export function createB2Store(options: B2StoreOptions): B2Store {
   /** Cancels an unfinished large file; if it got finished after all (a lost answer), deletes that version. */
   async function cancelLargeFile(fileId: string, key: string): Promise<void> {
     try {
-      await api('b2_cancel_large_file', () => b2.cancelLargeFile({ fileId }));
+      await api('b2_cancel_large_file', () => account.b2.cancelLargeFile({ fileId }));
     } catch {
       await deleteVersion({ fileId, fileName: key, action: 'upload' }).catch(() => {});
     }
@@ -324,8 +336,8 @@ export function createB2Store(options: B2StoreOptions): B2Store {
 
   async function deleteVersion(file: Pick<B2File, 'fileId' | 'fileName' | 'action'>): Promise<void> {
     try {
-      if (file.action === 'start') await api('b2_cancel_large_file', () => b2.cancelLargeFile({ fileId: file.fileId }));
-      else await api('b2_delete_file_version', () => b2.deleteFileVersion({ fileId: file.fileId, fileName: file.fileName }));
+      if (file.action === 'start') await api('b2_cancel_large_file', () => account.b2.cancelLargeFile({ fileId: file.fileId }));
+      else await api('b2_delete_file_version', () => account.b2.deleteFileVersion({ fileId: file.fileId, fileName: file.fileName }));
     } catch (err) {
       const raw = rawError(err);
       // Already gone (another deleter, or a retried call that had succeeded): that is the goal.
@@ -370,7 +382,7 @@ export function createB2Store(options: B2StoreOptions): B2Store {
     try {
       return await api('b2_download_file_by_name', async () => {
         try {
-          return await b2.downloadFileByName({ bucketName, fileName: key, responseType: 'stream', axiosOverride: { headers } });
+          return await account.b2.downloadFileByName({ bucketName, fileName: key, responseType: 'stream', axiosOverride: { headers } });
         } catch (err) {
           await readStreamedErrorBody(err);
           throw err;
@@ -383,7 +395,7 @@ export function createB2Store(options: B2StoreOptions): B2Store {
   }
 
   async function head(key: string): Promise<ObjectInfo | null> {
-    const page = await api('b2_list_file_names', () => b2.listFileNames({ bucketId, prefix: key, startFileName: key, maxFileCount: 1 }));
+    const page = await api('b2_list_file_names', () => account.b2.listFileNames({ bucketId, prefix: key, startFileName: key, maxFileCount: 1 }));
     const file = page.files[0];
     if (!file || file.fileName !== key || file.action !== 'upload') return null;
     return { key, size: file.contentLength, lastModified: new Date(file.uploadTimestamp) };
@@ -393,7 +405,7 @@ export function createB2Store(options: B2StoreOptions): B2Store {
     let startFileName: string | null = '';
     do {
       const start: string = startFileName ?? '';
-      const page = await api('b2_list_file_names', () => b2.listFileNames({ bucketId, prefix, startFileName: start, maxFileCount: pageSize }));
+      const page = await api('b2_list_file_names', () => account.b2.listFileNames({ bucketId, prefix, startFileName: start, maxFileCount: pageSize }));
       for (const f of page.files) {
         if (f.action === 'upload') yield { key: f.fileName, size: f.contentLength, lastModified: new Date(f.uploadTimestamp) };
       }
@@ -405,7 +417,7 @@ export function createB2Store(options: B2StoreOptions): B2Store {
   async function del(key: string): Promise<void> {
     for (let round = 0; round < 100; round++) {
       const page = await api('b2_list_file_versions', () =>
-        b2.listFileVersions({ bucketId, startFileName: key, maxFileCount: 1000, axiosOverride: { data: { prefix: key } } }),
+        account.b2.listFileVersions({ bucketId, startFileName: key, maxFileCount: 1000, axiosOverride: { data: { prefix: key } } }),
       );
       const versions = page.files.filter((f) => f.fileName === key);
       if (versions.length === 0) return;
