@@ -1,11 +1,16 @@
 // One dump, streamed once, stored in one or several places:
 //
-//   pg_dump -Fc -Z0 ─▶ sha256+count (dump) ─▶ zstd -2 -T1 -c ─▶ age -r K… ─▶ sha256+count (stored) ─▶ tee ─▶ store.put × N
+//   pg_dump -Fc -Z0 ─▶ sha256+count (dump) ─▶ zstd -2 -T1 ─(FIFO)─▶ age -r K… ─▶ sha256+count (stored) ─▶ tee ─▶ store.put × N
 //
+// zstd writes into age through a named pipe in a private temp dir (removed at the end): the compressed
+// stream goes from one program to the other in the kernel, and node holds no end of that pipe.
 // No whole-dump buffer and no temp file: every stage streams, and the tee moves at the pace of the
 // slowest upload. Uploads end only after pg_dump, zstd and age have all exited with 0, so a failing
 // dump can never leave a complete-looking object. Any failure stops everything: the programs are
 // killed, the uploads aborted (AbortSignal) and whatever was stored under the target keys deleted.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../env.ts';
 import { findTool, TOOLS } from '../services/system-tools.ts';
@@ -56,10 +61,22 @@ export class BackupPipelineError extends Error {
 const RANK = { cancelled: 0, tool: 1, store: 5, stream: 9, consequence: 99 } as const;
 
 export async function streamEncryptedDump(options: DumpPipelineOptions): Promise<DumpPipelineResult> {
-  const { config, targets, signal } = options;
-  if (targets.length === 0) throw new Error('a backup needs at least one upload target');
+  if (options.targets.length === 0) throw new Error('a backup needs at least one upload target');
   if (options.recipients.length === 0) throw new Error('a backup needs at least one age recipient');
-  if (signal?.aborted) throw new BackupPipelineError(`backup cancelled: ${reasonText(signal.reason)}`);
+  if (options.signal?.aborted) throw new BackupPipelineError(`backup cancelled: ${reasonText(options.signal.reason)}`);
+  const workDir = fs.mkdtempSync(path.join(options.config.STRATA_TMP_DIR, 'strata-backup-'));
+  try {
+    const fifo = path.join(workDir, 'compressed');
+    const made = spawnSync('mkfifo', ['-m', '600', fifo], { encoding: 'utf8' });
+    if (made.status !== 0) throw new BackupPipelineError(`mkfifo ${fifo} failed: ${made.error?.message ?? made.stderr.trim()}`);
+    return await runPipeline(options, fifo);
+  } finally {
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function runPipeline(options: DumpPipelineOptions, fifo: string): Promise<DumpPipelineResult> {
+  const { config, targets, signal } = options;
   const redact = (text: string) => redactSecrets(text, config);
 
   const abort = new AbortController();
@@ -85,10 +102,14 @@ export async function streamEncryptedDump(options: DumpPipelineOptions): Promise
     startPgDump(config, options.schemaName),
     // Level 2, measured on a 1 GB dump (bench/): 183 MB in 3.0 s against level 1's 226 MB in 3.3 s,
     // and smaller than pg_dump's own compression (211 MB in 24 s).
-    startTool('zstd', findTool(TOOLS.zstd) ?? 'zstd', ['-2', '-T1', '-c'], { redact }),
-    startTool('age', findTool(TOOLS.age) ?? 'age', options.recipients.flatMap((r) => ['-r', r]), { redact }),
+    // -f: the output (the FIFO) exists already.
+    startTool('zstd', findTool(TOOLS.zstd) ?? 'zstd', ['-2', '-T1', '-q', '-f', '-o', fifo], { redact }),
+    startTool('age', findTool(TOOLS.age) ?? 'age', [...options.recipients.flatMap((r) => ['-r', r]), fifo], { redact }),
   );
   const [pgDump, zstd, age] = tools as [ToolProcess, ToolProcess, ToolProcess];
+  // zstd's stdout and age's stdin are unused: the FIFO connects them.
+  zstd.child.stdout.resume();
+  age.child.stdin.end();
   // The programs yield the CPU to the database server (and the app) when they share a host.
   for (const tool of tools) lowerPriority(tool.child.pid);
   for (const tool of tools) if (tool.child.pid) options.onSpawn?.(tool.name, tool.child.pid);
@@ -103,7 +124,6 @@ export async function streamEncryptedDump(options: DumpPipelineOptions): Promise
     run.catch((err: Error) => fail(abort.signal.aborted ? RANK.consequence : RANK.stream, new Error(`${name}: ${err.message}`, { cause: err })));
   const streams = [
     stage('reading pg_dump output', pipeline(pgDump.child.stdout, dumpMeter, zstd.child.stdin)),
-    stage('passing zstd output to age', pipeline(zstd.child.stdout, age.child.stdin)),
     stage('reading age output', pipeline(age.child.stdout, storedMeter, tee)),
   ];
 
