@@ -53,6 +53,8 @@ const schema = z.object({
   STRATA_UNDO_RETENTION_DAYS: int(7, 0),
   STRATA_WORKER_CONCURRENCY: int(2, 1),
   STRATA_MAX_CONCURRENT_DUMPS: int(2, 1),
+  /** MB per second that one pg_dump may read from the source (0: no limit), like pg_basebackup --max-rate. */
+  STRATA_DUMP_MAX_RATE_MB: int(0),
   STRATA_TMP_DIR: z.string().min(1).default(os.tmpdir()),
   STRATA_TMP_MIN_FREE_MB: int(512),
   STRATA_WEBHOOK_URL: z.url().optional(),

@@ -1,6 +1,6 @@
 // One dump, streamed once, stored in one or several places:
 //
-//   pg_dump -Fc -Z0 ─▶ sha256+count (dump) ─▶ zstd -2 -T1 ─(FIFO)─▶ age -r K… ─▶ sha256+count (stored) ─▶ tee ─▶ store.put × N
+//   pg_dump -Fc -Z0 ─▶ [rate limit] ─▶ sha256+count (dump) ─▶ zstd -2 -T1 ─(FIFO)─▶ age -r K… ─▶ sha256+count (stored) ─▶ tee ─▶ store.put × N
 //
 // zstd writes into age through a named pipe in a private temp dir (removed at the end): the compressed
 // stream goes from one program to the other in the kernel, and node holds no end of that pipe.
@@ -8,17 +8,18 @@
 // slowest upload. Uploads end only after pg_dump, zstd and age have all exited with 0, so a failing
 // dump can never leave a complete-looking object. Any failure stops everything: the programs are
 // killed, the uploads aborted (AbortSignal) and whatever was stored under the target keys deleted.
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import type { Config } from '../env.ts';
 import { findTool, TOOLS } from '../services/system-tools.ts';
 import { lowerPriority } from './priority.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { startPgDump } from './dump.ts';
 import { redactSecrets } from './redact.ts';
-import { HashMeter, Tee } from './streams.ts';
+import { HashMeter, RateLimit, Tee } from './streams.ts';
 import { startTool, type ToolProcess } from './tool-process.ts';
 
 export interface UploadTarget {
@@ -58,20 +59,24 @@ export class BackupPipelineError extends Error {
 
 // Which failure explains the others: a cancel, then a program's own exit status (in pipeline order),
 // then a store's refusal, and last the broken pipes and aborted requests that follow any of those.
+const execFileAsync = promisify(execFile);
+
 const RANK = { cancelled: 0, tool: 1, store: 5, stream: 9, consequence: 99 } as const;
 
 export async function streamEncryptedDump(options: DumpPipelineOptions): Promise<DumpPipelineResult> {
   if (options.targets.length === 0) throw new Error('a backup needs at least one upload target');
   if (options.recipients.length === 0) throw new Error('a backup needs at least one age recipient');
   if (options.signal?.aborted) throw new BackupPipelineError(`backup cancelled: ${reasonText(options.signal.reason)}`);
-  const workDir = fs.mkdtempSync(path.join(options.config.STRATA_TMP_DIR, 'strata-backup-'));
+  const workDir = await fs.promises.mkdtemp(path.join(options.config.STRATA_TMP_DIR, 'strata-backup-'));
   try {
     const fifo = path.join(workDir, 'compressed');
-    const made = spawnSync('mkfifo', ['-m', '600', fifo], { encoding: 'utf8' });
-    if (made.status !== 0) throw new BackupPipelineError(`mkfifo ${fifo} failed: ${made.error?.message ?? made.stderr.trim()}`);
+    // Asynchronously: the worker's other jobs keep running meanwhile.
+    await execFileAsync('mkfifo', ['-m', '600', fifo]).catch((err: Error & { stderr?: string }) => {
+      throw new BackupPipelineError(`mkfifo ${fifo} failed: ${err.stderr?.trim() || err.message}`);
+    });
     return await runPipeline(options, fifo);
   } finally {
-    fs.rmSync(workDir, { recursive: true, force: true });
+    await fs.promises.rm(workDir, { recursive: true, force: true });
   }
 }
 
@@ -123,7 +128,12 @@ async function runPipeline(options: DumpPipelineOptions, fifo: string): Promise<
   const stage = (name: string, run: Promise<void>) =>
     run.catch((err: Error) => fail(abort.signal.aborted ? RANK.consequence : RANK.stream, new Error(`${name}: ${err.message}`, { cause: err })));
   const streams = [
-    stage('reading pg_dump output', pipeline(pgDump.child.stdout, dumpMeter, zstd.child.stdin)),
+    stage(
+      'reading pg_dump output',
+      config.STRATA_DUMP_MAX_RATE_MB > 0
+        ? pipeline(pgDump.child.stdout, new RateLimit(config.STRATA_DUMP_MAX_RATE_MB * 1024 * 1024), dumpMeter, zstd.child.stdin)
+        : pipeline(pgDump.child.stdout, dumpMeter, zstd.child.stdin),
+    ),
     stage('reading age output', pipeline(age.child.stdout, storedMeter, tee)),
   ];
 

@@ -34,6 +34,24 @@ describe('runBackupGroup', () => {
   const groupRows = (dumpGroup: string) =>
     stack.db.select().from(backupJobs).where(eq(backupJobs.dumpGroup, dumpGroup)).orderBy(backupJobs.seq);
 
+  it('holds pg_dump to STRATA_DUMP_MAX_RATE_MB and stores the same readable dump', async () => {
+    const [row] = await createBackupGroup(stack.db, { tenantId: 'acme', storageTiers: ['s3_standard'], origin: 'manual', requestedBy: 'test:rate' });
+    const t = performance.now();
+    await runBackupGroup({ db: stack.db, config: { ...stack.config, STRATA_DUMP_MAX_RATE_MB: 1 }, stores }, row!.dumpGroup);
+    const seconds = (performance.now() - t) / 1000;
+    const [done] = await groupRows(row!.dumpGroup);
+    assert.equal(done!.status, 'completed', done!.errorMessage ?? '');
+    const dumpMb = done!.dumpSizeBytes! / (1024 * 1024);
+    assert.ok(dumpMb > 1.2, `the tenant's dump (${dumpMb.toFixed(2)} MB) is larger than the one-second allowance`);
+    // At 1 MB/s with one second of allowance, the dump cannot have been read faster than this.
+    assert.ok(seconds >= dumpMb - 1, `${dumpMb.toFixed(2)} MB in ${seconds.toFixed(2)} s at 1 MB/s`);
+    const store = stores.forTier('s3_standard');
+    const stored = await download(store, done!.backupLocation!.replace(`s3://${stack.config.S3_BACKUP_BUCKET}/`, ''));
+    const dump = decryptDump(stored, stack.config.BACKUP_DECRYPTION_IDENTITY_FILE!);
+    assert.equal(sha256(dump), done!.sha256Dump);
+    assert.ok(tocEntries(restoreList(dump)).some((l) => l.includes('TABLE DATA acme patients ')));
+  });
+
   it('stores one dump in three storage tiers, readable with age, zstd and pg_restore', async () => {
     const created = await createBackupGroup(stack.db, {
       tenantId: 'acme',

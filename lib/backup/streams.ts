@@ -21,6 +21,40 @@ export class HashMeter extends Transform {
 }
 
 /**
+ * Pass-through that holds the stream to `bytesPerSecond` on average: after a chunk it waits until the
+ * bytes so far are due at that rate, and the producer (pg_dump, and the server backend feeding it)
+ * waits with it through backpressure. The clock and the wait are injectable for tests.
+ */
+export class RateLimit extends Transform {
+  private started: number | undefined;
+  private bytes = 0;
+
+  constructor(
+    private readonly bytesPerSecond: number,
+    private readonly clock: { now(): number; sleep(ms: number): Promise<void> } = {
+      now: () => performance.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    },
+  ) {
+    super();
+    if (!(bytesPerSecond > 0)) throw new RangeError('RateLimit needs a positive rate');
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const now = this.clock.now();
+    this.started ??= now;
+    const dueSoFar = this.started + (this.bytes / this.bytesPerSecond) * 1000;
+    // At most one second of unused allowance: a slow stretch does not buy a long burst afterwards.
+    if (dueSoFar < now - 1000) this.started += now - 1000 - dueSoFar;
+    this.bytes += chunk.length;
+    this.push(chunk);
+    const wait = this.started + (this.bytes / this.bytesPerSecond) * 1000 - now;
+    if (wait < 1) return callback();
+    this.clock.sleep(wait).then(() => callback(), callback);
+  }
+}
+
+/**
  * Writes every chunk to each branch and takes the next one only when every branch that asked for a
  * pause has drained: memory stays bounded by the branches' buffers, and the slowest upload sets the pace.
  * The branches end only after `beforeEnd` resolves (the producers' exit codes are known), so an upload
