@@ -4,7 +4,7 @@
 //
 // zstd writes into age through a named pipe in a private temp dir (removed at the end): the compressed
 // stream goes from one program to the other in the kernel, and node holds no end of that pipe.
-// No whole-dump buffer and no temp file: every stage streams, and the tee moves at the pace of the
+// No whole-dump buffer and no temp file of data (the FIFO holds none): every stage streams, and the tee moves at the pace of the
 // slowest upload. Uploads end only after pg_dump, zstd and age have all exited with 0, so a failing
 // dump can never leave a complete-looking object. Any failure stops everything: the programs are
 // killed, the uploads aborted (AbortSignal) and whatever was stored under the target keys deleted.
@@ -15,9 +15,9 @@ import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { Config } from '../env.ts';
 import { findTool, TOOLS } from '../services/system-tools.ts';
-import { lowerPriority } from './priority.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { startPgDump } from './dump.ts';
+import { lowerPriority } from './priority.ts';
 import { redactSecrets } from './redact.ts';
 import { HashMeter, RateLimit, Tee } from './streams.ts';
 import { startTool, type ToolProcess } from './tool-process.ts';
@@ -57,10 +57,10 @@ export class BackupPipelineError extends Error {
   }
 }
 
-// Which failure explains the others: a cancel, then a program's own exit status (in pipeline order),
-// then a store's refusal, and last the broken pipes and aborted requests that follow any of those.
 const execFileAsync = promisify(execFile);
 
+// Which failure explains the others: a cancel, then a program's own exit status (in pipeline order),
+// then a store's refusal, and last the broken pipes and aborted requests that follow any of those.
 const RANK = { cancelled: 0, tool: 1, store: 5, stream: 9, consequence: 99 } as const;
 
 export async function streamEncryptedDump(options: DumpPipelineOptions): Promise<DumpPipelineResult> {

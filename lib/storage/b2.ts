@@ -144,8 +144,8 @@ interface Account {
 
 const accounts = new Map<string, Account>();
 
-// backblaze-b2 (with axios) is loaded by the first B2 call, not at start: ≈ 15 MB of resident memory
-// that a worker or CLI run which never touches b2_cold does not pay.
+// backblaze-b2 (with axios) is loaded by the first B2 call, not at start: ≈ 19 MB resident on its own
+// (a worker 86 → 81 MB before any job, bench item 2) that a process never touching b2_cold does not pay.
 let b2Module: Promise<typeof import('backblaze-b2')> | undefined;
 const loadB2 = () => (b2Module ??= import('backblaze-b2'));
 
