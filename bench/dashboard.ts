@@ -156,9 +156,7 @@ export async function benchDashboard(bench: Bench): Promise<void> {
       return body;
     };
     const pageRuns = bench.quick ? 40 : 100;
-    const body = await page('')();
-    if (process.env.BENCH_SAVE_PAGE) fs.writeFileSync(process.env.BENCH_SAVE_PAGE, body);
-    const bodyKb = Math.round(body.length / 1024);
+    const bodyKb = Math.round((await page('')()).length / 1024);
     bench.details.tenantPageKb = bodyKb;
     bench.log(`  tenant page body: ${bodyKb} KB`);
     report(bench, 'tenant page /tenants/[id] (HTTP, full body)', await timeIt(pageRuns, page('')));

@@ -78,9 +78,10 @@ function closed(child: ChildProcess): Promise<number | null> {
 export async function runNodeChild(bench: Bench, args: string[], extraEnv: Record<string, string> = {}): Promise<ChildRun> {
   const t = performance.now();
   // `--cpu-prof <dir>`: each measured child writes a V8 CPU profile there (chrome://inspect, speedscope).
-  const [flags, script] = [workerNodeArgs(CHILD).slice(0, -1), workerNodeArgs(CHILD).at(-1)!];
+  const nodeArgs = workerNodeArgs(CHILD);
+  const script = nodeArgs.pop()!;
   const prof = bench.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${bench.cpuProfDir}`] : [];
-  const child = spawn(process.execPath, [...flags, ...prof, script, ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, ...prof, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...bench.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],

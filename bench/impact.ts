@@ -73,44 +73,37 @@ export async function benchImpact(bench: Bench, strataSeconds: number): Promise<
   };
   const base = warm(baseline).map((t) => t.latencyMs);
 
-  /** Latencies of the transactions that ended while `work` (expected to take about `seconds`) ran. */
+  /** pgbench while `work` (expected to take about `seconds`) runs: the latencies of the transactions that ended in its window. */
   const under = async (tag: string, work: () => Promise<{ from: number; to: number }>, seconds = strataSeconds) => {
     const load = pgbench(bench, Math.ceil(seconds * 1.6) + 8, patients, tag);
     await new Promise((r) => setTimeout(r, 3000));
     const { from, to } = await work();
     const txns = await load;
     if (to > Math.max(...txns.map((t) => t.at))) bench.log(`  note: the ${tag} outlasted pgbench; only the overlap counts`);
-    return txns.filter((t) => t.at >= from && t.at <= to).map((t) => t.latencyMs);
+    return { from, to, latencies: txns.filter((t) => t.at >= from && t.at <= to).map((t) => t.latencyMs) };
+  };
+  /** One Strata backup of the big tenant to S3, in its own node process; its window is the child's own. */
+  const backup = async (profile: string, extraEnv: Record<string, string> = {}) => {
+    const [row] = await createBackupGroup(bench.db, { tenantId: BIG.id, storageTiers: ['s3_standard'], origin: 'manual', requestedBy: 'bench' });
+    const run = await runNodeChild(bench, ['backup', row!.dumpGroup], extraEnv);
+    bench.profiles[profile] = run.profile;
+    return { from: Number(run.out.startedAt), to: Number(run.out.endedAt) };
   };
   // What reading the dump costs by itself on this host: the same load during a bare pg_dump.
-  const bare = await under('floor', async () => {
+  const { latencies: bare } = await under('floor', async () => {
     const from = Date.now();
     await floorDump(bench, BIG.schemaName);
     return { from, to: Date.now() };
   });
-  const [row] = await createBackupGroup(bench.db, { tenantId: BIG.id, storageTiers: ['s3_standard'], origin: 'manual', requestedBy: 'bench' });
-  let window = { from: 0, to: 0 };
-  const inWindow = await under('backup', async () => {
-    const run = await runNodeChild(bench, ['backup', row!.dumpGroup]);
-    bench.profiles['strata backup S3 under pgbench'] = run.profile;
-    window = { from: Number(run.out.startedAt), to: Number(run.out.endedAt) };
-    return window;
-  });
-  const { from, to } = window;
+  const { from, to, latencies: inWindow } = await under('backup', () => backup('strata backup S3 under pgbench'));
   // The knob that bounds it: the same backup with pg_dump's reads held to STRATA_DUMP_MAX_RATE_MB.
-  const [limited] = await createBackupGroup(bench.db, { tenantId: BIG.id, storageTiers: ['s3_standard'], origin: 'manual', requestedBy: 'bench' });
-  let limitedWindow = { from: 0, to: 0 };
   const dumpMb = Number((bench.details.backup as { rawDumpMb?: number } | undefined)?.rawDumpMb ?? 1000);
-  const inLimited = await under(
+  const limitedRun = await under(
     'limited',
-    async () => {
-      const run = await runNodeChild(bench, ['backup', limited!.dumpGroup], { STRATA_DUMP_MAX_RATE_MB: String(RATE_LIMIT_MB) });
-      bench.profiles[`strata backup S3 under pgbench, STRATA_DUMP_MAX_RATE_MB=${RATE_LIMIT_MB}`] = run.profile;
-      limitedWindow = { from: Number(run.out.startedAt), to: Number(run.out.endedAt) };
-      return limitedWindow;
-    },
+    () => backup(`strata backup S3 under pgbench, STRATA_DUMP_MAX_RATE_MB=${RATE_LIMIT_MB}`, { STRATA_DUMP_MAX_RATE_MB: String(RATE_LIMIT_MB) }),
     dumpMb / RATE_LIMIT_MB + 3,
   );
+  const inLimited = limitedRun.latencies;
 
   const p95Base = round(percentile(base, 95));
   const p95During = round(percentile(inWindow, 95));
@@ -142,7 +135,7 @@ export async function benchImpact(bench: Bench, strataSeconds: number): Promise<
   });
   const p95Limited = round(percentile(inLimited, 95));
   const limitedIncrease = round(((p95Limited - p95Base) / p95Base) * 100, 0);
-  const limitedSeconds = round((limitedWindow.to - limitedWindow.from) / 1000, 1);
+  const limitedSeconds = round((limitedRun.to - limitedRun.from) / 1000, 1);
   bench.details.impact = { ...(bench.details.impact as object), duringLimitedBackup: { rateLimitMb: RATE_LIMIT_MB, transactions: inLimited.length, p50: round(percentile(inLimited, 50)), p95: p95Limited, backupSeconds: limitedSeconds } };
   figure(bench, {
     item: 5,

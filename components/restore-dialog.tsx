@@ -4,7 +4,7 @@
 // again; this only keeps people from clicking through.
 import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
-import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { ActionState } from '@/lib/auth/action';
 import { formatBytes, formatDateTime, STORAGE_TIER_LABELS } from './format';
 import { Dialog, TypedConfirmation } from './dialog';
@@ -21,30 +21,18 @@ export interface RestoreBackup {
   origin: string;
 }
 
-/** What every restore dialog of one tenant page shares: sent to the browser once, not once per backup row. */
-interface RestoreContextValue {
+interface Props {
   action: RestoreAction;
   tenant: { id: string; name: string; schemaName: string };
+  backup: RestoreBackup;
   otherTenants: { id: string; name: string; schemaName: string }[];
   undoDays: number;
   timeZone: string;
 }
 
-type Props = RestoreContextValue & { backup: RestoreBackup };
-
-const RestoreContext = createContext<RestoreContextValue | null>(null);
-
-/** Wraps the backup rows whose RestoreButtons restore into `tenant` (or, cross-tenant, into one of `otherTenants`). */
-export function RestoreProvider({ children, ...value }: RestoreContextValue & { children: ReactNode }) {
-  return <RestoreContext.Provider value={value}>{children}</RestoreContext.Provider>;
-}
-
 type Mode = 'in_place' | 'clone' | 'cross_tenant';
 
-export function RestoreButton({ backup }: { backup: RestoreBackup }) {
-  const shared = useContext(RestoreContext);
-  if (!shared) throw new Error('RestoreButton must be inside a RestoreProvider');
-  const props: Props = { ...shared, backup };
+export function RestoreButton(props: Props) {
   const [open, setOpen] = useState(false);
   const opener = useRef<HTMLButtonElement>(null);
   return (

@@ -15,7 +15,7 @@ import { formatBytes, formatDateTime, formatDuration, STORAGE_TIER_LABELS } from
 import { LiveJobs } from '@/components/live-jobs';
 import { BackupNow } from '@/components/backup-now';
 import { ActionButton } from '@/components/action-button';
-import { RestoreButton, RestoreProvider } from '@/components/restore-dialog';
+import { RestoreButton } from '@/components/restore-dialog';
 import { RemoveTenantButton } from '@/components/remove-tenant';
 import { backupNowAction, holdAction, removeTenantAction, restoreAction, scheduleAction, undoAction, verifyAction } from './actions';
 
@@ -165,102 +165,99 @@ export default async function TenantPage({ params, searchParams }: Props) {
         {history.rows.length === 0 ? (
           <EmptyState title="No backups match">{history.total === 0 && !filters.status ? 'Use “Back up now” to take the first one.' : null}</EmptyState>
         ) : (
-          <RestoreProvider
-            action={restoreAction}
-            tenant={{ id: tenant.id, name: tenant.name, schemaName: tenant.schemaName }}
-            otherTenants={otherTenants}
-            undoDays={config.STRATA_UNDO_RETENTION_DAYS}
-            timeZone={tz}
-          >
-            <Table label="Backup history">
-              <thead>
-                <tr>
-                  <Th>Started</Th>
-                  <Th>Status</Th>
-                  <Th>Origin / storage</Th>
-                  <Th>Size</Th>
-                  <Th className="hidden xl:table-cell">Location / checksum</Th>
-                  <Th>Expires</Th>
-                  <Th>Legal hold</Th>
-                  <Th>
-                    <span className="sr-only">Actions</span>
-                  </Th>
-                </tr>
-              </thead>
-              <tbody className="divide-y divide-slate-100">
-                {history.rows.map((b) => (
-                  <tr key={b.id} data-testid={`backup-row-${b.id}`}>
-                    <Td>
-                      <div className="whitespace-nowrap">{formatDateTime(b.startedAt ?? b.createdAt, tz, { zone: false })}</div>
-                      <div className="text-xs text-slate-500">
-                        {b.startedAt && b.completedAt ? `took ${formatDuration(b.completedAt.getTime() - b.startedAt.getTime())} · ` : ''}by {b.requestedBy}
-                      </div>
-                    </Td>
-                    <Td>
-                      <StatusBadge status={b.status} title={b.errorMessage ?? undefined} />
-                      {b.status === 'failed' && b.errorMessage ? <div className="mt-1 max-w-xs text-xs text-red-600">{b.errorMessage}</div> : null}
-                    </Td>
-                    <Td>
-                      <div>{b.origin}</div>
-                      <div className="text-xs text-slate-500">{STORAGE_TIER_LABELS[b.storageTier] ?? b.storageTier}</div>
-                    </Td>
-                    <Td className="whitespace-nowrap tabular-nums">
-                      <div>{formatBytes(b.backupSizeBytes)}</div>
-                      <div className="text-xs text-slate-500">dump {formatBytes(b.dumpSizeBytes)}</div>
-                    </Td>
-                    <Td className="hidden max-w-[8rem] xl:table-cell">
-                      <div className="truncate font-mono text-xs" title={b.backupLocation ?? undefined}>
-                        {b.backupLocation ?? '—'}
-                      </div>
-                      <div className="font-mono text-xs text-slate-500" title={b.sha256Stored ?? undefined}>
-                        {b.sha256Stored ? `sha256 ${b.sha256Stored.slice(0, 12)}…` : ''}
-                      </div>
-                    </Td>
-                    <Td className="whitespace-nowrap">
-                      {b.expiresAt ? (
-                        <span className={b.expiresAt <= now ? 'text-amber-700' : ''}>{formatDateTime(b.expiresAt, tz, { zone: false })}</span>
-                      ) : b.status === 'completed' ? (
-                        'never'
-                      ) : (
-                        '—'
-                      )}
-                    </Td>
-                    <Td>
-                      {isAdmin && b.status === 'completed' ? (
-                        <ActionButton
-                          action={holdAction}
-                          fields={{ tenantId: tenant.id, backupId: b.id, on: String(!b.legalHold) }}
-                          label={b.legalHold ? 'On · lift' : 'Place hold'}
-                          ariaLabel={b.legalHold ? 'Lift legal hold' : 'Place legal hold'}
+          <Table label="Backup history">
+            <thead>
+              <tr>
+                <Th>Started</Th>
+                <Th>Status</Th>
+                <Th>Origin / storage</Th>
+                <Th>Size</Th>
+                <Th className="hidden xl:table-cell">Location / checksum</Th>
+                <Th>Expires</Th>
+                <Th>Legal hold</Th>
+                <Th>
+                  <span className="sr-only">Actions</span>
+                </Th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {history.rows.map((b) => (
+                <tr key={b.id} data-testid={`backup-row-${b.id}`}>
+                  <Td>
+                    <div className="whitespace-nowrap">{formatDateTime(b.startedAt ?? b.createdAt, tz, { zone: false })}</div>
+                    <div className="text-xs text-slate-500">
+                      {b.startedAt && b.completedAt ? `took ${formatDuration(b.completedAt.getTime() - b.startedAt.getTime())} · ` : ''}by {b.requestedBy}
+                    </div>
+                  </Td>
+                  <Td>
+                    <StatusBadge status={b.status} title={b.errorMessage ?? undefined} />
+                    {b.status === 'failed' && b.errorMessage ? <div className="mt-1 max-w-xs text-xs text-red-600">{b.errorMessage}</div> : null}
+                  </Td>
+                  <Td>
+                    <div>{b.origin}</div>
+                    <div className="text-xs text-slate-500">{STORAGE_TIER_LABELS[b.storageTier] ?? b.storageTier}</div>
+                  </Td>
+                  <Td className="whitespace-nowrap tabular-nums">
+                    <div>{formatBytes(b.backupSizeBytes)}</div>
+                    <div className="text-xs text-slate-500">dump {formatBytes(b.dumpSizeBytes)}</div>
+                  </Td>
+                  <Td className="hidden max-w-[8rem] xl:table-cell">
+                    <div className="truncate font-mono text-xs" title={b.backupLocation ?? undefined}>
+                      {b.backupLocation ?? '—'}
+                    </div>
+                    <div className="font-mono text-xs text-slate-500" title={b.sha256Stored ?? undefined}>
+                      {b.sha256Stored ? `sha256 ${b.sha256Stored.slice(0, 12)}…` : ''}
+                    </div>
+                  </Td>
+                  <Td className="whitespace-nowrap">
+                    {b.expiresAt ? (
+                      <span className={b.expiresAt <= now ? 'text-amber-700' : ''}>{formatDateTime(b.expiresAt, tz, { zone: false })}</span>
+                    ) : b.status === 'completed' ? (
+                      'never'
+                    ) : (
+                      '—'
+                    )}
+                  </Td>
+                  <Td>
+                    {isAdmin && b.status === 'completed' ? (
+                      <ActionButton
+                        action={holdAction}
+                        fields={{ tenantId: tenant.id, backupId: b.id, on: String(!b.legalHold) }}
+                        label={b.legalHold ? 'On · lift' : 'Place hold'}
+                        ariaLabel={b.legalHold ? 'Lift legal hold' : 'Place legal hold'}
+                      />
+                    ) : b.legalHold ? (
+                      <Badge tone="violet">on hold</Badge>
+                    ) : (
+                      <span className="text-slate-400">—</span>
+                    )}
+                  </Td>
+                  <Td>
+                    <div className="flex flex-col items-start gap-1">
+                      {isOperator && b.status === 'completed' ? <ActionButton action={verifyAction} fields={{ tenantId: tenant.id, backupId: b.id }} label="Verify" /> : null}
+                      {isAdmin && protection && b.status === 'completed' ? (
+                        <RestoreButton
+                          action={restoreAction}
+                          tenant={{ id: tenant.id, name: tenant.name, schemaName: tenant.schemaName }}
+                          backup={{
+                            id: b.id,
+                            startedAt: b.startedAt?.toISOString() ?? null,
+                            backupSizeBytes: b.backupSizeBytes,
+                            dumpSizeBytes: b.dumpSizeBytes,
+                            storageTier: b.storageTier,
+                            origin: b.origin,
+                          }}
+                          otherTenants={otherTenants}
+                          undoDays={config.STRATA_UNDO_RETENTION_DAYS}
+                          timeZone={tz}
                         />
-                      ) : b.legalHold ? (
-                        <Badge tone="violet">on hold</Badge>
-                      ) : (
-                        <span className="text-slate-400">—</span>
-                      )}
-                    </Td>
-                    <Td>
-                      <div className="flex flex-col items-start gap-1">
-                        {isOperator && b.status === 'completed' ? <ActionButton action={verifyAction} fields={{ tenantId: tenant.id, backupId: b.id }} label="Verify" /> : null}
-                        {isAdmin && protection && b.status === 'completed' ? (
-                          <RestoreButton
-                            backup={{
-                              id: b.id,
-                              startedAt: b.startedAt?.toISOString() ?? null,
-                              backupSizeBytes: b.backupSizeBytes,
-                              dumpSizeBytes: b.dumpSizeBytes,
-                              storageTier: b.storageTier,
-                              origin: b.origin,
-                            }}
-                          />
-                        ) : null}
-                      </div>
-                    </Td>
-                  </tr>
-                ))}
-              </tbody>
-            </Table>
-          </RestoreProvider>
+                      ) : null}
+                    </div>
+                  </Td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
         )}
         <Pager label="Backup history pages" page={page} pages={pages} href={(p) => qs({ page: String(p) })} />
       </section>
