@@ -18,8 +18,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Two levels below the root like lib/db/, so paths that modules compute from import.meta.url still hold. */
 const OUT_DIR = path.join(ROOT, '.strata', 'build');
 
-export const WORKER_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
-export const WORKER_ENTRY = path.join(ROOT, 'worker', 'worker-main.ts');
+const WORKER_NODE_FLAGS = ['--max-semi-space-size=1'] as const;
+const WORKER_ENTRY = path.join(ROOT, 'worker', 'worker-main.ts');
 
 const built = new Map<string, string>();
 
@@ -28,7 +28,7 @@ const built = new Map<string, string>();
  * The name carries a hash of the contents: launchers building at once (parallel tests) never write
  * over a file a process is starting from.
  */
-export function bundle(entry: string = WORKER_ENTRY): string {
+function bundle(entry: string = WORKER_ENTRY): string {
   const cached = built.get(entry);
   if (cached && fs.existsSync(cached)) return cached;
   const result = buildSync({
@@ -59,10 +59,18 @@ export function workerNodeArgs(entry: string = WORKER_ENTRY): string[] {
   return [...WORKER_NODE_FLAGS, bundle(entry)];
 }
 
-// `npm run worker`: build, then run the worker in the foreground, its exit code returned. The worker
-// has a process group of its own, so a Ctrl-C reaches it once (passed on from here), not twice.
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/**
+ * `npm run worker` and `strata worker`: the worker in a session of its own, in the foreground, its exit
+ * code returned. A terminal's Ctrl-C signals its whole process group: the worker, in another session,
+ * gets it once (passed on from here) and its pg_dump, zstd and age get none, so running jobs finish
+ * within STRATA_SHUTDOWN_GRACE_SECONDS instead of losing their programs.
+ */
+export function runWorkerInForeground(): Promise<number> {
   const child = spawn(process.execPath, workerNodeArgs(), { stdio: 'inherit', detached: true });
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exit(await runWorkerInForeground());
 }

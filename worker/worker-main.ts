@@ -1,6 +1,5 @@
-// Standalone worker entry (`tsx worker/worker-main.ts`): configuration from the environment, stops
-// cleanly on SIGTERM/SIGINT, runs at nice 10 (lib/backup/priority.ts). `strata worker` does the same
-// through the CLI.
+// The worker process (bundled and started by worker/launch.ts for `npm run worker` and `strata worker`):
+// configuration from the environment, stops cleanly on SIGTERM/SIGINT, runs at nice 10 (lib/backup/priority.ts).
 import { closeDb } from '../lib/db/client.ts';
 import { lowerOwnPriority } from '../lib/backup/priority.ts';
 import { ConfigError, loadConfig } from '../lib/env.ts';

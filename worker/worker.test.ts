@@ -3,6 +3,7 @@
 // dump limit held across processes; a worker killed mid-upload has its job finished by another
 // with exactly one stored copy; SIGTERM hands unfinished work back without counting an attempt.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { createBackupGroup } from '../lib/backup/create.ts';
@@ -152,5 +153,32 @@ describe('worker processes', () => {
       select status, attempts, locked_by, error_message from backup_jobs where dump_group = ${group}::uuid`)).rows[0]!;
     assert.deepEqual(row, { status: 'pending', attempts: 0, locked_by: null, error_message: 'interrupted by a worker shutdown; queued again' });
     assert.deepEqual(await b2Unfinished(stack.config), [], 'the aborted upload was cancelled');
+  });
+
+  it('`strata worker` in a terminal: Ctrl-C (SIGINT to its process group) lets the running backup finish', async () => {
+    // ~4 MB of incompressible rows read at 1 MB/s: pg_dump, zstd and age are still running at the Ctrl-C.
+    await addTinyTenants(db, ['ctrl-c'], { plan: 'basic', rows: 1000, rowBytes: 4096 });
+    const rows = await createBackupGroup(db, { tenantId: 'ctrl-c', storageTiers: ['s3_standard'], origin: 'manual', requestedBy: 'test' });
+    const id = rows[0]!.id;
+    // A shell runs a foreground job in a process group of its own; Ctrl-C signals that whole group.
+    const cli = spawn(process.execPath, ['worker/bin/strata.mjs', 'worker'], {
+      env: { ...process.env, ...stack.env, STRATA_WORKER_POLL_MS: '200', STRATA_DUMP_MAX_RATE_MB: '1', STRATA_WORKER_ID: 'terminal' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
+    });
+    let stderr = '';
+    cli.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+    try {
+      await waitFor('the backup to run', async () => (await count(sql`select count(*)::int n from backup_jobs where id = ${id}::uuid and status = 'running'`)) === 1, 60_000, 20);
+      await new Promise((r) => setTimeout(r, 1000));
+      process.kill(-cli.pid!, 'SIGINT');
+      assert.equal(await exited, 0, stderr.slice(-2000));
+    } finally {
+      if (cli.exitCode === null && cli.signalCode === null) process.kill(-cli.pid!, 'SIGKILL');
+    }
+    const row = (await db.execute<{ status: string; attempts: number; error_message: string | null }>(sql`
+      select status, attempts, error_message from backup_jobs where id = ${id}::uuid`)).rows[0]!;
+    assert.deepEqual(row, { status: 'completed', attempts: 1, error_message: null }, 'finished within the grace period');
   });
 });

@@ -6,10 +6,8 @@ import { getDb } from '../../lib/db/client.ts';
 import { tenantIdSchema } from '../../lib/domain.ts';
 import { removeTenant } from '../../lib/prune/remove-tenant.ts';
 import { runPrune } from '../../lib/prune/run-prune.ts';
-import { lowerOwnPriority } from '../../lib/backup/priority.ts';
 import { PurgeRefusedError } from '../../lib/retention/decisions.ts';
 import { createStores } from '../../lib/storage/registry.ts';
-import { runWorker } from '../worker.ts';
 import { CliError, cliActor, config, EXIT, flags, output, required, usage, valid } from '../cli-kit.ts';
 
 export async function pruneCommand(argv: string[]): Promise<number> {
@@ -94,11 +92,10 @@ export async function userCommand(argv: string[]): Promise<void> {
   }
 }
 
-export async function workerCommand(argv: string[]): Promise<void> {
+export async function workerCommand(argv: string[]): Promise<number> {
   flags(argv, {});
-  const cfg = config();
-  lowerOwnPriority();
-  const stop = new AbortController();
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort());
-  await runWorker(cfg, { signal: stop.signal });
+  // A bad environment is reported here like for every command; the worker itself runs as `npm run worker` does.
+  config();
+  const { runWorkerInForeground } = await import('../launch.ts');
+  return runWorkerInForeground();
 }
