@@ -2,10 +2,11 @@
 // pipeline process at two tenant sizes, and the same backup through the B2 server.
 import { eq } from 'drizzle-orm';
 import { createBackupGroup } from '../lib/backup/create.ts';
-import { exactSchemaPattern, pgConnectionEnv } from '../lib/backup/dump.ts';
+import { exactSchemaPattern, pgProgramEnv } from '../lib/backup/dump.ts';
+import { toolCommand } from '../lib/backup/tool-process.ts';
 import { backupJobs } from '../lib/db/schema.ts';
 import type { StorageTier } from '../lib/domain.ts';
-import { findTool, TOOLS } from '../lib/services/system-tools.ts';
+import { TOOLS } from '../lib/services/system-tools.ts';
 import { bottleneck, figure, median, MB, runCommand, runNodeChild, type Bench, type ChildRun } from './harness.ts';
 import { round, type RunProfile } from './proc.ts';
 
@@ -16,13 +17,10 @@ const PIPELINE = ['pg_dump', 'zstd', 'age', 'node (strata)'];
 const RSS_TARGET_MB = 150;
 
 export function pgEnv(bench: Bench): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
-  return { ...inherited, ...pgConnectionEnv(bench.config.sourceUrl) } as NodeJS.ProcessEnv;
+  return pgProgramEnv(bench.config.sourceUrl, 'strata-bench') as NodeJS.ProcessEnv;
 }
 
-export function pgDumpPath(): string {
-  return findTool(TOOLS.pgDump) ?? 'pg_dump';
-}
+export const pgDumpPath = () => toolCommand(TOOLS.pgDump);
 
 export interface StrataBackup {
   run: ChildRun;

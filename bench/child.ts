@@ -14,13 +14,14 @@ import { exactSchemaPattern, pgConnectionEnv } from '../lib/backup/dump.ts';
 import { closeDb, getDb } from '../lib/db/client.ts';
 import { parseConfig, type Config } from '../lib/env.ts';
 import { runRestore } from '../lib/restore/run-restore.ts';
-import { findTool, TOOLS } from '../lib/services/system-tools.ts';
+import { toolCommand } from '../lib/backup/tool-process.ts';
+import { TOOLS } from '../lib/services/system-tools.ts';
 import { createStores } from '../lib/storage/registry.ts';
 
 /** The seed: `pg_dump -n <schema> | gzip` read whole into memory, then one PUT. */
 async function seedBackup(config: Config, schema: string, key: string): Promise<{ storedBytes: number }> {
   const env = { ...process.env, ...pgConnectionEnv(config.sourceUrl) };
-  const dump = spawn(findTool(TOOLS.pgDump) ?? 'pg_dump', ['--strict-names', '-n', exactSchemaPattern(schema)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const dump = spawn(toolCommand(TOOLS.pgDump), ['--strict-names', '-n', exactSchemaPattern(schema)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const gzip = spawn('gzip', ['-c'], { stdio: [dump.stdout, 'pipe', 'inherit'] });
   const chunks: Buffer[] = [];
   gzip.stdout.on('data', (b: Buffer) => chunks.push(b));

@@ -6,7 +6,8 @@ import { sql } from 'drizzle-orm';
 import { exactSchemaPattern } from '../lib/backup/dump.ts';
 import { quoteIdent } from '../lib/db/ident.ts';
 import { createRestore } from '../lib/restore/create.ts';
-import { findTool, TOOLS } from '../lib/services/system-tools.ts';
+import { toolCommand } from '../lib/backup/tool-process.ts';
+import { TOOLS } from '../lib/services/system-tools.ts';
 import { BIG, pgDumpPath, pgEnv } from './backup.ts';
 import { bottleneck, figure, runCommand, runNodeChild, type Bench } from './harness.ts';
 import { round } from './proc.ts';
@@ -20,7 +21,7 @@ export async function benchRestore(bench: Bench, backupId: string): Promise<void
   bench.log('\n== 3. Restore speed ==');
   const dumpFile = path.join(bench.dir, 'big.pgdump');
   await runCommand(bench, pgDumpPath(), ['-Fc', '-Z0', '--strict-names', '-n', exactSchemaPattern(BIG.schemaName), '-f', dumpFile], { env: pgEnv(bench) });
-  const pgRestore = findTool(TOOLS.pgRestore) ?? 'pg_restore';
+  const pgRestore = toolCommand(TOOLS.pgRestore);
 
   await freshDatabase(bench, 'bench_raw_restore');
   const single = await runCommand(bench, pgRestore, ['--single-transaction', '--exit-on-error', '-d', 'bench_raw_restore', dumpFile], { env: pgEnv(bench) });

@@ -4,7 +4,7 @@
 // where `ps` would show the password.
 import pg from 'pg';
 import type { Config } from '../env.ts';
-import { findTool, TOOLS } from '../services/system-tools.ts';
+import { TOOLS } from '../services/system-tools.ts';
 import { redactSecrets } from './redact.ts';
 import { runTool, startTool, type ToolProcess } from './tool-process.ts';
 
@@ -54,32 +54,32 @@ export function pgConnectionEnv(url: string): Record<string, string> {
   return env;
 }
 
-/** The child's environment: ours without inherited PG* settings, plus the source database's. */
-function dumpEnv(config: Config): Record<string, string | undefined> {
+/**
+ * A program's environment: ours without inherited PG* settings, plus the connection of `url`
+ * (`database` instead of the URL's on request), and the application name the server shows.
+ */
+export function pgProgramEnv(url: string, appName: string, database?: string): Record<string, string | undefined> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
-  return { ...inherited, ...pgConnectionEnv(config.sourceUrl), PGAPPNAME: 'strata-backup' };
+  return { ...inherited, ...pgConnectionEnv(url), PGAPPNAME: appName, ...(database ? { PGDATABASE: database } : {}) };
 }
-
-const pgDumpCommand = () => findTool(TOOLS.pgDump) ?? 'pg_dump';
 
 /**
  * Starts pg_dump of one schema; its stdout is the custom-format archive. stdin is closed, and
  * --no-password: a missing password fails the backup with pg_dump's message instead of a prompt.
  */
 export function startPgDump(config: Config, schemaName: string): ToolProcess {
-  const tool = startTool('pg_dump', pgDumpCommand(), [...pgDumpArgs(schemaName), '--no-password'], {
-    env: dumpEnv(config),
+  return startTool(TOOLS.pgDump, [...pgDumpArgs(schemaName), '--no-password'], {
+    env: pgProgramEnv(config.sourceUrl, 'strata-backup'),
+    stdin: 'ignore',
     redact: (text) => redactSecrets(text, config),
   });
-  tool.child.stdin.end();
-  return tool;
 }
 
 let pgDumpVersionCache: Promise<string> | undefined;
 
 /** `pg_dump --version` without the program name: e.g. `15.18 (Debian 15.18-0+deb12u1)`. */
 export function pgDumpVersion(): Promise<string> {
-  pgDumpVersionCache ??= runTool('pg_dump', pgDumpCommand(), ['--version']).then((out) =>
+  pgDumpVersionCache ??= runTool(TOOLS.pgDump, ['--version']).then((out) =>
     out.trim().replace(/^pg_dump \(PostgreSQL\)\s*/, ''),
   );
   pgDumpVersionCache.catch(() => {

@@ -14,10 +14,9 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { Config } from '../env.ts';
-import { findTool, TOOLS } from '../services/system-tools.ts';
+import { TOOLS } from '../services/system-tools.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { startPgDump } from './dump.ts';
-import { lowerPriority } from './priority.ts';
 import { redactSecrets } from './redact.ts';
 import { HashMeter, RateLimit, Tee } from './streams.ts';
 import { startTool, type ToolProcess } from './tool-process.ts';
@@ -108,15 +107,12 @@ async function runPipeline(options: DumpPipelineOptions, fifo: string): Promise<
     // Level 2, measured on a 1 GB dump (bench/): 183 MB in 3.0 s against level 1's 226 MB in 3.3 s,
     // and smaller than pg_dump's own compression (211 MB in 24 s).
     // -f: the output (the FIFO) exists already.
-    startTool('zstd', findTool(TOOLS.zstd) ?? 'zstd', ['-2', '-T1', '-q', '-f', '-o', fifo], { redact }),
-    startTool('age', findTool(TOOLS.age) ?? 'age', [...options.recipients.flatMap((r) => ['-r', r]), fifo], { redact }),
+    startTool(TOOLS.zstd, ['-2', '-T1', '-q', '-f', '-o', fifo], { redact }),
+    // age's stdin is unused: the FIFO connects it to zstd.
+    startTool(TOOLS.age, [...options.recipients.flatMap((r) => ['-r', r]), fifo], { stdin: 'ignore', redact }),
   );
   const [pgDump, zstd, age] = tools as [ToolProcess, ToolProcess, ToolProcess];
-  // zstd's stdout and age's stdin are unused: the FIFO connects them.
-  zstd.child.stdout.resume();
-  age.child.stdin.end();
-  // The programs yield the CPU to the database server (and the app) when they share a host.
-  for (const tool of tools) lowerPriority(tool.child.pid);
+  zstd.stdout.resume();
   for (const tool of tools) if (tool.child.pid) options.onSpawn?.(tool.name, tool.child.pid);
   const exits = tools.map((tool, i) =>
     tool.exited.catch((err: Error) => {
@@ -131,10 +127,10 @@ async function runPipeline(options: DumpPipelineOptions, fifo: string): Promise<
     stage(
       'reading pg_dump output',
       config.STRATA_DUMP_MAX_RATE_MB > 0
-        ? pipeline(pgDump.child.stdout, new RateLimit(config.STRATA_DUMP_MAX_RATE_MB * 1024 * 1024), dumpMeter, zstd.child.stdin)
-        : pipeline(pgDump.child.stdout, dumpMeter, zstd.child.stdin),
+        ? pipeline(pgDump.stdout, new RateLimit(config.STRATA_DUMP_MAX_RATE_MB * 1024 * 1024), dumpMeter, zstd.stdin)
+        : pipeline(pgDump.stdout, dumpMeter, zstd.stdin),
     ),
-    stage('reading age output', pipeline(age.child.stdout, storedMeter, tee)),
+    stage('reading age output', pipeline(age.stdout, storedMeter, tee)),
   ];
 
   const sizes: number[] = [];

@@ -22,7 +22,8 @@ import {
   WrongKeyError,
 } from './errors.ts';
 import type { RestoreManifest } from './manifest.ts';
-import { PG_RESTORE, runTool, startTool, stripSecrets, toolPath, ToolError } from './tools.ts';
+import { redactSecrets } from '../backup/redact.ts';
+import { runTool, startTool, ToolFailedError } from '../backup/tool-process.ts';
 
 const MiB = 1024 * 1024;
 
@@ -118,7 +119,7 @@ export async function fetchVerifiedDump(options: FetchOptions): Promise<FetchedD
     options.onProgress?.({ phase: 'checking', bytes: b.dump_size_bytes, totalBytes: b.dump_size_bytes });
     let toc: string;
     try {
-      toc = await runTool('pg_restore', PG_RESTORE(), ['--list', dumpPath], { redact: (t) => stripSecrets(t, config), signal });
+      toc = await runTool(TOOLS.pgRestore, ['--list', dumpPath], { redact: (t) => redactSecrets(t, config), signal });
     } catch (err) {
       throw new InvalidDumpError(`pg_restore cannot read the dump of ${location}: ${(err as Error).message}`, { cause: err });
     }
@@ -152,13 +153,13 @@ async function download(options: FetchOptions, storedPath: string): Promise<void
 async function decrypt(options: FetchOptions, storedPath: string, dumpPath: string): Promise<void> {
   const { config, location, manifest, signal } = options;
   const b = manifest.backup;
-  const redact = (t: string) => stripSecrets(t, config);
-  const age = startTool('age', toolPath(TOOLS.age), ['-d', '-i', config.BACKUP_DECRYPTION_IDENTITY_FILE!, storedPath], {
+  const redact = (t: string) => redactSecrets(t, config);
+  const age = startTool(TOOLS.age, ['-d', '-i', config.BACKUP_DECRYPTION_IDENTITY_FILE!, storedPath], {
     stdin: 'ignore',
     redact,
     signal,
   });
-  const zstd = startTool('zstd', toolPath(TOOLS.zstd), ['-d', '-c', '-q'], { redact, signal });
+  const zstd = startTool(TOOLS.zstd, ['-d', '-c', '-q'], { redact, signal });
   const meter = new Meter(throttled(options.onProgress, 'decrypting', b.dump_size_bytes));
   const results = await Promise.allSettled([
     age.exited,
@@ -168,7 +169,7 @@ async function decrypt(options: FetchOptions, storedPath: string, dumpPath: stri
   ]);
   const ageResult = results[0];
   if (ageResult.status === 'rejected') {
-    const stderr = ageResult.reason instanceof ToolError ? ageResult.reason.stderr : String(ageResult.reason);
+    const stderr = ageResult.reason instanceof ToolFailedError ? ageResult.reason.stderr : String(ageResult.reason);
     if (/no identity matched/i.test(stderr)) throw new WrongKeyError(location, manifest.encryption?.recipients ?? []);
     throw new InvalidDumpError(`age cannot decrypt ${location}: ${stderr}`, { cause: ageResult.reason });
   }

@@ -6,10 +6,13 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../env.ts';
 import { ReplayFailedError } from './errors.ts';
-import { PSQL, pgEnvFor, startTool, stripSecrets, type Tool } from './tools.ts';
+import { pgProgramEnv } from '../backup/dump.ts';
+import { redactSecrets } from '../backup/redact.ts';
+import { startTool, type ToolProcess } from '../backup/tool-process.ts';
+import { TOOLS } from '../services/system-tools.ts';
 
 /** SQL text, or a program whose stdout is SQL (started when the script reaches it). */
-export type ScriptPart = string | (() => Tool);
+export type ScriptPart = string | (() => ToolProcess);
 
 export interface PsqlScriptOptions {
   config: Config;
@@ -32,11 +35,11 @@ export function psqlErrors(stderr: string): string[] {
 
 async function runScript(options: PsqlScriptOptions, mode: 'apply' | 'probe'): Promise<{ stderr: string }> {
   const { config, signal } = options;
-  const redact = (t: string) => stripSecrets(t, config);
-  const args = ['-X', '-q', '-f', '-', ...(mode === 'apply' ? ['-v', 'ON_ERROR_STOP=1'] : ['-v', 'ON_ERROR_ROLLBACK=on'])];
-  const psql = startTool('psql', PSQL(), args, { env: pgEnvFor(options.url, options.database), redact, signal });
+  const redact = (t: string) => redactSecrets(t, config);
+  const args = ['-X', '-q', '--no-password', '-f', '-', ...(mode === 'apply' ? ['-v', 'ON_ERROR_STOP=1'] : ['-v', 'ON_ERROR_ROLLBACK=on'])];
+  const psql = startTool(TOOLS.psql, args, { env: pgProgramEnv(options.url, 'strata-restore', options.database), redact, signal });
   psql.stdout.resume();
-  const producers: Tool[] = [];
+  const producers: ToolProcess[] = [];
   async function* script(): AsyncGenerator<Buffer> {
     yield Buffer.from('BEGIN;\n');
     for (const part of options.parts) {
@@ -55,14 +58,14 @@ async function runScript(options: PsqlScriptOptions, mode: 'apply' | 'probe'): P
   const feeding = pipeline(Readable.from(script()), psql.stdin).catch((err: unknown) => {
     feedError = err;
     // Never let psql reach the end of an incomplete script: kill it, the server rolls back.
-    psql.kill();
-    for (const p of producers) p.kill();
+    psql.stop();
+    for (const p of producers) p.stop();
   });
   const psqlResult = await psql.exited.then(
     () => null,
     (err: unknown) => err as Error,
   );
-  for (const p of producers) if (psqlResult) p.kill();
+  for (const p of producers) if (psqlResult) p.stop();
   await feeding;
   const stderr = psql.stderr();
   if (psqlResult) {

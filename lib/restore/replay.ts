@@ -9,7 +9,9 @@ import { assertNoDependentsSql } from './catalog.ts';
 import { RESTORE_DEFAULT_PRIVILEGES, SUSPEND_DEFAULT_PRIVILEGES } from './default-privileges.ts';
 import { MissingPrerequisitesError } from './errors.ts';
 import { applyScript, probeScript } from './psql.ts';
-import { PG_RESTORE, startTool, stripSecrets } from './tools.ts';
+import { redactSecrets } from '../backup/redact.ts';
+import { startTool } from '../backup/tool-process.ts';
+import { TOOLS } from '../services/system-tools.ts';
 
 export interface ReplayOptions {
   config: Config;
@@ -28,9 +30,9 @@ const LOCK_TIMEOUT = `SET lock_timeout = '60s';`;
 
 function pgRestoreSql(config: Config, dumpPath: string, schemaOnly: boolean, signal?: AbortSignal) {
   return () =>
-    startTool('pg_restore', PG_RESTORE(), [...(schemaOnly ? ['--schema-only'] : []), '-f', '-', dumpPath], {
+    startTool(TOOLS.pgRestore, [...(schemaOnly ? ['--schema-only'] : []), '-f', '-', dumpPath], {
       stdin: 'ignore',
-      redact: (t) => stripSecrets(t, config),
+      redact: (t) => redactSecrets(t, config),
       signal,
     });
 }

@@ -21,7 +21,10 @@ import { checkFreeSpace, fetchVerifiedDump, type FetchProgress } from './fetch.t
 import { readManifest } from './manifest.ts';
 import { checkPrerequisites, replayDump } from './replay.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
-import { PG_DUMP, pgEnvFor, runTool, stripSecrets } from './tools.ts';
+import { pgProgramEnv } from '../backup/dump.ts';
+import { redactSecrets } from '../backup/redact.ts';
+import { runTool } from '../backup/tool-process.ts';
+import { TOOLS } from '../services/system-tools.ts';
 import { freeUndoName, setPhase, type RestoreContext, type RestorePhase } from './context.ts';
 import { runUndo } from './undo.ts';
 
@@ -62,7 +65,7 @@ export async function runRestore(ctx: RestoreContext, restoreId: string): Promis
   } catch (err) {
     // Cancelled (worker shutdown): whatever broke on the way out, the cause is the cancellation.
     const error = ctx.signal?.aborted ? new RestoreAbortedError() : (err as Error);
-    const message = stripSecrets(error.message, config).slice(0, 4000);
+    const message = redactSecrets(error.message, config).slice(0, 4000);
     await db
       .update(restoreJobs)
       .set({ status: 'failed', errorMessage: message, completedAt: new Date() })
@@ -169,9 +172,9 @@ async function renamedDump(ctx: RestoreContext, dumpPath: string, source: string
     } finally {
       await client.end();
     }
-    await runTool('pg_dump', PG_DUMP(), ['-Fc', '-Z0', '--strict-names', '-n', quoteIdent(target), '-f', outPath], {
-      env: pgEnvFor(config.DATABASE_URL, scratch.name),
-      redact: (t) => stripSecrets(t, config),
+    await runTool(TOOLS.pgDump, ['-Fc', '-Z0', '--no-password', '--strict-names', '-n', quoteIdent(target), '-f', outPath], {
+      env: pgProgramEnv(config.DATABASE_URL, 'strata-restore', scratch.name),
+      redact: (t) => redactSecrets(t, config),
       signal,
     });
     return outPath;

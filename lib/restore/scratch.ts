@@ -13,7 +13,10 @@ import type { Config } from '../env.ts';
 import { quoteIdent, quoteLiteral } from '../db/ident.ts';
 import { InvalidDumpError } from './errors.ts';
 import { applyScript } from './psql.ts';
-import { PG_DUMP, PG_RESTORE, pgEnvFor, runTool, startTool, stripSecrets } from './tools.ts';
+import { pgProgramEnv } from '../backup/dump.ts';
+import { redactSecrets } from '../backup/redact.ts';
+import { runTool, startTool } from '../backup/tool-process.ts';
+import { TOOLS } from '../services/system-tools.ts';
 
 export interface ScratchDatabase {
   name: string;
@@ -68,8 +71,8 @@ const unquote = (id: string) => (id.startsWith('"') ? id.slice(1, -1).replaceAll
 
 /** Tables outside `schema` that the dump's foreign keys reference, as [schema, table]. */
 export async function referencedTables(config: Config, dumpPath: string, schema: string): Promise<[string, string][]> {
-  const postData = await runTool('pg_restore', PG_RESTORE(), ['--section=post-data', '-f', '-', dumpPath], {
-    redact: (t) => stripSecrets(t, config),
+  const postData = await runTool(TOOLS.pgRestore, ['--section=post-data', '-f', '-', dumpPath], {
+    redact: (t) => redactSecrets(t, config),
   });
   const found = new Map<string, [string, string]>();
   for (const m of postData.matchAll(new RegExp(String.raw`\bREFERENCES (${IDENT})\.(${IDENT})\(`, 'g'))) {
@@ -94,7 +97,7 @@ export async function restoreIntoScratch(
   /** Runs once the dump's definitions (pre-data) are in, before its data. */
   afterDefinitions?: () => Promise<void>,
 ): Promise<void> {
-  const redact = (t: string) => stripSecrets(t, config);
+  const redact = (t: string) => redactSecrets(t, config);
   const referenced = await referencedTables(config, dumpPath, schema);
   const extensions = await withClient(config.DATABASE_URL, async (c) =>
     (
@@ -116,16 +119,16 @@ export async function restoreIntoScratch(
   // scratch database already has (public, extension schemas) can be left out of the list.
   const workDir = path.dirname(dumpPath);
   const definitionsPath = path.join(workDir, 'definitions.pgdump');
-  await runTool('pg_dump', PG_DUMP(), ['-Fc', '--schema-only', '--no-comments', '-f', definitionsPath, ...otherSchemas.flatMap((s) => ['-n', quoteIdent(s)])], {
-    env: pgEnvFor(config.DATABASE_URL),
+  await runTool(TOOLS.pgDump, ['-Fc', '--schema-only', '--no-comments', '--no-password', '-f', definitionsPath, ...otherSchemas.flatMap((s) => ['-n', quoteIdent(s)])], {
+    env: pgProgramEnv(config.DATABASE_URL, 'strata-restore'),
     redact,
     signal,
   });
-  const toc = await runTool('pg_restore', PG_RESTORE(), ['--list', definitionsPath], { redact, signal });
+  const toc = await runTool(TOOLS.pgRestore, ['--list', definitionsPath], { redact, signal });
   const listPath = path.join(workDir, 'definitions.list');
   await fs.promises.writeFile(listPath, toc.split('\n').filter((l) => !/^\d+; \d+ \d+ SCHEMA - /.test(l)).join('\n'));
   const definitions = () =>
-    startTool('pg_restore', PG_RESTORE(), ['-L', listPath, '-f', '-', definitionsPath], { stdin: 'ignore', redact, signal });
+    startTool(TOOLS.pgRestore, ['-L', listPath, '-f', '-', definitionsPath], { stdin: 'ignore', redact, signal });
   const createSchemas = otherSchemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)};`);
   const inList = otherSchemas.map(quoteLiteral).join(', ');
   const loosen = `
@@ -144,10 +147,9 @@ END
 $strata$;`;
   const rows = () =>
     startTool(
-      'pg_dump',
-      PG_DUMP(),
-      ['--data-only', '--strict-names', ...referenced.flatMap(([s, t]) => ['-t', `${quoteIdent(s)}.${quoteIdent(t)}`])],
-      { env: pgEnvFor(config.DATABASE_URL), stdin: 'ignore', redact, signal },
+      TOOLS.pgDump,
+      ['--data-only', '--no-password', '--strict-names', ...referenced.flatMap(([s, t]) => ['-t', `${quoteIdent(s)}.${quoteIdent(t)}`])],
+      { env: pgProgramEnv(config.DATABASE_URL, 'strata-restore'), stdin: 'ignore', redact, signal },
     );
   await applyScript({
     config,
@@ -160,8 +162,8 @@ $strata$;`;
   const sections = afterDefinitions ? [['--section=pre-data'], ['--section=data', '--section=post-data']] : [[]];
   for (const [i, section] of sections.entries()) {
     try {
-      await runTool('pg_restore', PG_RESTORE(), ['--exit-on-error', '--single-transaction', ...section, '-d', scratch.name, dumpPath], {
-        env: pgEnvFor(config.DATABASE_URL, scratch.name),
+      await runTool(TOOLS.pgRestore, ['--exit-on-error', '--single-transaction', '--no-password', ...section, '-d', scratch.name, dumpPath], {
+        env: pgProgramEnv(config.DATABASE_URL, 'strata-restore', scratch.name),
         redact,
         signal,
       });

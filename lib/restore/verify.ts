@@ -12,7 +12,7 @@ import { RestoreNotFoundError, RestoreRequestError } from './errors.ts';
 import { fetchVerifiedDump } from './fetch.ts';
 import { readManifest } from './manifest.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
-import { stripSecrets } from './tools.ts';
+import { redactSecrets } from '../backup/redact.ts';
 
 export interface VerifyContext {
   db: Db;
@@ -101,7 +101,7 @@ export async function verifyBackup(ctx: VerifyContext, backupId: string, options
   } catch (err) {
     const [row] = await db
       .update(backupVerifications)
-      .set({ status: 'failed', completedAt: new Date(), errorMessage: stripSecrets((err as Error).message, config).slice(0, 4000) })
+      .set({ status: 'failed', completedAt: new Date(), errorMessage: redactSecrets((err as Error).message, config).slice(0, 4000) })
       .where(eq(backupVerifications.id, id))
       .returning();
     return row!;

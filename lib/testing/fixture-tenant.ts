@@ -4,7 +4,9 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { quoteIdent } from '../db/ident.ts';
-import { PG_DUMP, pgEnvFor, runTool } from '../restore/tools.ts';
+import { pgProgramEnv } from '../backup/dump.ts';
+import { runTool } from '../backup/tool-process.ts';
+import { TOOLS } from '../services/system-tools.ts';
 
 /** Upper case, spaces, a double quote and non-ASCII letters: every quoting mistake shows. */
 export const FIXTURE_SCHEMA = 'Acme "Ωmega" Ünïcode Tenant';
@@ -205,7 +207,7 @@ export interface Fingerprint {
 /** Everything that must survive a backup and restore of one schema, in comparable form. */
 export async function fingerprint(url: string, schema: string): Promise<Fingerprint> {
   const exact = quoteIdent(schema);
-  const dump = await runTool('pg_dump', PG_DUMP(), ['-s', '--strict-names', '-n', exact], { env: pgEnvFor(url), redact: (t) => t });
+  const dump = await runTool(TOOLS.pgDump, ['-s', '--no-password', '--strict-names', '-n', exact], { env: pgProgramEnv(url, 'strata-test') });
   const definitions = dump
     .split('\n')
     .filter((l) => !/^-- Dumped (from|by)/.test(l) && !/^\\(un)?restrict /.test(l))
