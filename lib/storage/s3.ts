@@ -183,6 +183,7 @@ export function createS3Store(options: S3StoreOptions): S3Store {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     const target = { Bucket: bucket, Key: key };
+    const object = { ...target, StorageClass: STORAGE_CLASS[tier], ContentType: putOptions.contentType };
     const sendOptions = { abortSignal: signal };
     let uploadId: string | undefined;
     let completing = false;
@@ -190,10 +191,10 @@ export function createS3Store(options: S3StoreOptions): S3Store {
       const first = await reader.read();
       if (await reader.atEnd()) {
         completing = true;
-        await client.send(new PutObjectCommand({ ...target, Body: first, ContentLength: first.length, StorageClass: STORAGE_CLASS[tier], ContentType: putOptions.contentType }), sendOptions);
+        await client.send(new PutObjectCommand({ ...object, Body: first, ContentLength: first.length }), sendOptions);
       } else {
         // Multipart: one part in flight while the next one fills (two part buffers in memory).
-        const created = await client.send(new CreateMultipartUploadCommand({ ...target, StorageClass: STORAGE_CLASS[tier], ContentType: putOptions.contentType }), sendOptions);
+        const created = await client.send(new CreateMultipartUploadCommand(object), sendOptions);
         uploadId = created.UploadId;
         const parts: CompletedPart[] = [];
         let part = first;
