@@ -62,7 +62,7 @@ export function startJob(deps: JobRunnerDeps, job: ClaimedJob): RunningJob {
       error = err;
     }
     await settle(deps, running, log, error).catch((err: unknown) => {
-      // The lease then runs out and another worker recovers the job.
+      // The lease then runs out and a worker recovers the job (lib/jobs/recover.ts): a backup is retried.
       log.error({ err: message(err) }, 'could not record the job outcome');
     });
   })();

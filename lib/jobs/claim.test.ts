@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
+import { markFailed } from '../backup/job-rows.ts';
 import { getDb, type Db } from '../db/client.ts';
+import { backupJobs } from '../db/schema.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
 import { claimBackupGroup, claimRestore } from './claim.ts';
 import { failJob, requeueAborted } from './fail.ts';
@@ -103,6 +105,35 @@ describe('job queue', () => {
     row = (await db.execute<{ status: string; attempts: number; error_message: string }>(sql`select status, attempts, error_message from backup_jobs`)).rows[0]!;
     assert.equal(row.status, 'pending');
     assert.equal(row.attempts, 1);
+  });
+
+  it('a backup its runner marked failed, its retry never recorded, goes back to the queue when the lease runs out; a failed restore stays failed', async () => {
+    await group('lost', ['s3_standard', 'b2_cold']);
+    await group('last', ['s3_standard']);
+    await db.execute(sql`update backup_jobs set max_attempts = 1 where tenant_id = 'last'`);
+    await db.execute(sql`insert into restore_jobs (tenant_id, mode, target_schema) values ('r', 'in_place', 'r')`);
+    const claims = [await claimBackupGroup(db, lease('gone')), await claimBackupGroup(db, lease('gone')), await claimRestore(db, lease('gone'))];
+    assert.ok(claims.every(Boolean));
+    // What runBackupGroup and a restore runner leave when the worker then loses its database connection.
+    await markFailed(db, await db.select().from(backupJobs), 'pg_dump: server closed the connection unexpectedly');
+    await db.execute(sql`update restore_jobs set status = 'failed', error_message = 'age: no identity matched'`);
+    assert.equal((await recoverExpiredLeases(db, 60)).length, 0, 'leases still live');
+
+    await db.execute(sql`update backup_jobs set lease_expires_at = now() - interval '1 second'`);
+    await db.execute(sql`update restore_jobs set lease_expires_at = now() - interval '1 second'`);
+    const recovered = await recoverExpiredLeases(db, 60);
+    assert.deepEqual(recovered.map((r) => [r.kind, r.tenantId, r.status]).sort(), [['backup', 'last', 'failed'], ['backup', 'lost', 'pending'], ['backup', 'lost', 'pending']]);
+    const rows = (
+      await db.execute<{ tenant_id: string; status: string; attempts: number; locked_by: string | null; error_message: string; done: boolean }>(sql`
+        select tenant_id, status, attempts, locked_by, error_message, completed_at is not null as done from backup_jobs order by tenant_id, storage_tier`)
+    ).rows;
+    assert.deepEqual(rows, [
+      { tenant_id: 'last', status: 'failed', attempts: 1, locked_by: null, error_message: 'failed after 1 attempts: pg_dump: server closed the connection unexpectedly', done: true },
+      { tenant_id: 'lost', status: 'pending', attempts: 1, locked_by: null, error_message: 'pg_dump: server closed the connection unexpectedly', done: false },
+      { tenant_id: 'lost', status: 'pending', attempts: 1, locked_by: null, error_message: 'pg_dump: server closed the connection unexpectedly', done: false },
+    ]);
+    const restore = (await db.execute<{ status: string; error_message: string }>(sql`select status, error_message from restore_jobs`)).rows[0]!;
+    assert.deepEqual(restore, { status: 'failed', error_message: 'age: no identity matched' });
   });
 
   it('claims a restore once', async () => {

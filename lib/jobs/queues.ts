@@ -11,12 +11,19 @@ interface Queue {
   key: SQL;
   /** Statuses in which a row is still the queue's business. */
   live: SQL;
+  /**
+   * Statuses in which a row whose lease ran out goes back to the queue (lib/jobs/recover.ts). A backup
+   * row marked failed by its runner still holds its lease until the worker decides about a retry
+   * (lib/jobs/fail.ts): if that decision is never recorded (a dropped connection, a crash), it is
+   * the lease's to settle. A failed restore or verification is final.
+   */
+  recoverable: SQL;
 }
 
 export const QUEUES: Record<JobKind, Queue> = {
-  backup: { table: sql.raw('backup_jobs'), key: sql.raw('dump_group'), live: sql.raw(`('pending', 'running')`) },
-  restore: { table: sql.raw('restore_jobs'), key: sql.raw('id'), live: sql.raw(`('pending', 'running')`) },
-  verify: { table: sql.raw('backup_verifications'), key: sql.raw('id'), live: sql.raw(`('pending', 'running')`) },
+  backup: { table: sql.raw('backup_jobs'), key: sql.raw('dump_group'), live: sql.raw(`('pending', 'running')`), recoverable: sql.raw(`('pending', 'running', 'failed')`) },
+  restore: { table: sql.raw('restore_jobs'), key: sql.raw('id'), live: sql.raw(`('pending', 'running')`), recoverable: sql.raw(`('pending', 'running')`) },
+  verify: { table: sql.raw('backup_verifications'), key: sql.raw('id'), live: sql.raw(`('pending', 'running')`), recoverable: sql.raw(`('pending', 'running')`) },
 };
 
 /** A leased job: `key` is the dump_group for backups, the row id otherwise. */
