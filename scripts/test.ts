@@ -55,7 +55,10 @@ process.on('SIGTERM', () => void stopAll().then(() => process.exit(143)));
 try {
   const files = findTests('.').filter((f) => !only || only === 'unit' || f.includes(only));
   await step(`unit and integration tests (${files.length} files)`, () =>
-    run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], testEnv),
+    // --test-force-exit: a file's process exits once its tests are done. Seen twice in CI: a file
+    // whose tests had all passed spun at 100% CPU in node's exit-time handle cleanup (a zombie esbuild
+    // child of tsx beside it) and never exited.
+    run(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=2', '--test-reporter=spec', ...files], testEnv),
   );
   const hasE2e = fs.existsSync('playwright.config.ts') && fs.existsSync('e2e') && fs.readdirSync('e2e', { recursive: true }).some((f) => String(f).endsWith('.spec.ts'));
   if (!only && hasE2e) {
