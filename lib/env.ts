@@ -36,6 +36,14 @@ const schema = z.object({
     .refine((keys) => keys.length > 0, 'must list at least one age public key')
     .refine((keys) => keys.every((k) => ageRecipient.test(k)), 'every entry must be an age X25519 public key (age1…)'),
   BACKUP_DECRYPTION_IDENTITY_FILE: z.string().min(1).optional(),
+  /** Ed25519 private key (PEM, PKCS#8) that signs every manifest; only on the workers that take backups. */
+  STRATA_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** Comma-separated Ed25519 public keys (base64 SPKI DER, or paths of PEM files) that a manifest's signature may come from. */
+  STRATA_VERIFY_KEYS: z.string().min(1).optional(),
+  /** The login role that replays dumps (restore, undo, verify, drills): not a superuser (see README). */
+  STRATA_RESTORE_DATABASE_URL: postgresUrl.optional(),
+  /** Allows replays as a superuser (without it, a superuser replay role is refused). */
+  STRATA_ALLOW_SUPERUSER_RESTORE: bool.default(false),
   STRATA_TIMEZONE: z
     .string()
     .default('UTC')
@@ -81,6 +89,12 @@ const schema = z.object({
   STRATA_WORKER_POLL_MS: int(1000, 50),
   /** The worker's id in worker_heartbeats and locked_by (default host-pid-random). */
   STRATA_WORKER_ID: z.string().min(1).max(200).optional(),
+  /** Reverse proxies in front of the dashboard whose X-Forwarded-For hop is trusted (0: the socket's address). */
+  STRATA_TRUSTED_PROXY_HOPS: int(0),
+  /** Password checks that may run at once (bcrypt); more sign-ins wait, then are refused. */
+  STRATA_SIGNIN_CONCURRENCY: int(4, 1),
+  /** Failed sign-in audit rows are deleted after this many days. */
+  STRATA_AUDIT_SIGNIN_RETENTION_DAYS: int(90, 1),
   AUTH_SECRET: z.string().min(16).optional(),
   AUTH_URL: z.url().optional(),
   AUTH_TRUST_HOST: bool.optional(),
