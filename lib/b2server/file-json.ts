@@ -32,6 +32,13 @@ export function fileJson(store: Store, f: FileRecord, version: ApiVersion): Reco
     fileInfo: f.fileInfo,
     fileName: f.fileName,
     uploadTimestamp: f.uploadTimestamp,
+    // Real B2 returns these with every file version of an upload, an unfinished large file and a
+    // hide marker (this server has no Object Lock, no server-side encryption and no replication):
+    // Backblaze's b2sdk refuses an `upload` version without fileRetention and legalHold.
+    fileRetention: { isClientAuthorizedToRead: true, value: { mode: null, retainUntilTimestamp: null } },
+    legalHold: { isClientAuthorizedToRead: true, value: null },
+    serverSideEncryption: { algorithm: null, mode: null },
+    replicationStatus: null,
   };
   // v1 listings called the length `size`; v2 renamed it to `contentLength`.
   if (version === 'v1') json.size = f.contentLength;
