@@ -1,10 +1,11 @@
-// The worker's periodic chores, each run by one worker per period (lib/jobs/periodic.ts):
+// The worker's periodic chores, each run by one worker per period (lib/jobs/periodic.ts, table
+// periodic_runs, which also keeps each task's last result):
 // prune daily, restore drills weekly, dropping expired undo copies hourly; overdue checks every
 // minute (idempotent: incidents dedupe the webhook).
 import type { Logger } from 'pino';
 import type { Db } from '../lib/db/client.ts';
 import type { Config } from '../lib/env.ts';
-import { claimPeriodic } from '../lib/jobs/periodic.ts';
+import { claimPeriodic, recordPeriodicResult } from '../lib/jobs/periodic.ts';
 import { checkOverdue } from '../lib/notify/overdue.ts';
 import { runPrune } from '../lib/prune/run-prune.ts';
 import type { Stores } from '../lib/storage/registry.ts';
@@ -37,10 +38,17 @@ export async function runMaintenance(deps: MaintenanceDeps): Promise<void> {
   for (const [task, period, run] of chores) {
     try {
       if (!(await claimPeriodic(db, task, period, actor))) continue;
-      const result = await run();
-      log.info({ task, result }, 'maintenance done');
+      try {
+        const result = await run();
+        await recordPeriodicResult(db, task, actor, result ?? null);
+        log.info({ task, result }, 'maintenance done');
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        await recordPeriodicResult(db, task, actor, { error }).catch(() => {});
+        log.error({ task, err: error }, 'maintenance failed');
+      }
     } catch (err) {
-      log.error({ task, err: err instanceof Error ? err.message : String(err) }, 'maintenance failed');
+      log.error({ task, err: err instanceof Error ? err.message : String(err) }, 'maintenance could not be claimed');
     }
   }
 }

@@ -213,6 +213,15 @@ export const workerHeartbeats = pgTable('worker_heartbeats', {
   stoppedAt: ts('stopped_at'),
 });
 
+/** Periodic maintenance (prune, drills, …): one row per task, claimed by one worker per period. */
+export const periodicRuns = pgTable('periodic_runs', {
+  task: text('task').primaryKey(),
+  lastRunAt: ts('last_run_at').notNull(),
+  lastRunBy: text('last_run_by').notNull(),
+  /** What the run reported (JSON), or its error; null while it runs. */
+  lastResult: jsonb('last_result'),
+});
+
 /** First answer to a POST carrying an Idempotency-Key, replayed for repeats. */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
