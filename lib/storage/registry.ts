@@ -16,7 +16,7 @@ export interface Stores {
 }
 
 export interface StoresOptions {
-  /** Retry policy wrapped around every store; `false` for the bare backends. Default DEFAULT_RETRY. */
+  /** Retry policy wrapped around the S3 stores (B2 retries each request itself); `false` for the bare backends. Default DEFAULT_RETRY. */
   retry?: RetryOptions | false;
 }
 
@@ -39,7 +39,10 @@ export function createStores(config: Config, options: StoresOptions = {}): Store
         break;
       case 'b2_cold':
         if (!config.b2Configured) throw new Error(B2_MISSING);
-        store = wrap(createB2Store(b2StoreOptionsFromConfig(config)));
+        // Not wrapped: the B2 backend retries every request itself, with B2's rules (re-authorize on an
+        // expired token, a new upload URL per failed upload, back off on 429/503); a second layer here
+        // would multiply its attempts (4 × 5 per call).
+        store = createB2Store(b2StoreOptionsFromConfig(config));
         break;
       default:
         throw new Error(`unknown storage tier ${JSON.stringify(tier satisfies never)}`);
