@@ -1,8 +1,7 @@
 // End-to-end tests against the real stack (e2e/global-setup.ts): PostgreSQL, s3rver, the B2 server,
 // `next start` from the `next build` output, and a worker. Run: npx next build && npm run test:e2e
 import { defineConfig } from '@playwright/test';
-
-export const E2E_PORT = Number(process.env.E2E_PORT ?? 3217);
+import { E2E_PORT } from './e2e/stack.ts';
 
 export default defineConfig({
   testDir: './e2e',

@@ -12,9 +12,8 @@ import { createUser } from '../lib/auth/users.ts';
 import { createApiToken } from '../lib/auth/tokens.ts';
 import { createDemoTenant } from '../lib/testing/tenant-data.ts';
 import { workerNodeArgs } from '../worker/launch.ts';
-import { STATE_FILE, TENANTS, USERS, type E2EState } from './stack.ts';
+import { E2E_PORT as PORT, STATE_FILE, TENANTS, USERS, type E2EState } from './stack.ts';
 
-const PORT = Number(process.env.E2E_PORT ?? 3217);
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 async function waitFor(url: string, child: ChildProcess, ms = 60_000): Promise<void> {
@@ -81,7 +80,7 @@ export default async function globalSetup() {
     children.push(worker);
     await waitFor(`http://localhost:${PORT}/api/openapi.json`, next);
 
-    const state: E2EState = { databaseUrl: env.DATABASE_URL!, baseURL: `http://localhost:${PORT}`, tokens, env };
+    const state: E2EState = { databaseUrl: env.DATABASE_URL!, baseURL: `http://localhost:${PORT}`, dir, tokens, env };
     fs.writeFileSync(STATE_FILE, JSON.stringify(state), { mode: 0o600 });
   } catch (err) {
     for (const c of children) await stopChild(c);

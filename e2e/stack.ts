@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 
-export const STATE_FILE = path.join(os.tmpdir(), `strata-e2e-state-${process.env.E2E_PORT ?? 3217}.json`);
+/** The dashboard's port for the e2e run: the one setting every e2e file reads (npm test picks a free one). */
+export const E2E_PORT = Number(process.env.E2E_PORT ?? 3217);
+export const STATE_FILE = path.join(os.tmpdir(), `strata-e2e-state-${E2E_PORT}.json`);
 
 export const USERS = {
   admin: { email: 'admin@strata.test', password: 'admin-password-123' },
@@ -21,6 +23,8 @@ export const TENANTS = [
 export interface E2EState {
   databaseUrl: string;
   baseURL: string;
+  /** The stack's temp dir (next.log, worker.log, the keys the services wrote). */
+  dir: string;
   tokens: Record<'admin' | 'operator' | 'viewer', string>;
   /** The stack's environment (secrets included: the file is 0600 and removed at teardown). */
   env: Record<string, string>;

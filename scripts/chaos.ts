@@ -3,14 +3,14 @@
 // then lib/reliability/results.json and results.md — the figures the README's Reliability section quotes.
 // `--only <part of a file name>` reruns those files only (no Playwright unless it names an e2e spec)
 // and replaces their cases in the existing results.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CaseResult } from '../lib/reliability/harness.ts';
 import { RESULTS_DIR_ENV } from '../lib/reliability/harness.ts';
-import { startPostgres } from '../lib/services/postgres.ts';
+import { freePort, startPostgres } from '../lib/services/postgres.ts';
 import { TEST_PG_ENV } from '../lib/testing/stack.ts';
+import { nodeTestArgs, run } from './node-tests.ts';
 
 const arg = process.argv.indexOf('--trials');
 const trials = Number(arg > 0 ? process.argv[arg + 1] : (process.env.STRATA_CHAOS_TRIALS ?? 20));
@@ -24,20 +24,14 @@ const OUT = path.join('lib', 'reliability');
 const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-chaos-'));
 const bin = (name: string) => path.join('node_modules', '.bin', name);
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: 'inherit', env });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-  });
-}
 
 const started = Date.now();
 const pg = await startPostgres();
-const env = { ...process.env, E2E_PORT: process.env.E2E_PORT ?? '3297', [TEST_PG_ENV]: pg.adminUrl('postgres'), STRATA_CHAOS_TRIALS: String(trials), [RESULTS_DIR_ENV]: resultsDir };
+const env = { ...process.env, E2E_PORT: process.env.E2E_PORT ?? String(await freePort()), [TEST_PG_ENV]: pg.adminUrl('postgres'), STRATA_CHAOS_TRIALS: String(trials), [RESULTS_DIR_ENV]: resultsDir };
 const steps: { step: string; code: number }[] = [];
 try {
   const files = fs.readdirSync(OUT).filter((f) => f.endsWith('.test.ts') && (!only || f.includes(only))).sort().map((f) => path.join(OUT, f));
-  if (files.length) steps.push({ step: 'node tests', code: await run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], env) });
+  if (files.length) steps.push({ step: 'node tests', code: await run(process.execPath, nodeTestArgs(files), env) });
   const specs = fs.readdirSync(path.join('e2e', 'abuse')).filter((f) => f.endsWith('.spec.ts') && (!only || f.includes(only)));
   if (specs.length) {
     if (!fs.existsSync(path.join('.next', 'BUILD_ID'))) steps.push({ step: 'next build', code: await run(bin('next'), ['build'], env) });

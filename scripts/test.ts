@@ -1,11 +1,11 @@
 // `npm test`: typecheck, lint, unit + integration tests (real PostgreSQL, s3rver, B2 server) and the
 // Playwright e2e suite. Installs missing system packages with apt when run as root.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, startPostgres } from '../lib/services/postgres.ts';
 import { ensureTools, TOOLS } from '../lib/services/system-tools.ts';
 import { TEST_PG_ENV } from '../lib/testing/stack.ts';
+import { nodeTestArgs, run } from './node-tests.ts';
 
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const SKIP_DIRS = new Set(['node_modules', '.next', '.git', '.strata', 'e2e', 'test-results', 'bench']);
@@ -20,12 +20,6 @@ function findTests(dir: string, out: string[] = []): string[] {
   return out.sort();
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: 'inherit', env });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-  });
-}
 
 const results: { step: string; ok: boolean }[] = [];
 async function step(name: string, fn: () => Promise<number>): Promise<boolean> {
@@ -58,10 +52,7 @@ process.on('SIGTERM', () => void stopAll().then(() => process.exit(143)));
 try {
   const files = findTests('.').filter((f) => !only || only === 'unit' || f.includes(only));
   await step(`unit and integration tests (${files.length} files)`, () =>
-    // --test-force-exit: a file's process exits once its tests are done. Seen twice in CI: a file
-    // whose tests had all passed spun at 100% CPU in node's exit-time handle cleanup (a zombie esbuild
-    // child of tsx beside it) and never exited.
-    run(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', '--test-concurrency=2', '--test-reporter=spec', ...files], testEnv),
+    run(process.execPath, nodeTestArgs(files), testEnv),
   );
   const hasE2e = fs.existsSync('playwright.config.ts') && fs.existsSync('e2e') && fs.readdirSync('e2e', { recursive: true }).some((f) => String(f).endsWith('.spec.ts'));
   if (!only && hasE2e) {

@@ -1,26 +1,15 @@
 // Shared by the abuse specs: the global setup's state directory (logs and secrets of the running
 // stack), a pooled DB handle, and tallies in the reliability suite's format.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { encode } from 'next-auth/jwt';
 import { getDb, type Db } from '../../lib/db/client.ts';
 import { saveCase, secretsOfEnv, type CaseResult } from '../../lib/reliability/harness.ts';
 import { readState } from '../stack.ts';
 
-/**
- * The temp dir e2e/global-setup.ts started the stack in (next.log, worker.log, auth-secret, the B2
- * key, the age identity): the newest strata-e2e-* directory whose next.log is being written.
- */
+/** The temp dir e2e/global-setup.ts started the stack in (next.log, worker.log, auth-secret, the B2 key, the age identity). */
 export function stackDir(): string {
-  const dirs = fs
-    .readdirSync(os.tmpdir())
-    .filter((d) => d.startsWith('strata-e2e-'))
-    .map((d) => path.join(os.tmpdir(), d))
-    .filter((d) => fs.existsSync(path.join(d, 'next.log')))
-    .sort((a, b) => fs.statSync(path.join(b, 'next.log')).mtimeMs - fs.statSync(path.join(a, 'next.log')).mtimeMs);
-  if (!dirs[0]) throw new Error('no e2e stack directory found');
-  return dirs[0];
+  return readState().dir;
 }
 
 export const readLog = (name: 'next' | 'worker') => fs.readFileSync(path.join(stackDir(), `${name}.log`), 'utf8');
