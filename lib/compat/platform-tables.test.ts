@@ -22,6 +22,7 @@ import { createRestore } from '../restore/create.ts';
 import { runRestore } from '../restore/run-restore.ts';
 import { reconcileSchedules } from '../schedule/reconcile.ts';
 import { createStores, type Stores } from '../storage/registry.ts';
+import { addTenant, TenantError } from '../tenants/manage.ts';
 import { tenantProtection, tierLabel } from '../tenants/protection.ts';
 import { createTestBackups } from '../testing/fixture-backup.ts';
 import { createDatabase, dropDatabase, startTestStack, type TestStack } from '../testing/stack.ts';
@@ -158,6 +159,12 @@ describe('platform tables the application created (text, bigint and uuid ids)', 
       // Ids compare as text: an id the column's type cannot hold is simply not a tenant.
       assert.equal(await findPlatformTenant(db, 'no-such-tenant'), null);
       assert.equal((await findPlatformTenant(db, first))?.schemaName, `app_${idType}_1`);
+
+      // `strata tenant add` writes only the contract's columns; an id the column cannot hold is a usage error.
+      if (idType !== 'text') {
+        await assert.rejects(addTenant(db, { id: 'acme', name: 'Acme', schemaName: 'public', plan: 'basic' }), (err: unknown) =>
+          err instanceof TenantError && err.code === 'bad_request' && /tenants\.id/.test(err.message));
+      }
 
       // The unknown tier is basic: no schedules; premium gets its three.
       await reconcileSchedules(db, config);

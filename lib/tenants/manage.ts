@@ -2,6 +2,7 @@
 // The app may write them directly; Strata's worker follows either way (schedule reconciliation).
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { databaseFailureOf } from '../db/errors.ts';
 import { platformTenantsSql } from '../db/platform.ts';
 import { planSchema, schemaNameSchema, tenantIdSchema, type Plan } from '../domain.ts';
 
@@ -44,9 +45,23 @@ export async function addTenant(db: Db, input: NewTenant): Promise<void> {
     if (clash.rows.length > 0) {
       throw new TenantError(`tenant ${clash.rows[0]!.id} already exists or already uses that schema`, 'conflict', 'id');
     }
-    await tx.execute(sql`insert into tenants (id, name, schema_name) values (${id}, ${input.name.trim()}, ${schemaName})`);
-    await tx.execute(sql`insert into tenant_subscriptions (tenant_id, tier_id) values (${id}, ${plan})`);
+    // Only the contract's columns: the application's own get their defaults (or its triggers' values).
+    await tx
+      .execute(sql`insert into tenants (id, name, schema_name) values (${id}, ${input.name.trim()}, ${schemaName})`)
+      .catch(rejectIdType(id));
+    await tx.execute(sql`insert into tenant_subscriptions (tenant_id, tier_id) values (${id}, ${plan})`).catch(rejectIdType(id));
   });
+}
+
+/** An id the application's tenants.id type cannot hold (e.g. "acme" for a bigint or uuid id) is a usage error. */
+function rejectIdType(id: string) {
+  return (err: unknown): never => {
+    const failure = databaseFailureOf(err);
+    if (failure?.sqlstate === '22P02') {
+      throw new TenantError(`id: ${JSON.stringify(id)} does not fit the type of the application's tenants.id`, 'bad_request', 'id');
+    }
+    throw err;
+  };
 }
 
 export async function setTenantPlan(db: Db, tenantId: string, plan: Plan): Promise<{ previous: string | null }> {
