@@ -1,5 +1,7 @@
 // Strata's configuration: every variable of CONTRACTS.md "Environment", validated once.
 // Code that needs configuration takes a `Config` argument; only process entry points call `loadConfig()`.
+// A CLI command demands only what it uses (`parseConfig(env, ['database'])`: a DBA running
+// `strata migrate` needs DATABASE_URL and nothing else); the dashboard and the worker need it all.
 import os from 'node:os';
 import { z } from 'zod';
 
@@ -111,6 +113,31 @@ export interface Config extends Env {
   b2Configured: boolean;
 }
 
+/**
+ * What a command uses, each need the variables it makes required: database (DATABASE_URL),
+ * stores (S3_BACKUP_BUCKET; B2 stays optional but all-or-nothing), encryption
+ * (BACKUP_ENCRYPTION_RECIPIENTS), decryption (BACKUP_DECRYPTION_IDENTITY_FILE). Every other
+ * variable is optional or has a default and is validated whenever it is set.
+ */
+export type Need = 'database' | 'stores' | 'encryption' | 'decryption';
+/** The dashboard and the worker: everything but decryption (a worker without an identity fails restores, not its start). */
+export const ALL_NEEDS = ['database', 'stores', 'encryption'] as const satisfies readonly Need[];
+
+const REQUIRED_BY: Record<Need, readonly (keyof Env)[]> = {
+  database: ['DATABASE_URL'],
+  stores: ['S3_BACKUP_BUCKET'],
+  encryption: ['BACKUP_ENCRYPTION_RECIPIENTS'],
+  decryption: ['BACKUP_DECRYPTION_IDENTITY_FILE'],
+};
+
+type NeedOnly = 'S3_BACKUP_BUCKET' | 'BACKUP_ENCRYPTION_RECIPIENTS';
+/** A configuration parsed for some needs: the variables of the others may be absent. */
+export type BaseConfig = Omit<Config, NeedOnly> & Partial<Pick<Config, NeedOnly>>;
+export type ConfigFor<N extends Need> = BaseConfig &
+  ('stores' extends N ? Pick<Config, 'S3_BACKUP_BUCKET'> : unknown) &
+  ('encryption' extends N ? Pick<Config, 'BACKUP_ENCRYPTION_RECIPIENTS'> : unknown) &
+  ('decryption' extends N ? { BACKUP_DECRYPTION_IDENTITY_FILE: string } : unknown);
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -118,31 +145,48 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment. Empty strings count as unset, like most twelve-factor tools. */
-export function parseConfig(source: Record<string, string | undefined>): Config {
+// Everything optional: the needs decide afterwards what must be present.
+const lenient = schema.partial({ S3_BACKUP_BUCKET: true, BACKUP_ENCRYPTION_RECIPIENTS: true });
+
+/**
+ * Parses the environment for what the caller needs (default: ALL_NEEDS, what the dashboard and
+ * the worker use). Empty strings count as unset, like most twelve-factor tools. Every problem —
+ * each missing variable the needs require and each invalid one set — is listed in one ConfigError.
+ */
+export function parseConfig(source: Record<string, string | undefined>): Config;
+export function parseConfig<N extends Need>(source: Record<string, string | undefined>, needs: readonly N[]): ConfigFor<N>;
+export function parseConfig(source: Record<string, string | undefined>, needs: readonly Need[] = ALL_NEEDS): BaseConfig {
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
-  const result = schema.safeParse(cleaned);
+  const problems: string[] = [];
+  for (const need of needs) {
+    for (const name of REQUIRED_BY[need]) if (cleaned[name] === undefined) problems.push(`${name} is required`);
+  }
+  const result = lenient.safeParse(cleaned);
   if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((i) => {
-        const name = String(i.path[0] ?? '?');
-        return cleaned[name] === undefined ? `${name} is required` : `${name} ${i.message}`;
-      }),
-    );
+    for (const i of result.error.issues) {
+      const name = String(i.path[0] ?? '?');
+      problems.push(cleaned[name] === undefined ? `${name} is required` : `${name} ${i.message}`);
+    }
   }
   const env = result.data;
   const b2Vars = ['B2_APPLICATION_KEY_ID', 'B2_APPLICATION_KEY', 'B2_BUCKET_NAME', 'B2_BUCKET_ID'] as const;
-  const b2Set = b2Vars.filter((k) => env[k]);
+  const b2Set = b2Vars.filter((k) => cleaned[k] !== undefined);
   if (b2Set.length > 0 && b2Set.length < b2Vars.length) {
-    throw new ConfigError(b2Vars.filter((k) => !env[k]).map((k) => `${k} is required when any B2_ variable is set`));
+    problems.push(...b2Vars.filter((k) => cleaned[k] === undefined).map((k) => `${k} is required when any B2_ variable is set`));
   }
+  if (problems.length > 0 || !env) throw new ConfigError([...new Set(problems)]);
   return { ...env, sourceUrl: env.BACKUP_SOURCE_URL ?? env.DATABASE_URL, b2Configured: b2Set.length === b2Vars.length };
 }
 
 let cached: Config | undefined;
 
-/** The process's configuration, parsed once. */
-export function loadConfig(): Config {
-  cached ??= parseConfig(process.env);
-  return cached;
+/** The process's configuration (ALL_NEEDS), parsed once; with needs, only what they require. */
+export function loadConfig(): Config;
+export function loadConfig<N extends Need>(needs: readonly N[]): ConfigFor<N>;
+export function loadConfig(needs?: readonly Need[]): BaseConfig {
+  if (needs === undefined) {
+    cached ??= parseConfig(process.env);
+    return cached;
+  }
+  return parseConfig(process.env, needs);
 }

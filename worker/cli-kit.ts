@@ -1,7 +1,9 @@
 // What every `strata` command shares: flag parsing, exit codes, `--json` output, the actor name.
 import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../lib/env.ts';
+import { ConfigError, loadConfig, type BaseConfig, type Config, type ConfigFor, type Need } from '../lib/env.ts';
+import { maskSecrets } from '../lib/backup/redact.ts';
+import { describeError, operatorDetail, rawDatabaseFailure } from '../lib/db/errors.ts';
 
 /** CONTRACTS.md exit codes. */
 export const EXIT = { ok: 0, error: 1, usage: 2, jobFailed: 3, conflict: 4 } as const;
@@ -18,6 +20,23 @@ export class CliError extends Error {
 }
 
 export const usage = (message: string) => new CliError(message, EXIT.usage, 'bad_request');
+
+/**
+ * Anything else thrown, as a CliError: a database failure by its code and SQLSTATE (the query and
+ * its parameter values only with STRATA_DEBUG=1, on stderr, secrets masked), other errors by their
+ * message with any Drizzle query text scrubbed.
+ */
+export function cliErrorOf(err: unknown): CliError {
+  const db = rawDatabaseFailure(err);
+  if (db) {
+    if (process.env.STRATA_DEBUG === '1') {
+      const secrets = { DATABASE_URL: process.env.DATABASE_URL ?? '', sourceUrl: process.env.BACKUP_SOURCE_URL ?? process.env.DATABASE_URL ?? '' };
+      process.stderr.write(`strata: debug: ${maskSecrets(operatorDetail(err), secrets)}\n`);
+    }
+    return new CliError(db.message, EXIT.error, db.code);
+  }
+  return new CliError(describeError(err));
+}
 
 export interface Output {
   json: boolean;
@@ -64,6 +83,13 @@ export function valid<T>(schema: { safeParse(v: unknown): { success: true; data:
   return res.data;
 }
 
+/** Queueing a job needs the database only; `--wait` may run the job in this process (no worker up) and needs what a worker needs. */
+export function waitConfig(wait: boolean): { DATABASE_URL: string; worker: Config | null } {
+  if (!wait) return { DATABASE_URL: config(['database']).DATABASE_URL, worker: null };
+  const worker = config();
+  return { DATABASE_URL: worker.DATABASE_URL, worker };
+}
+
 /** `cli:<os-user>@<host>`: how the audit log names a shell operator. */
 export function cliActor(): string {
   let user = 'unknown';
@@ -75,9 +101,15 @@ export function cliActor(): string {
   return `cli:${user}@${os.hostname()}`;
 }
 
-export function config(): Config {
+/**
+ * The configuration a command uses: `config(['database'])` demands DATABASE_URL only; without
+ * needs, everything the worker needs. Every missing or invalid variable in one message, exit 2.
+ */
+export function config(): Config;
+export function config<N extends Need>(needs: readonly N[]): ConfigFor<N>;
+export function config(needs?: readonly Need[]): BaseConfig {
   try {
-    return loadConfig();
+    return needs === undefined ? loadConfig() : loadConfig(needs);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage, 'bad_configuration');
     throw err;

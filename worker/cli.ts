@@ -1,7 +1,7 @@
 // `strata` — the operator's CLI (CONTRACTS.md "CLI"). Each command lives in worker/commands/.
 import fs from 'node:fs';
 import { closeDb } from '../lib/db/client.ts';
-import { CliError, EXIT } from './cli-kit.ts';
+import { CliError, cliErrorOf, EXIT } from './cli-kit.ts';
 
 type Command = (argv: string[]) => Promise<number | void>;
 
@@ -46,7 +46,9 @@ Usage: strata <command> [flags] [--json]
 
 Configuration comes from the environment (see .env.example). When DATABASE_URL is unset and
 .strata/local.env exists (written by \`strata services\` and the demo), it is read first.
-Exit codes: 0 ok · 1 error · 2 usage or configuration · 3 the awaited job failed · 4 conflict.`;
+Exit codes: 0 ok · 1 error · 2 usage or configuration · 3 the awaited job failed · 4 conflict.
+A database error is reported by its SQLSTATE, never with the query; STRATA_DEBUG=1 also prints the
+query and the server's detail (secrets masked) to stderr.`;
 
 function loadLocalEnv(): void {
   const file = process.env.STRATA_ENV_FILE ?? '.strata/local.env';
@@ -70,7 +72,7 @@ let code: number;
 try {
   code = await main(process.argv.slice(2));
 } catch (err) {
-  const e = err instanceof CliError ? err : new CliError(err instanceof Error ? err.message : String(err));
+  const e = err instanceof CliError ? err : cliErrorOf(err);
   if (json) process.stdout.write(`${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`);
   else process.stderr.write(`strata: ${e.message}\n`);
   code = e.exitCode;

@@ -3,6 +3,7 @@
 // A failing drill opens a drill_failed incident (see the verify runner).
 import { sql } from 'drizzle-orm';
 import type { Db } from '../lib/db/client.ts';
+import { platformTenantsSql } from '../lib/db/platform.ts';
 import type { Config } from '../lib/env.ts';
 
 export async function queueDrills(db: Db, config: Pick<Config, 'STRATA_DRILL_SAMPLE'>): Promise<{ queued: string[] }> {
@@ -10,7 +11,7 @@ export async function queueDrills(db: Db, config: Pick<Config, 'STRATA_DRILL_SAM
   const res = await db.execute<{ backup_id: string }>(sql`
     with newest as (
       select distinct on (b.tenant_id) b.id, b.tenant_id from backup_jobs b
-      join tenants t on t.id = b.tenant_id
+      join ${platformTenantsSql} t on t.id = b.tenant_id
       where b.status = 'completed'
       order by b.tenant_id, b.started_at desc, b.id desc
     ),

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { Db } from '../lib/db/client.ts';
 import type { Config } from '../lib/env.ts';
 import { failJob, requeueAborted } from '../lib/jobs/fail.ts';
+import { maskSecrets } from '../lib/backup/redact.ts';
+import { databaseFailureOf, describeError, operatorDetail } from '../lib/db/errors.ts';
 import { releaseLease, renewLease } from '../lib/jobs/lease.ts';
 import type { ClaimedJob, JobKind } from '../lib/jobs/queues.ts';
 import { closeIncident, openIncident, type IncidentKind } from '../lib/notify/incidents.ts';
@@ -90,6 +92,8 @@ async function settle(deps: JobRunnerDeps, running: RunningJob, log: Logger, err
     return;
   }
   const text = message(error);
+  // The query behind a database failure is for the operator's log only (secrets masked).
+  if (databaseFailureOf(error)) log.error({ detail: maskSecrets(operatorDetail(error), deps.config) }, 'database error in job');
   const { outcome } = await failJob(db, job, workerId, text, deps.config.STRATA_RETRY_BASE_SECONDS, error instanceof FinalJobError);
   if (outcome === 'retry') log.warn({ err: text }, 'job failed; retrying after backoff');
   else if (outcome === 'failed') {
@@ -112,6 +116,7 @@ export async function keepLease(deps: JobRunnerDeps, running: RunningJob): Promi
   }
 }
 
+/** Safe for a job row, a log line and a webhook: a database failure never shows its SQL or parameters. */
 export function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  return describeError(err);
 }

@@ -4,6 +4,7 @@
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../lib/db/client.ts';
+import { platformTenantsSql } from '../lib/db/platform.ts';
 import type { Config } from '../lib/env.ts';
 import { quoteIdent } from '../lib/db/ident.ts';
 import { dependentsOutside } from '../lib/restore/catalog.ts';
@@ -20,7 +21,7 @@ export async function dropExpiredUndoCopies(
   const dropped: string[] = [];
   const kept: { schema: string; reason: string }[] = [];
   for (const r of due.rows) {
-    const live = await db.execute(sql`select 1 from tenants where schema_name = ${r.schema}`);
+    const live = await db.execute(sql`select 1 from ${platformTenantsSql} t where t.schema_name = ${r.schema}`);
     const exists = await db.execute(sql`select 1 from pg_namespace where nspname = ${r.schema}`);
     if (live.rows.length > 0) {
       // Swapped back in by an undo: it is the tenant's data now, never ours to drop.

@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
 import { compareUrgency } from '@/lib/db/queries/tenants';
-import { tenantProtection } from '@/lib/tenants/protection';
+import { tenantProtection, tierLabel } from '@/lib/tenants/protection';
 import { storageByTier } from '@/lib/db/queries/backups';
 import { costThisMonth } from '@/lib/db/queries/cost';
 import { workers } from '@/lib/db/queries/workers';
@@ -79,7 +79,7 @@ export default async function OverviewPage() {
                     <Td>
                       <TenantCell id={t.id} name={t.name} />
                     </Td>
-                    <Td>{t.tier ?? '—'}</Td>
+                    <Td>{t.plan_known ? (t.tier ?? '—') : tierLabel(t)}</Td>
                     <Td>
                       <div className="flex flex-wrap gap-1">
                         <StatusBadge status={t.status} />

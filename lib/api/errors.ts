@@ -3,8 +3,29 @@
 import crypto from 'node:crypto';
 import { ZodError } from 'zod';
 import { AuthError } from '../auth/errors.ts';
+import { maskSecrets } from '../backup/redact.ts';
+import { databaseFailureOf, operatorDetail } from '../db/errors.ts';
 
-export type ErrorCode = 'bad_request' | 'unauthorized' | 'forbidden' | 'not_found' | 'conflict' | 'unsupported' | 'internal' | 'too_large';
+const secretSource = () => ({
+  DATABASE_URL: process.env.DATABASE_URL ?? '',
+  sourceUrl: process.env.BACKUP_SOURCE_URL ?? process.env.DATABASE_URL ?? '',
+  AUTH_SECRET: process.env.AUTH_SECRET,
+  B2_APPLICATION_KEY: process.env.B2_APPLICATION_KEY,
+  AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+  AUTH_OIDC_CLIENT_SECRET: process.env.AUTH_OIDC_CLIENT_SECRET,
+});
+
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'unsupported'
+  | 'internal'
+  | 'too_large'
+  | 'database_error'
+  | 'database_unavailable';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -15,6 +36,8 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   too_large: 413,
   internal: 500,
+  database_error: 500,
+  database_unavailable: 503,
 };
 
 export class ApiError extends Error {
@@ -60,11 +83,17 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof Error && (err.name === 'RestoreConflictError' || (hasCode(err) && err.code === 'conflict'))) {
     return new ApiError('conflict', err.message);
   }
-  if (hasCode(err) && typeof err.code === 'string' && err.code in STATUS && err.code !== 'internal') {
+  if (hasCode(err) && typeof err.code === 'string' && err.code in STATUS && err.code !== 'internal' && !err.code.startsWith('database_')) {
     const field = 'field' in err && typeof err.field === 'string' ? err.field : undefined;
     return new ApiError(err.code as ErrorCode, err.message, field);
   }
   const ref = crypto.randomBytes(4).toString('hex');
+  const db = databaseFailureOf(err);
+  if (db) {
+    // The SQL and its parameter values stay in the server log (secrets masked), never in the body.
+    console.error(`[strata] ${db.code} ${ref}: ${maskSecrets(operatorDetail(err), secretSource())}`);
+    return new ApiError(db.code, `${db.message} (reference ${ref}; the details are in the server log)`);
+  }
   console.error(`[strata] internal error ${ref}:`, err);
   return new ApiError('internal', `something went wrong on the server (reference ${ref}); the details are in the server log`);
 }

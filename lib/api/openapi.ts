@@ -142,7 +142,7 @@ export const openApiDocument = {
             type: 'object',
             required: ['code', 'message'],
             properties: {
-              code: { type: 'string', enum: ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'unsupported', 'internal'] },
+              code: { type: 'string', enum: ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'unsupported', 'internal', 'database_error', 'database_unavailable'] },
               message: { type: 'string' },
               field: { type: 'string' },
             },

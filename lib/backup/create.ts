@@ -1,9 +1,8 @@
 // Asking for a backup: one pending row per storage tier, all sharing one dump_group (one dump,
 // stored once per tier). The CLI, the API and the scheduler call this; a worker runs the group.
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { tenants, tenantSubscriptions } from '../db/platform.ts';
+import { findPlatformTenant } from '../db/platform.ts';
 import { backupJobs, type BackupJobRow } from '../db/schema.ts';
 import { ORIGINS, STORAGE_TIERS, TENANT_ID_RE, type Origin, type StorageTier } from '../domain.ts';
 
@@ -39,11 +38,7 @@ export async function createBackupGroup(db: Db, request: BackupRequest): Promise
   if (!ORIGINS.includes(origin)) throw new BackupRequestError('bad_request', `unknown origin ${JSON.stringify(origin)}`, 'origin');
 
   // The platform's tenants table decides which tenants exist; never a name from the request.
-  const [tenant] = await db
-    .select({ id: tenants.id, tierId: tenantSubscriptions.tierId })
-    .from(tenants)
-    .leftJoin(tenantSubscriptions, eq(tenantSubscriptions.tenantId, tenants.id))
-    .where(eq(tenants.id, tenantId));
+  const tenant = await findPlatformTenant(db, tenantId);
   if (!tenant) throw new BackupRequestError('not_found', `tenant ${tenantId} does not exist (not in the tenants table)`, 'tenant_id');
 
   const dumpGroup = randomUUID();

@@ -2,7 +2,7 @@
 // status changes pending → running → completed | failed.
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { tenants, tenantSubscriptions } from '../db/platform.ts';
+import { findPlatformTenant } from '../db/platform.ts';
 import { backupJobs, backupRetentionPolicies, tenantState, type BackupJobRow } from '../db/schema.ts';
 import { ORIGINS, type Origin } from '../domain.ts';
 import type { Config } from '../env.ts';
@@ -44,11 +44,7 @@ export async function loadGroup(db: Db, dumpGroup: string): Promise<BackupJobRow
 }
 
 export async function resolveTenant(db: Db, tenantId: string): Promise<CatalogTenant> {
-  const [tenant] = await db
-    .select({ id: tenants.id, name: tenants.name, schemaName: tenants.schemaName, tierId: tenantSubscriptions.tierId })
-    .from(tenants)
-    .leftJoin(tenantSubscriptions, eq(tenantSubscriptions.tenantId, tenants.id))
-    .where(eq(tenants.id, tenantId));
+  const tenant = await findPlatformTenant(db, tenantId);
   if (!tenant) throw new Error(`tenant ${tenantId} is not in the tenants table (removed?): nothing to back up`);
   return tenant;
 }

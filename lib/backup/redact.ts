@@ -1,6 +1,7 @@
 // Secrets that must never reach a log line, an error_message, a webhook or a JSON answer
 // (STYLE.md #13): the database URLs, their passwords (as written and URL-decoded) and the other
 // keys of the configuration. Every message built from a tool's stderr or a driver error passes here.
+import { scrubQueryText } from '../db/errors.ts';
 import type { Config } from '../env.ts';
 
 export const REDACTED = '**redacted**';
@@ -46,9 +47,18 @@ export function secretsOf(config: SecretSource): string[] {
 /**
  * `text` with every secret of `config` replaced by `**redacted**`, and the password of any other
  * `postgres://user:password@host` URL in it masked too (an error may quote a URL we never saw).
+ * For the operator's log: SQL text stays.
  */
-export function redactSecrets(text: string, config: SecretSource): string {
+export function maskSecrets(text: string, config: SecretSource): string {
   let out = text;
   for (const secret of secretsOf(config)) out = out.split(secret).join(REDACTED);
   return out.replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, `$1${REDACTED}@`);
+}
+
+/**
+ * What a user may see of an error text (job rows, webhooks, CLI, API): secrets masked, and
+ * Drizzle's "Failed query: <SQL> params: <values>" replaced (lib/db/errors.ts).
+ */
+export function redactSecrets(text: string, config: SecretSource): string {
+  return scrubQueryText(maskSecrets(text, config));
 }

@@ -12,6 +12,7 @@ import { loadGroup, markCompleted, markFailed, markRunning, recordProgress, reso
 import { pgDumpVersion, serverVersion } from './dump.ts';
 import { streamEncryptedDump } from './pipeline.ts';
 import { redactSecrets } from './redact.ts';
+import { describeError } from '../db/errors.ts';
 import { wholeSecond } from './serialize.ts';
 
 export interface BackupContext {
@@ -87,7 +88,7 @@ export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Pro
   } catch (err) {
     // Another worker holds the group now: its objects share our keys, so leave them and its rows alone.
     if (err instanceof GroupTakenOverError) throw err;
-    const message = redactSecrets((err as Error).message ?? String(err), config);
+    const message = redactSecrets(describeError(err), config);
     if (targets) await removeBackupObjects(targets, log);
     await markFailed(db, rows, message);
     log('backup failed', { dump_group: dumpGroup, tenant_id: rows[0]!.tenantId, error: message });

@@ -2,9 +2,9 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from './schema.ts';
-import * as platform from './platform.ts';
 
-const fullSchema = { ...schema, ...platform };
+// Strata's own tables only: the platform tables are read through lib/db/platform.ts's contract query.
+const fullSchema = { ...schema };
 export type Db = NodePgDatabase<typeof fullSchema> & { $client: pg.Pool };
 
 // bigint columns (counts, sizes) come back as numbers: sizes stay far below 2^53.

@@ -1,23 +1,53 @@
 // The SaaS app's own tables. Strata reads them (the source of truth for tenants and plans) and
 // creates them only when absent (demo, tests) — see lib/db/migrate.ts. Never altered or dropped.
-import { pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+//
+// Strata reads ONLY the contract's columns: tenants(id, name, schema_name),
+// subscription_tiers(id, name), tenant_subscriptions(tenant_id, tier_id). The application may add
+// columns (with or without defaults), triggers and row-level security, and may type `tenants.id` as
+// text, integer/bigint or uuid: every read goes through `platformTenantsSql`, which casts each value
+// to text, so ids compare as text against Strata's own (text) tenant_id columns and a request's id
+// that is not a valid bigint/uuid simply matches nothing. Anything else Strata wants to know about a
+// tenant lives in its own tables (tenant_state).
+import { sql, type SQL } from 'drizzle-orm';
+import { PLANS, type Plan } from '../domain.ts';
+import type { Db } from './client.ts';
 
-export const tenants = pgTable('tenants', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  schemaName: text('schema_name').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true }).defaultNow(),
-});
+/** The platform tables and the columns of each that Strata reads (README "Pointing Strata at …"). */
+export const PLATFORM_CONTRACT = {
+  tenants: ['id', 'name', 'schema_name'],
+  subscription_tiers: ['id', 'name'],
+  tenant_subscriptions: ['tenant_id', 'tier_id'],
+} as const;
 
-export const subscriptionTiers = pgTable('subscription_tiers', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-});
+const planList = PLANS.map((p) => `'${p}'`).join(', ');
 
-export const tenantSubscriptions = pgTable('tenant_subscriptions', {
-  tenantId: text('tenant_id').primaryKey(),
-  tierId: text('tier_id').notNull(),
-});
+/**
+ * The platform's tenants as one row each (alias it: `from ${platformTenantsSql} t`), every value text:
+ * id, name, schema_name; subscription_tier_id (the application's tier id as written, null without a
+ * subscription row) and tier_id (the plan Strata applies: a tier id that is not one of Strata's plans
+ * counts as basic).
+ */
+export const platformTenantsSql: SQL = sql.raw(`(
+    select t.id::text as id, t.name::text as name, t.schema_name::text as schema_name,
+      s.tier_id::text as subscription_tier_id,
+      case when s.tier_id is null then null when s.tier_id::text in (${planList}) then s.tier_id::text else 'basic' end as tier_id
+    from tenants t
+    left join tenant_subscriptions s on s.tenant_id::text = t.id::text
+  )`);
+
+/** The plan Strata applies to a subscription's tier id (unknown tiers count as basic; null: none). */
+export function planOfTier(tierId: string | null): Plan | null {
+  if (tierId === null) return null;
+  return (PLANS as readonly string[]).includes(tierId) ? (tierId as Plan) : 'basic';
+}
+
+/** How a tenant's plan is shown: the plan, or "unknown plan (<tier id>)" for a tier Strata does not know. */
+export function planLabel(plan: string | null, subscriptionTierId: string | null): string {
+  if (subscriptionTierId !== null && !(PLANS as readonly string[]).includes(subscriptionTierId)) {
+    return `unknown plan (${subscriptionTierId}), treated as basic`;
+  }
+  return plan ?? 'no plan';
+}
 
 /** Created only when `to_regclass(name)` is null; seeded only when Strata created it. */
 export const platformTableDdl: { name: string; create: string; seed?: string }[] = [
@@ -44,3 +74,35 @@ export const platformTableDdl: { name: string; create: string; seed?: string }[]
     )`,
   },
 ];
+
+/** One tenant's platform row (null when absent); the id compares as text. */
+export async function findPlatformTenant(
+  db: Pick<Db, 'execute'>,
+  tenantId: string,
+): Promise<PlatformTenant | null> {
+  const res = await db.execute<PlatformTenantRow>(sql`select * from ${platformTenantsSql} t where t.id = ${tenantId}`);
+  const r = res.rows[0];
+  return r ? toPlatformTenant(r) : null;
+}
+
+export interface PlatformTenant {
+  id: string;
+  name: string;
+  schemaName: string;
+  /** The plan Strata applies (null: no subscription row). */
+  tierId: Plan | null;
+  /** The application's tier id as written (may be a tier Strata does not know). */
+  subscriptionTierId: string | null;
+}
+
+export type PlatformTenantRow = {
+  id: string;
+  name: string;
+  schema_name: string;
+  tier_id: string | null;
+  subscription_tier_id: string | null;
+};
+
+export function toPlatformTenant(r: PlatformTenantRow): PlatformTenant {
+  return { id: r.id, name: r.name, schemaName: r.schema_name, tierId: planOfTier(r.tier_id), subscriptionTierId: r.subscription_tier_id };
+}

@@ -43,7 +43,7 @@ export async function seedUsers(db: Db, log: (m: string) => void): Promise<void>
 
 async function seedTenants(db: Db, log: (m: string) => void): Promise<void> {
   for (const t of DEMO_TENANTS) {
-    const exists = await db.execute(sql`select 1 from tenants where id = ${t.id}`);
+    const exists = await db.execute(sql`select 1 from tenants where id::text = ${t.id}`);
     if (exists.rowCount) continue;
     const started = Date.now();
     await createDemoTenant(db, t);

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { PLATFORM_CONTRACT, platformTenantsSql } from '../db/platform.ts';
 import type { Config } from '../env.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import type { Stores } from '../storage/registry.ts';
@@ -98,7 +99,7 @@ async function privilegeChecks(db: Db): Promise<{ checks: Check[]; serverMajor: 
   try {
     owners = (await db.execute<OwnerRow>(sql`
     select distinct r.rolname as owner, pg_has_role(current_user, r.oid, 'MEMBER') as member
-    from tenants t
+    from ${platformTenantsSql} t
     join pg_namespace n on n.nspname = t.schema_name
     join pg_class c on c.relnamespace = n.oid
     join pg_roles r on r.oid = c.relowner
@@ -199,12 +200,62 @@ async function keyChecks(deps: DoctorDeps): Promise<Check[]> {
   return checks;
 }
 
+// Types Strata can read each contract column as (it compares and stores them as text).
+const TEXTUAL = ['text', 'character varying', 'character', 'name', 'citext'];
+const ID_TYPES = [...TEXTUAL, 'integer', 'bigint', 'smallint', 'uuid'];
+const USABLE: Record<string, Record<string, string[]>> = {
+  tenants: { id: ID_TYPES, name: TEXTUAL, schema_name: TEXTUAL },
+  subscription_tiers: { id: ID_TYPES, name: TEXTUAL },
+  tenant_subscriptions: { tenant_id: ID_TYPES, tier_id: ID_TYPES },
+};
+
+/**
+ * The platform tables as the application built them (issue 12): each exists and has the contract's
+ * columns in a type Strata can read. Extra columns, defaults, triggers and RLS are the application's
+ * business. Names what is wrong instead of a query failing later.
+ */
+export async function platformTableChecks(db: Db): Promise<Check[]> {
+  const checks: Check[] = [];
+  for (const [table, columns] of Object.entries(PLATFORM_CONTRACT)) {
+    const res = await db.execute<{ exists: boolean; column: string | null; type: string | null }>(sql`
+      select to_regclass(${table}) is not null as exists, a.attname as column, format_type(a.atttypid, null) as type
+      from (select 1) one
+      left join pg_attribute a on a.attrelid = to_regclass(${table}) and a.attnum > 0 and not a.attisdropped
+        and a.attname = any(${`{${columns.join(',')}}`}::text[])`);
+    const exists = res.rows[0]?.exists ?? false;
+    if (!exists) {
+      checks.push({ name: `platform:${table}`, ok: false, detail: `table ${table} does not exist (Strata reads ${table}(${columns.join(', ')}); \`strata migrate\` creates it only for a demo)` });
+      continue;
+    }
+    const found = new Map(res.rows.filter((r) => r.column !== null).map((r) => [r.column!, r.type!]));
+    const problems: string[] = [];
+    for (const column of columns) {
+      const type = found.get(column);
+      const usable = USABLE[table]![column]!;
+      if (type === undefined) problems.push(`column ${table}.${column} is missing`);
+      else if (!usable.includes(type.replace(/^public\./, ''))) problems.push(`column ${table}.${column} is ${type}; Strata needs one of ${usable.join(', ')}`);
+    }
+    checks.push({
+      name: `platform:${table}`,
+      ok: problems.length === 0,
+      detail: problems.length === 0 ? `${table}(${columns.join(', ')}) readable` : problems.join('; '),
+    });
+  }
+  return checks;
+}
+
 export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
+  let platform: Check[];
+  try {
+    platform = await platformTableChecks(deps.db);
+  } catch (err) {
+    platform = [{ name: 'platform', ok: false, detail: `cannot read the catalog: ${redactSecrets((err as Error).message, deps.config)}` }];
+  }
   let priv: { checks: Check[]; serverMajor: number | null };
   try {
     priv = await privilegeChecks(deps.db);
   } catch (err) {
     priv = { checks: [{ name: 'database', ok: false, detail: `cannot query DATABASE_URL: ${redactSecrets((err as Error).message, deps.config)}` }], serverMajor: null };
   }
-  return [...(await binaryChecks(deps, priv.serverMajor)), ...priv.checks, ...(await bucketChecks(deps)), ...(await keyChecks(deps))];
+  return [...(await binaryChecks(deps, priv.serverMajor)), ...priv.checks, ...platform, ...(await bucketChecks(deps)), ...(await keyChecks(deps))];
 }

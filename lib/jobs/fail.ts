@@ -2,6 +2,7 @@
 // then fail for good. Touches only rows this worker holds.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { scrubQueryText } from '../db/errors.ts';
 import { backoffSql, QUEUES, type ClaimedJob } from './queues.ts';
 
 export interface FailOutcome {
@@ -23,7 +24,8 @@ export async function failJob(
   final = false,
 ): Promise<FailOutcome> {
   const q = QUEUES[job.kind];
-  const message = error.slice(0, 4000);
+  // A runner's message never carries Drizzle's query text into the row (lib/db/errors.ts).
+  const message = scrubQueryText(error).slice(0, 4000);
   const res = await db.execute<{ status: string }>(sql`
     update ${q.table} set locked_by = null, lease_expires_at = null,
       status = case when ${final} or attempts >= max_attempts then 'failed' else 'pending' end,

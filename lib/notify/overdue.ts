@@ -1,6 +1,7 @@
 // Overdue tenants (CONTRACTS.md "Schedules", Overdue) become incidents: one webhook when a tenant
 // turns overdue, closed once a backup brings it back within its RPO (or it is paused or removed).
 import { sql } from 'drizzle-orm';
+import { platformTenantsSql } from '../db/platform.ts';
 import { pgTime, pgTimeOrNull } from '../jobs/pg-time.ts';
 import { isoUtc } from '../retention/decisions.ts';
 import type { ScheduleType } from '../domain.ts';
@@ -24,7 +25,7 @@ export async function tenantRpoStatuses(ctx: NotifyContext & { config: Config })
   const res = await ctx.db.execute<Row>(sql`
     select s.tenant_id, s.schedule_type, s.is_paused, s.created_at, n.newest, now() as now
     from backup_schedules s
-    join tenants t on t.id = s.tenant_id
+    join ${platformTenantsSql} t on t.id = s.tenant_id
     left join lateral (
       select max(started_at) as newest from backup_jobs b where b.tenant_id = s.tenant_id and b.status = 'completed'
     ) n on true

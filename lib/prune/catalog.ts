@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { BACKUPS_ROOT, DUMP_OBJECT, LEGAL_HOLD_OBJECT, MANIFEST_OBJECT, backupKey } from '../backup/manifest.ts';
 import type { Db } from '../db/client.ts';
+import { platformTenantsSql } from '../db/platform.ts';
 import type { BackupStatus, StorageTier } from '../domain.ts';
 import { pgTimeOrNull } from '../jobs/pg-time.ts';
 import type { PruneCandidate } from '../retention/decisions.ts';
@@ -36,7 +37,7 @@ export async function readCatalog(db: Db, tenantId?: string): Promise<CatalogBac
   const res = await db.execute<Row>(sql`
     select b.id::text, b.seq, b.tenant_id, b.status, b.storage_tier, b.backup_location, b.started_at, b.expires_at,
       b.legal_hold, b.delete_decided_at, b.delete_reason,
-      (ts.removed_at is not null or not exists (select 1 from tenants t where t.id = b.tenant_id)) as tenant_removed
+      (ts.removed_at is not null or not exists (select 1 from ${platformTenantsSql} t where t.id = b.tenant_id)) as tenant_removed
     from backup_jobs b left join tenant_state ts on ts.tenant_id = b.tenant_id
     ${tenantId === undefined ? sql`` : sql`where b.tenant_id = ${tenantId}`}`);
   return res.rows.map((r) => ({

@@ -27,8 +27,8 @@ export async function removeTenant(
   const decisions = opts.purgeBackups ? purgeDecisions(catalog) : [];
 
   const removedFromPlatform = await ctx.db.transaction(async (tx) => {
-    const gone = await tx.execute(sql`delete from tenants where id = ${id}`);
-    await tx.execute(sql`delete from tenant_subscriptions where tenant_id = ${id}`);
+    const gone = await tx.execute(sql`delete from tenants where id::text = ${id}`);
+    await tx.execute(sql`delete from tenant_subscriptions where tenant_id::text = ${id}`);
     await tx.execute(sql`delete from backup_schedules where tenant_id = ${id}`);
     await tx.execute(sql`
       insert into tenant_state (tenant_id, removed_at) values (${id}, now())

@@ -1,9 +1,9 @@
 // Creating restore rows (what the CLI, the API and the dashboard call): validated, with typed errors.
 // One restore per tenant at a time is the database's rule (restore_jobs_one_active_uq); its violation
 // becomes RestoreConflictError.
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import { tenants } from '../db/platform.ts';
+import { findPlatformTenant, platformTenantsSql } from '../db/platform.ts';
 import { backupJobs, restoreJobs, type RestoreJobRow } from '../db/schema.ts';
 import { schemaNameSchema, uuidSchema, type RestoreMode } from '../domain.ts';
 import { schemaExists } from './catalog.ts';
@@ -54,7 +54,7 @@ export async function createRestore(db: Db, input: CreateRestoreInput): Promise<
     const parsed = schemaNameSchema.safeParse(input.targetSchema ?? '');
     if (!parsed.success) throw new RestoreRequestError(parsed.error.issues[0]!.message, 'target_schema');
     const name = parsed.data;
-    const [owner] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.schemaName, name));
+    const owner = (await db.execute(sql`select 1 from ${platformTenantsSql} t where t.schema_name = ${name}`)).rows.length > 0;
     if (owner || (await schemaExists(db, name))) {
       throw new RestoreRequestError(`schema ${JSON.stringify(name)} already exists: a clone needs a new name`, 'target_schema');
     }
@@ -74,7 +74,7 @@ export async function createRestore(db: Db, input: CreateRestoreInput): Promise<
       'cross_tenant',
     );
   }
-  const [tenant] = await db.select().from(tenants).where(eq(tenants.id, targetTenantId));
+  const tenant = await findPlatformTenant(db, targetTenantId);
   if (!tenant) throw new RestoreNotFoundError(`tenant ${targetTenantId}`, input.targetTenantId ? 'target_tenant' : 'tenant_id');
   if (input.targetSchema !== undefined && input.targetSchema !== tenant.schemaName) {
     throw new RestoreRequestError(

@@ -23,6 +23,7 @@ import { checkPrerequisites, replayDump } from './replay.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
 import { pgProgramEnv } from '../backup/dump.ts';
 import { redactSecrets } from '../backup/redact.ts';
+import { describeError } from '../db/errors.ts';
 import { runTool } from '../backup/tool-process.ts';
 import { TOOLS } from '../services/system-tools.ts';
 import { freeUndoName, setPhase, type RestoreContext, type RestorePhase } from './context.ts';
@@ -65,7 +66,8 @@ export async function runRestore(ctx: RestoreContext, restoreId: string): Promis
   } catch (err) {
     // Cancelled (worker shutdown): whatever broke on the way out, the cause is the cancellation.
     const error = ctx.signal?.aborted ? new RestoreAbortedError() : (err as Error);
-    const message = redactSecrets(error.message, config).slice(0, 4000);
+    // describeError: a database failure by SQLSTATE, never its SQL or parameters (issue 12 item 4).
+    const message = redactSecrets(describeError(error), config).slice(0, 4000);
     await db
       .update(restoreJobs)
       .set({ status: 'failed', errorMessage: message, completedAt: new Date() })

@@ -4,6 +4,7 @@
 // and never touches is_paused or the next_run_at of a schedule that stays.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { platformTenantsSql } from '../db/platform.ts';
 import type { ScheduleType } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { pgTime } from '../jobs/pg-time.ts';
@@ -59,11 +60,10 @@ export async function reconcileSchedules(db: Db, config: Config, now?: Date): Pr
 
     const tenants = (
       await tx.execute<TenantRow>(sql`
-        select t.id, t.name, t.schema_name, s.tier_id,
+        select t.id, t.name, t.schema_name, t.tier_id,
           p.daily_retention_days as daily, p.weekly_retention_weeks as weekly, p.monthly_retention_months as monthly
-        from tenants t
-        left join tenant_subscriptions s on s.tenant_id = t.id
-        left join backup_retention_policies p on p.tier_id = s.tier_id`)
+        from ${platformTenantsSql} t
+        left join backup_retention_policies p on p.tier_id = t.tier_id`)
     ).rows;
 
     // tenant_state: new tenants get a row, known ones their last catalog facts, returning ones lose removed_at.

@@ -6,6 +6,7 @@
 // running is busy: its schedules stay due until it is free.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { platformTenantsSql } from '../db/platform.ts';
 import type { ScheduleType, StorageTier } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { pgTime } from '../jobs/pg-time.ts';
@@ -68,7 +69,7 @@ export async function fireTenant(db: Db, config: Config, tenantId: string): Prom
     const busy = await tx.execute(sql`select 1 from backup_jobs where tenant_id = ${tenantId} and status in ('pending', 'running') limit 1`);
     if (busy.rows.length > 0) return null;
     const plan = await tx.execute<{ tier_id: string | null }>(sql`
-      select s.tier_id from tenants t left join tenant_subscriptions s on s.tenant_id = t.id where t.id = ${tenantId}`);
+      select t.tier_id from ${platformTenantsSql} t where t.id = ${tenantId}`);
     if (plan.rows.length === 0) return null; // gone from the platform: reconciliation removes its schedules
 
     // Every schedule due now, and every other one due within the window, goes into this dump.

@@ -2,11 +2,10 @@
 // plus a demo age key pair — everything CONTRACTS.md "Environment" needs to reach them.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startB2Server } from '../b2server/index.ts';
 import { ensureAgeKeyPair } from './age-keys.ts';
-import { startPostgres } from './postgres.ts';
+import { persistentClusterDir, startPostgres } from './postgres.ts';
 import { startS3Server } from './s3.ts';
 import { ensureTools, TOOLS } from './system-tools.ts';
 
@@ -47,9 +46,8 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
     let databaseUrl = opts.databaseUrl;
     let adminUrl: LocalServices['adminUrl'];
     if (!databaseUrl) {
-      // The postgres OS user cannot reach a checkout under /root: the cluster lives in the OS temp dir.
-      const key = crypto.createHash('sha256').update(dir).digest('hex').slice(0, 12);
-      const pgDir = opts.persistentPostgres ? path.join(os.tmpdir(), `strata-pg-${key}`) : undefined;
+      // In dir (`.strata/postgres`), or bound to it when the postgres OS user cannot reach it (lib/services/postgres.ts).
+      const pgDir = opts.persistentPostgres ? persistentClusterDir(dir) : undefined;
       const pg = await startPostgres({ dir: pgDir });
       stops.push(pg.stop);
       databaseUrl = pg.url;

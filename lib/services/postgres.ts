@@ -73,6 +73,60 @@ function chownToPostgres(p: string): void {
   if (res.status !== 0) throw new Error(`chown postgres ${p} failed: ${res.stderr}`);
 }
 
+/** Whether the `postgres` OS user may enter every directory from / down to `dir` (mode bits; ACLs ignored). */
+export function postgresCanReach(dir: string, user: { uid?: number; gid?: number } = postgresUser()): boolean {
+  if (user.uid === undefined) return true; // not root: the server runs as us
+  let cur = path.resolve(dir);
+  for (;;) {
+    // A directory not created yet gets 0755 from mkdir.
+    const st = fs.statSync(cur, { throwIfNoEntry: false });
+    if (st) {
+      const mask = st.uid === user.uid ? 0o100 : st.gid === user.gid ? 0o010 : 0o001;
+      if ((st.mode & mask) === 0) return false;
+    }
+    const parent = path.dirname(cur);
+    if (parent === cur) return true;
+    cur = parent;
+  }
+}
+
+const OWNER_FILE = 'strata-state-token';
+
+/**
+ * The demo's persistent cluster directory for the state directory `stateDir` (`.strata/`), so that
+ * deleting `.strata/` really starts over (issue 12):
+ * - `stateDir/postgres` whenever the `postgres` OS user can reach it (always when not root);
+ * - otherwise (root, a checkout under a mode-700 /root) `<tmp>/strata-pg-<hash>`, bound to
+ *   `stateDir` by a random token kept in both places: when `stateDir` lost its token (deleted),
+ *   the old cluster is removed and a new one initialised, so no catalog outlives its storage.
+ */
+export function persistentClusterDir(stateDir: string, user: { uid?: number; gid?: number } = postgresUser()): string {
+  const state = path.resolve(stateDir);
+  fs.mkdirSync(state, { recursive: true });
+  const inside = path.join(state, 'postgres');
+  if (postgresCanReach(inside, user)) return inside;
+  const key = crypto.createHash('sha256').update(state).digest('hex').slice(0, 12);
+  const outside = path.join(os.tmpdir(), `strata-pg-${key}`);
+  const stateToken = path.join(state, 'postgres-cluster-token');
+  const read = (f: string) => {
+    try {
+      return fs.readFileSync(f, 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+  const token = read(stateToken);
+  if (token === null || read(path.join(outside, OWNER_FILE)) !== token) {
+    // A cluster without its state directory's token belongs to a deleted `.strata/`: start over.
+    fs.rmSync(outside, { recursive: true, force: true });
+    const fresh = crypto.randomBytes(12).toString('hex');
+    fs.mkdirSync(outside, { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(outside, OWNER_FILE), fresh);
+    fs.writeFileSync(stateToken, `${fresh}\n`, { mode: 0o600 });
+  }
+  return outside;
+}
+
 export interface PostgresServer {
   /** Superuser URL of the `strata` database (password included; never log it). */
   url: string;

@@ -2,6 +2,8 @@
 // The app may write them directly; Strata's worker follows either way (schedule reconciliation).
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { databaseFailureOf } from '../db/errors.ts';
+import { platformTenantsSql } from '../db/platform.ts';
 import { planSchema, schemaNameSchema, tenantIdSchema, type Plan } from '../domain.ts';
 
 export class TenantError extends Error {
@@ -38,26 +40,40 @@ export async function addTenant(db: Db, input: NewTenant): Promise<void> {
       throw new TenantError(`schema ${JSON.stringify(schemaName)} does not exist in the database`, 'not_found', 'schema');
     }
     const clash = await tx.execute<{ id: string }>(
-      sql`select id from tenants where id = ${id} or schema_name = ${schemaName}`,
+      sql`select t.id from ${platformTenantsSql} t where t.id = ${id} or t.schema_name = ${schemaName}`,
     );
     if (clash.rows.length > 0) {
       throw new TenantError(`tenant ${clash.rows[0]!.id} already exists or already uses that schema`, 'conflict', 'id');
     }
-    await tx.execute(sql`insert into tenants (id, name, schema_name) values (${id}, ${input.name.trim()}, ${schemaName})`);
-    await tx.execute(sql`insert into tenant_subscriptions (tenant_id, tier_id) values (${id}, ${plan})`);
+    // Only the contract's columns: the application's own get their defaults (or its triggers' values).
+    await tx
+      .execute(sql`insert into tenants (id, name, schema_name) values (${id}, ${input.name.trim()}, ${schemaName})`)
+      .catch(rejectIdType(id));
+    await tx.execute(sql`insert into tenant_subscriptions (tenant_id, tier_id) values (${id}, ${plan})`).catch(rejectIdType(id));
   });
+}
+
+/** An id the application's tenants.id type cannot hold (e.g. "acme" for a bigint or uuid id) is a usage error. */
+function rejectIdType(id: string) {
+  return (err: unknown): never => {
+    const failure = databaseFailureOf(err);
+    if (failure?.sqlstate === '22P02') {
+      throw new TenantError(`id: ${JSON.stringify(id)} does not fit the type of the application's tenants.id`, 'bad_request', 'id');
+    }
+    throw err;
+  };
 }
 
 export async function setTenantPlan(db: Db, tenantId: string, plan: Plan): Promise<{ previous: string | null }> {
   const id = check<string>(tenantIdSchema, tenantId, 'id');
   const tier = check<Plan>(planSchema, plan, 'tier');
   return db.transaction(async (tx) => {
-    const tenant = await tx.execute(sql`select 1 from tenants where id = ${id}`);
+    const tenant = await tx.execute(sql`select 1 from ${platformTenantsSql} t where t.id = ${id}`);
     if (tenant.rowCount === 0) throw new TenantError(`no tenant with id ${id}`, 'not_found', 'id');
     const prev = await tx.execute<{ tier_id: string }>(
-      sql`select tier_id from tenant_subscriptions where tenant_id = ${id} for update`,
+      sql`select tier_id::text from tenant_subscriptions where tenant_id::text = ${id} for update`,
     );
-    if (prev.rows.length) await tx.execute(sql`update tenant_subscriptions set tier_id = ${tier} where tenant_id = ${id}`);
+    if (prev.rows.length) await tx.execute(sql`update tenant_subscriptions set tier_id = ${tier} where tenant_id::text = ${id}`);
     else await tx.execute(sql`insert into tenant_subscriptions (tenant_id, tier_id) values (${id}, ${tier})`);
     return { previous: prev.rows[0]?.tier_id ?? null };
   });

@@ -3,6 +3,7 @@
 // (which prints id, name, schema_name, tier, last_backup_at, status) and every dashboard page.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
+import { planLabel, platformTenantsSql } from '../db/platform.ts';
 import type { ScheduleType } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { nextRunAt } from '../schedule/next-run.ts';
@@ -13,8 +14,12 @@ export interface TenantProtection {
   id: string;
   name: string;
   schema_name: string;
-  /** The plan (CONTRACTS.md: `tier` always means a plan). */
+  /** The plan (CONTRACTS.md: `tier` always means a plan); a tier id Strata does not know counts as basic. */
   tier: string | null;
+  /** The application's tenant_subscriptions.tier_id as written (differs from tier for an unknown plan). */
+  subscription_tier_id: string | null;
+  /** False when the application names a tier that is not one of Strata's plans (shown as "unknown plan"). */
+  plan_known: boolean;
   /** started_at of the newest completed backup (latest by started_at, then id). */
   last_backup_at: string | null;
   last_backup_id: string | null;
@@ -34,6 +39,7 @@ type Row = {
   name: string;
   schema_name: string;
   tier: string | null;
+  subscription_tier_id: string | null;
   // Raw SQL through Drizzle returns timestamps as text.
   first_seen_at: string | null;
   last_backup_at: string | null;
@@ -45,18 +51,20 @@ type Row = {
   schedules: { type: ScheduleType; paused: boolean; created_at: string }[] | null;
 };
 
-export async function tenantProtection(db: Db, config: Config, opts: { tenantId?: string; now?: Date } = {}): Promise<TenantProtection[]> {
+export async function tenantProtection(
+  db: Db,
+  config: Pick<Config, 'STRATA_SCHEDULE_WINDOW_MINUTES' | 'STRATA_TIMEZONE' | 'STRATA_RPO_GRACE_HOURS'>,
+  opts: { tenantId?: string; now?: Date } = {}): Promise<TenantProtection[]> {
   const now = opts.now ?? new Date();
   const where = opts.tenantId === undefined ? sql`` : sql`where t.id = ${opts.tenantId}`;
   const res = await db.execute<Row>(sql`
-    select t.id, t.name, t.schema_name, s.tier_id as tier, ts.first_seen_at,
+    select t.id, t.name, t.schema_name, t.tier_id as tier, t.subscription_tier_id, ts.first_seen_at,
       newest.started_at as last_backup_at, newest.id::text as last_backup_id,
       last.status as last_status, last.error_message as last_error,
       stored.bytes as stored_bytes, stored.n as backup_count,
       (select json_agg(json_build_object('type', bs.schedule_type, 'paused', bs.is_paused, 'created_at', bs.created_at))
         from backup_schedules bs where bs.tenant_id = t.id and bs.is_active) as schedules
-    from tenants t
-    left join tenant_subscriptions s on s.tenant_id = t.id
+    from ${platformTenantsSql} t
     left join tenant_state ts on ts.tenant_id = t.id
     left join lateral (select b.id, b.started_at from backup_jobs b where b.tenant_id = t.id and b.status = 'completed'
                        order by b.started_at desc nulls last, b.id desc limit 1) newest on true
@@ -90,6 +98,8 @@ export async function tenantProtection(db: Db, config: Config, opts: { tenantId?
       name: r.name,
       schema_name: r.schema_name,
       tier: r.tier,
+      subscription_tier_id: r.subscription_tier_id,
+      plan_known: r.subscription_tier_id === null || r.subscription_tier_id === r.tier,
       last_backup_at: r.last_backup_at ? iso(r.last_backup_at) : null,
       last_backup_id: r.last_backup_id,
       status: rpo.status,
@@ -100,6 +110,11 @@ export async function tenantProtection(db: Db, config: Config, opts: { tenantId?
       backup_count: Number(r.backup_count ?? 0),
     };
   });
+}
+
+/** The plan as people read it: "unknown plan (gold), treated as basic" for a tier Strata does not know. */
+export function tierLabel(t: Pick<TenantProtection, 'tier' | 'subscription_tier_id'>): string {
+  return planLabel(t.tier, t.subscription_tier_id);
 }
 
 /** ISO-8601 UTC with Z, to the second (CONTRACTS.md "Data formats"). */

@@ -80,7 +80,7 @@ export async function userCommand(argv: string[]): Promise<void> {
   const password = await readStdin();
   const ok = passwordSchema.safeParse(password);
   if (!ok.success) throw usage(`password (stdin): ${ok.error.issues[0]?.message}`);
-  const cfg = config();
+  const cfg = config(['database']);
   const db = getDb(cfg.DATABASE_URL);
   try {
     const user = await createUser(db, { email, role, password });

@@ -26,7 +26,7 @@ export async function listCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw usage('--limit must be an integer from 1 to 1000');
   const cursor = f.cursor === undefined ? null : decodeCursor(f.cursor);
   if (f.cursor !== undefined && !cursor) throw usage('--cursor is not a cursor from an earlier page');
-  const cfg = config();
+  const cfg = config(['database']);
   const page = await backupsAfter(getDb(cfg.DATABASE_URL), tenantId, limit, cursor);
   const backups = page.rows.map(backupJson);
   output(!!f.json).result({ backups, next_cursor: page.nextCursor }, () =>
@@ -39,7 +39,7 @@ export async function listCommand(argv: string[]): Promise<void> {
 export async function showCommand(argv: string[]): Promise<void> {
   const f = flags(argv, { backup: { type: 'string' } });
   const id = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
-  const cfg = config();
+  const cfg = config(['database']);
   const row = await backupById(getDb(cfg.DATABASE_URL), id);
   if (!row) throw new CliError(`no backup with id ${id}`, 1, 'not_found');
   const job = backupJson(row);

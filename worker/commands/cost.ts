@@ -20,7 +20,7 @@ function number(text: string | undefined, flag: string, opts: { integer?: boolea
 export async function costCommand(argv: string[]): Promise<void> {
   if (argv[0] === 'simulate') return simulate(argv.slice(1));
   const f = flags(argv, { month: { type: 'string' } });
-  const cfg = config();
+  const cfg = config(['database']);
   let month;
   try {
     month = f.month ? parseMonth(f.month) : billingMonthOf(new Date());

@@ -15,7 +15,7 @@ import { expectedConfirmation, requestRestore, requestUndo } from '../../lib/api
 import { requestVerification } from '../../lib/api/operations/verify.ts';
 import type { Actor } from '../../lib/auth/session.ts';
 import { backupJson } from '../../lib/backup/serialize.ts';
-import { CliError, cliActor, config, EXIT, flags, output, required, usage, valid } from '../cli-kit.ts';
+import { CliError, cliActor, config, EXIT, flags, output, required, usage, valid, waitConfig } from '../cli-kit.ts';
 import { awaitJob } from './await-job.ts';
 
 const actor = (): Actor => ({ name: cliActor(), role: 'admin', via: 'token', email: null });
@@ -40,14 +40,14 @@ export async function backupCommand(argv: string[]): Promise<number> {
   const f = flags(argv, { tenant: { type: 'string' }, storage: { type: 'string' }, wait: { type: 'boolean' } });
   const tenantId = valid(tenantIdSchema, required(f.tenant, 'tenant'), 'tenant');
   const storageTier = valid(storageTierSchema, f.storage ?? 's3_standard', 'storage');
-  const cfg = config();
+  const cfg = waitConfig(!!f.wait);
   const db = getDb(cfg.DATABASE_URL);
   const out = output(!!f.json);
   const row = await operation(() => requestBackup(db, actor(), { tenantId, storageTier }));
   let job = row;
   if (f.wait) {
     out.info(`Backup ${job.id} of ${tenantId} to ${storageTier} queued.`);
-    await awaitJob(db, cfg, async () => {
+    await awaitJob(db, cfg.worker!, async () => {
       job = (await backupById(db, row.id))!;
       return { status: job.status, progress: job.status === 'running' ? mib(job.progressBytes) : undefined };
     }, out.info);
@@ -67,8 +67,7 @@ export async function holdCommand(argv: string[]): Promise<void> {
   const f = flags(argv, { backup: { type: 'string' }, on: { type: 'boolean' }, off: { type: 'boolean' } });
   const id = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
   if (!!f.on === !!f.off) throw usage('give exactly one of --on or --off');
-  const cfg = config();
-  const db = getDb(cfg.DATABASE_URL);
+  const db = getDb(config(['database']).DATABASE_URL);
   await operation(() => setBackupHold(db, actor(), id, !!f.on));
   const job = backupJson((await backupById(db, id))!);
   output(!!f.json).result({ job }, `Legal hold ${job.legal_hold ? 'on' : 'off'} for backup ${id}.`);
@@ -77,12 +76,12 @@ export async function holdCommand(argv: string[]): Promise<void> {
 export async function verifyCommand(argv: string[]): Promise<number> {
   const f = flags(argv, { backup: { type: 'string' }, wait: { type: 'boolean' } });
   const id = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
-  const cfg = config();
+  const cfg = waitConfig(!!f.wait);
   const db = getDb(cfg.DATABASE_URL);
   const out = output(!!f.json);
   let row = await operation(() => requestVerification(db, actor(), id));
   if (f.wait) {
-    await awaitJob(db, cfg, async () => {
+    await awaitJob(db, cfg.worker!, async () => {
       [row] = await db.select().from(backupVerifications).where(eq(backupVerifications.id, row.id));
       return { status: row!.status };
     }, out.info);
@@ -114,7 +113,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
   if (intoSchema && targetTenant) throw usage('--into-schema and --target-tenant exclude each other');
   if (targetTenant && !f['cross-tenant']) throw usage('restoring onto another tenant needs --cross-tenant as well as --target-tenant');
   if (!f.yes) throw usage('a restore replaces data: add --yes to confirm');
-  const cfg = config();
+  const cfg = waitConfig(!!f.wait);
   const db = getDb(cfg.DATABASE_URL);
   const out = output(!!f.json);
   const backup = await backupById(db, backupId);
@@ -137,7 +136,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
 
   async function finishRestore(r: typeof restore, wait: boolean, json?: boolean): Promise<number> {
     if (wait) {
-      await awaitJob(db, cfg, async () => {
+      await awaitJob(db, cfg.worker!, async () => {
         r = (await restoreById(db, r.id))!;
         return { status: r.status, progress: r.phase ?? undefined };
       }, out.info);
@@ -163,12 +162,12 @@ async function undoCommand(argv: string[]): Promise<number> {
   const f = flags(argv, { restore: { type: 'string' }, yes: { type: 'boolean' }, wait: { type: 'boolean' } });
   const restoreId = valid(uuidSchema, required(f.restore, 'restore'), 'restore');
   if (!f.yes) throw usage('an undo swaps the tenant back: add --yes to confirm');
-  const cfg = config();
+  const cfg = waitConfig(!!f.wait);
   const db = getDb(cfg.DATABASE_URL);
   const out = output(!!f.json);
   let undo = await operation(() => requestUndo(db, actor(), restoreId));
   if (f.wait) {
-    await awaitJob(db, cfg, async () => {
+    await awaitJob(db, cfg.worker!, async () => {
       undo = (await restoreById(db, undo.id))!;
       return { status: undo.status, progress: undo.phase ?? undefined };
     }, out.info);

@@ -2,7 +2,7 @@
 import { getDb } from '../../lib/db/client.ts';
 import { planSchema } from '../../lib/domain.ts';
 import { addTenant, setTenantPlan, TenantError } from '../../lib/tenants/manage.ts';
-import { tenantProtection } from '../../lib/tenants/protection.ts';
+import { tenantProtection, tierLabel } from '../../lib/tenants/protection.ts';
 import { CliError, config, EXIT, flags, output, required, usage, valid } from '../cli-kit.ts';
 
 export function tenantErrorToCli(err: unknown): never {
@@ -17,7 +17,7 @@ export async function tenantCommand(argv: string[]): Promise<void> {
   switch (sub) {
     case 'add': {
       const f = flags(rest, { id: { type: 'string' }, name: { type: 'string' }, schema: { type: 'string' }, tier: { type: 'string' } });
-      const cfg = config();
+      const cfg = config(['database']);
       const input = {
         id: required(f.id, 'id'),
         name: required(f.name, 'name'),
@@ -33,7 +33,7 @@ export async function tenantCommand(argv: string[]): Promise<void> {
     }
     case 'set-tier': {
       const f = flags(rest, { id: { type: 'string' }, tier: { type: 'string' } });
-      const cfg = config();
+      const cfg = config(['database']);
       const id = required(f.id, 'id');
       const plan = valid(planSchema, required(f.tier, 'tier'), 'tier');
       const { previous } = await setTenantPlan(getDb(cfg.DATABASE_URL), id, plan).catch(tenantErrorToCli);
@@ -45,15 +45,27 @@ export async function tenantCommand(argv: string[]): Promise<void> {
     }
     case 'list': {
       const f = flags(rest, {});
-      const cfg = config();
+      const cfg = config(['database']);
       const tenants = await tenantProtection(getDb(cfg.DATABASE_URL), cfg);
       output(!!f.json).result(
-        { tenants: tenants.map(({ id, name, schema_name, tier, last_backup_at, status }) => ({ id, name, schema_name, tier, last_backup_at, status })), next_cursor: null },
+        {
+          tenants: tenants.map(({ id, name, schema_name, tier, subscription_tier_id, plan_known, last_backup_at, status }) => ({
+            id,
+            name,
+            schema_name,
+            tier,
+            // A tier id the application uses that is not one of Strata's plans: treated as basic.
+            ...(plan_known ? {} : { plan_known, subscription_tier_id }),
+            last_backup_at,
+            status,
+          })),
+          next_cursor: null,
+        },
         () =>
           tenants.length === 0
             ? 'No tenants.'
             : tenants
-                .map((t) => `${t.id.padEnd(24)} ${String(t.tier ?? '-').padEnd(9)} ${t.status.padEnd(12)} ${t.last_backup_at ?? 'never backed up'}  ${t.name}`)
+                .map((t) => `${t.id.padEnd(24)} ${(t.plan_known ? (t.tier ?? '-') : tierLabel(t)).padEnd(9)} ${t.status.padEnd(12)} ${t.last_backup_at ?? 'never backed up'}  ${t.name}`)
                 .join('\n'),
       );
       return;

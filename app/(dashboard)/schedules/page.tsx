@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
 import { allSchedules } from '@/lib/db/queries/schedules';
 import { sortTenants } from '@/lib/db/queries/tenants';
-import { tenantProtection } from '@/lib/tenants/protection';
+import { tenantProtection, tierLabel } from '@/lib/tenants/protection';
 import { SCHEDULE_TYPES } from '@/lib/domain';
 import { EmptyState, PageHeader, StatusBadge, Table, TenantCell, Td, Th } from '@/components/ui';
 import { formatDateTime, STORAGE_TIER_LABELS } from '@/components/format';
@@ -45,7 +45,7 @@ export default async function SchedulesPage() {
                 <Td>
                   <TenantCell id={t.id} name={t.name} />
                 </Td>
-                <Td>{t.tier ?? '—'}</Td>
+                <Td>{t.plan_known ? (t.tier ?? '—') : tierLabel(t)}</Td>
                 {SCHEDULE_TYPES.map((type) => {
                   const s = byTenant.get(t.id)?.get(type);
                   return (

@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
 import { removedTenants, searchTenants, sortTenants, type TenantSort } from '@/lib/db/queries/tenants';
-import { tenantProtection } from '@/lib/tenants/protection';
+import { tenantProtection, tierLabel } from '@/lib/tenants/protection';
 import { buttonClass, EmptyState, inputClass, PageHeader, StatusBadge, Table, TenantCell, Td, Th } from '@/components/ui';
 import { formatAge, formatBytes, formatDateTime } from '@/components/format';
 
@@ -74,7 +74,7 @@ export default async function TenantsPage({ searchParams }: { searchParams: SP }
                 <Td>
                   <TenantCell id={t.id} name={t.name} />
                 </Td>
-                <Td>{t.tier ?? '—'}</Td>
+                <Td>{t.plan_known ? (t.tier ?? '—') : tierLabel(t)}</Td>
                 <Td>
                   <div className="flex flex-wrap gap-1">
                     <StatusBadge status={t.status} />

@@ -1,8 +1,8 @@
 // Retention policies per plan, and the preview of what an edit would delete.
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { backupJobs, backupRetentionPolicies, tenantState } from '../schema.ts';
-import { tenants } from '../platform.ts';
+import { platformTenantsSql } from '../platform.ts';
 import type { BackupStatus, Origin } from '../../domain.ts';
 import { expiryOf } from '../../retention/expiry.ts';
 import { pruneDecisions, type PruneCandidate } from '../../retention/decisions.ts';
@@ -40,7 +40,9 @@ export async function policyPreview(db: Db, plan: string, windows: RetentionWind
     .select()
     .from(backupJobs)
     .where(and(inArray(backupJobs.tenantId, tenantIds), eq(backupJobs.status, 'completed')));
-  const active = new Set((await db.select({ id: tenants.id }).from(tenants).where(inArray(tenants.id, tenantIds))).map((t) => t.id));
+  const active = new Set(
+    (await db.execute<{ id: string }>(sql`select t.id from ${platformTenantsSql} t where t.id in ${tenantIds}`)).rows.map((t) => t.id),
+  );
   const removed = new Set(
     (await db.select({ id: tenantState.tenantId, removedAt: tenantState.removedAt }).from(tenantState).where(inArray(tenantState.tenantId, tenantIds)))
       .filter((t) => t.removedAt)

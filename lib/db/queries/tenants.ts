@@ -4,6 +4,7 @@ import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import type { Config } from '../../env.ts';
 import { tenantState } from '../schema.ts';
+import { findPlatformTenant, platformTenantsSql } from '../platform.ts';
 import { tenantProtection, type TenantProtection } from '../../tenants/protection.ts';
 
 export type { TenantProtection };
@@ -23,16 +24,13 @@ export async function tenantById(db: Db, config: Config, tenantId: string): Prom
 
 /** The platform row only (name, schema): what restore confirmation compares against. */
 export async function platformTenant(db: Db, tenantId: string) {
-  const res = await db.execute<{ id: string; name: string; schema_name: string; plan: string | null }>(sql`
-    select t.id, t.name, t.schema_name, s.tier_id as plan from tenants t
-    left join tenant_subscriptions s on s.tenant_id = t.id where t.id = ${tenantId}`);
-  const r = res.rows[0];
-  return r ? { id: r.id, name: r.name, schemaName: r.schema_name, plan: r.plan } : null;
+  const t = await findPlatformTenant(db, tenantId);
+  return t ? { id: t.id, name: t.name, schemaName: t.schemaName, plan: t.tierId, subscriptionTierId: t.subscriptionTierId } : null;
 }
 
 /** Every tenant's platform row, by name: the cross-tenant restore targets (no status needed). */
 export async function platformTenants(db: Db) {
-  const res = await db.execute<{ id: string; name: string; schema_name: string }>(sql`select id, name, schema_name from tenants order by name, id`);
+  const res = await db.execute<{ id: string; name: string; schema_name: string }>(sql`select t.id, t.name, t.schema_name from ${platformTenantsSql} t order by t.name, t.id`);
   return res.rows.map((r) => ({ id: r.id, name: r.name, schemaName: r.schema_name }));
 }
 

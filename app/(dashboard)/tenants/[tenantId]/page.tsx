@@ -3,6 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
 import { platformTenants, removedTenants, tenantById } from '@/lib/db/queries/tenants';
+import { tierLabel } from '@/lib/tenants/protection';
 import { backupHistory, tenantBackupCounts } from '@/lib/db/queries/backups';
 import { tenantSchedules, upcomingRuns } from '@/lib/db/queries/schedules';
 import { tenantVerifications } from '@/lib/db/queries/verifications';
@@ -55,8 +56,8 @@ export default async function TenantPage({ params, searchParams }: Props) {
   const removed = protection ? null : ((await removedTenants(db, tenantId))[0] ?? null);
   if (!protection && !removed) notFound();
   const tenant = protection
-    ? { id: protection.id, name: protection.name, schemaName: protection.schema_name, plan: protection.tier }
-    : { id: tenantId, name: removed?.name ?? tenantId, schemaName: removed?.schemaName ?? '—', plan: removed?.plan ?? null };
+    ? { id: protection.id, name: protection.name, schemaName: protection.schema_name, plan: protection.tier, planText: protection.plan_known ? protection.tier : tierLabel(protection) }
+    : { id: tenantId, name: removed?.name ?? tenantId, schemaName: removed?.schemaName ?? '—', plan: removed?.plan ?? null, planText: removed?.plan ?? null };
   const canUndo = undoable(restores[0]);
   const pages = Math.max(1, Math.ceil(history.total / history.pageSize));
   const qs = (over: Record<string, string | undefined>) => {
@@ -83,7 +84,7 @@ export default async function TenantPage({ params, searchParams }: Props) {
         subtitle={
           <span className="flex flex-wrap items-center gap-2">
             <span>
-              id <code>{tenant.id}</code> · schema <code>{tenant.schemaName}</code> · plan {tenant.plan ?? '—'}
+              id <code>{tenant.id}</code> · schema <code>{tenant.schemaName}</code> · plan {tenant.planText ?? '—'}
             </span>
             {protection ? <StatusBadge status={protection.status} /> : <Badge>removed</Badge>}
             {protection?.failing ? <StatusBadge status="failing" title={protection.last_error ?? undefined} /> : null}
