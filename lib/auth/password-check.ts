@@ -18,9 +18,15 @@ export class SignInBusyError extends Error {
 export const SLOT_WAIT_MS = 5_000;
 
 // The worker's code: require() resolves bcryptjs from the working directory (the app's root).
+// On Linux the thread also lowers its own scheduling priority (nice 19, per thread): when the CPU is
+// short, serving pages and API calls comes before checking passwords.
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const bcrypt = require('bcryptjs');
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (tid > 0) require('node:os').setPriority(tid, 19);
+} catch {}
 parentPort.on('message', ({ id, password, hash }) => {
   let ok = false;
   try { ok = bcrypt.compareSync(password, hash); } catch {}
