@@ -1,19 +1,22 @@
 // Auth.js v5: email + password against `users` (bcrypt), and OIDC when AUTH_OIDC_* are set.
-// Sessions are JWTs; throttling and failed sign-ins go through audit_log (lib/auth/throttle.ts).
+// Sessions are JWTs carrying the user's session_version; the password check, its per-email limit and
+// its concurrency cap are lib/auth/sign-in.ts; failed sign-ins go to audit_log (lib/auth/throttle.ts).
 import NextAuth, { CredentialsSignin, type NextAuthConfig } from 'next-auth';
 import Credentials from 'next-auth/providers/credentials';
 import type { Provider } from 'next-auth/providers';
 import { authConfig } from '@/lib/auth/config';
 import { clientIp } from '@/lib/auth/ip';
-import { recordFailedSignIn, throttleState } from '@/lib/auth/throttle';
-import { emailSchema, findUserByEmail, verifyPassword } from '@/lib/auth/users';
+import { signInWithPassword } from '@/lib/auth/sign-in';
+import { recordFailedSignIn } from '@/lib/auth/throttle';
+import { findUserByEmail } from '@/lib/auth/users';
 import { isRole } from '@/lib/auth/roles';
-import { sql } from 'drizzle-orm';
-import type { Db } from '@/lib/db/client';
-import { appDb } from '@/lib/db/queries/connection';
+import { appConfig, appDb } from '@/lib/db/queries/connection';
 
 class ThrottledSignIn extends CredentialsSignin {
   code = 'throttled';
+}
+class BusySignIn extends CredentialsSignin {
+  code = 'busy';
 }
 
 const credentials = Credentials({
@@ -21,30 +24,20 @@ const credentials = Credentials({
   name: 'Email and password',
   credentials: { email: { label: 'Email', type: 'email' }, password: { label: 'Password', type: 'password' } },
   async authorize(input, request) {
-    const parsedEmail = emailSchema.safeParse(input?.email);
-    const password = typeof input?.password === 'string' ? input.password : '';
-    const email = parsedEmail.success ? parsedEmail.data : String(input?.email ?? '').slice(0, 254);
-    const ip = clientIp(request.headers);
-    // Check, verify and record under one lock per email and address: otherwise a burst of
-    // concurrent guesses all pass the check before the first failure is recorded.
-    const outcome = await appDb().transaction(async (tx) => {
-      const db = tx as unknown as Db;
-      await tx.execute(sql`set local lock_timeout = '15s'`);
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`sign-in:${email}:${ip}`}))`);
-      if ((await throttleState(db, email, ip)).locked) {
-        await recordFailedSignIn(db, email, ip, 'throttled');
-        return 'throttled' as const;
-      }
-      const user = parsedEmail.success && password ? await verifyPassword(db, email, password) : null;
-      if (!user || !isRole(user.role)) {
-        await recordFailedSignIn(db, email, ip, 'bad_credentials');
-        return null;
-      }
-      return user;
-    });
-    if (outcome === 'throttled') throw new ThrottledSignIn();
-    if (!outcome || !isRole(outcome.role)) return null;
-    return { id: outcome.id, email: outcome.email, role: outcome.role };
+    const config = appConfig();
+    const outcome = await signInWithPassword(
+      appDb(),
+      {
+        email: typeof input?.email === 'string' ? input.email.slice(0, 254) : '',
+        password: typeof input?.password === 'string' ? input.password : '',
+        ip: clientIp(request.headers, config.STRATA_TRUSTED_PROXY_HOPS),
+      },
+      config.STRATA_SIGNIN_CONCURRENCY,
+    );
+    if ('user' in outcome) return outcome.user;
+    if (outcome.refused === 'throttled') throw new ThrottledSignIn();
+    if (outcome.refused === 'busy') throw new BusySignIn();
+    return null;
   },
 });
 
@@ -62,10 +55,18 @@ const config: NextAuthConfig = {
   callbacks: {
     ...authConfig.callbacks,
     // OIDC proves an email; only emails with an enabled Strata user get in, with that user's role.
-    async signIn({ user, account }) {
+    // The provider must say it verified the email (`email_verified`, a boolean — or the string
+    // "true", as some providers send it): otherwise anyone who can register that address there
+    // would get the Strata user's access.
+    async signIn({ user, account, profile }) {
       if (account?.provider !== 'oidc') return true;
       const db = appDb();
       const email = String(user.email ?? '').toLowerCase();
+      const verified = profile?.email_verified === true || (profile?.email_verified as unknown) === 'true';
+      if (!verified) {
+        await recordFailedSignIn(db, email, 'oidc', 'email_not_verified');
+        return false;
+      }
       const row = email ? await findUserByEmail(db, email) : null;
       if (!row || row.disabledAt || !isRole(row.role)) {
         await recordFailedSignIn(db, email, 'oidc', 'unknown_oidc_user');
@@ -73,6 +74,7 @@ const config: NextAuthConfig = {
       }
       user.email = row.email;
       user.role = row.role;
+      user.sessionVersion = row.sessionVersion;
       return true;
     },
   },

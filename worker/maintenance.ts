@@ -1,10 +1,11 @@
 // The worker's periodic chores, each run by one worker per period (lib/jobs/periodic.ts, table
-// periodic_runs, which also keeps each task's last result):
-// prune daily, restore drills weekly, dropping expired undo copies hourly; overdue checks every
-// minute (idempotent: incidents dedupe the webhook).
+// periodic_runs, which also keeps each task's last result): prune daily, restore drills weekly,
+// dropping expired undo copies hourly, failed sign-ins older than STRATA_AUDIT_SIGNIN_RETENTION_DAYS
+// daily; overdue checks every minute (idempotent: incidents dedupe the webhook).
 import type { Logger } from 'pino';
 import type { Db } from '../lib/db/client.ts';
 import type { Config } from '../lib/env.ts';
+import { pruneFailedSignIns } from '../lib/auth/throttle.ts';
 import { claimPeriodic, recordPeriodicResult } from '../lib/jobs/periodic.ts';
 import { checkOverdue } from '../lib/notify/overdue.ts';
 import { runPrune } from '../lib/prune/run-prune.ts';
@@ -34,6 +35,7 @@ export async function runMaintenance(deps: MaintenanceDeps): Promise<void> {
     }],
     ['drill', 7 * DAY, () => queueDrills(db, deps.config)],
     ['undo-cleanup', HOUR, () => dropExpiredUndoCopies(db, deps.config, log)],
+    ['audit-sign-in-prune', DAY, async () => ({ deleted: await pruneFailedSignIns(db, deps.config.STRATA_AUDIT_SIGNIN_RETENTION_DAYS) })],
   ];
   for (const [task, period, run] of chores) {
     try {

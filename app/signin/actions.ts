@@ -31,7 +31,8 @@ export async function signInWithPassword(_prev: SignInState | null, formData: Fo
   } catch (err) {
     if (err instanceof AuthError) {
       const code = (err as AuthError & { code?: string }).code;
-      if (code === 'throttled') return { error: 'Too many failed sign-ins for this email from your address. Try again in 15 minutes.' };
+      if (code === 'throttled') return { error: 'Too many failed sign-ins for this email. Try again in 15 minutes.' };
+      if (code === 'busy') return { error: 'Too many sign-ins are being checked right now. Try again in a few seconds.' };
       return { error: 'Email or password is incorrect.' };
     }
     throw err; // the success redirect

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { auth, oidcEnabled } from '@/auth';
+import { oidcEnabled } from '@/auth';
+import { currentActor } from '@/lib/auth/session';
 import { buttonClass } from '@/components/ui';
 import { signInWithOidc } from './actions';
 import { SignInForm } from './signin-form';
@@ -10,8 +11,9 @@ export const metadata: Metadata = { title: 'Sign in' };
 export default async function SignInPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const sp = await searchParams;
   const callbackUrl = typeof sp.callbackUrl === 'string' ? sp.callbackUrl : '/';
-  const session = await auth();
-  if (session?.user?.email) redirect('/');
+  // A current session only: a stale one (its user's password, role or state changed since) must
+  // see the form, not bounce between here and the proxy.
+  if (await currentActor().catch(() => null)) redirect('/');
   return (
     <main className="flex min-h-screen items-center justify-center px-4">
       <div className="w-full max-w-sm">

@@ -101,6 +101,14 @@ test('sign-in throttling holds under a burst of concurrent wrong passwords', asy
     );
     const checked = checks.find((c) => c.reason === 'bad_credentials')?.n ?? 0;
     expect(checked, `password checks in a burst of 20 (${JSON.stringify(checks)})`).toBeLessThanOrEqual(MAX_FAILURES);
+    // Attempts beyond STRATA_SIGNIN_CONCURRENCY that found no free slot in time (a loaded machine)
+    // were told to try again, unchecked: retry one at a time until the fifth check locks the email.
+    for (let retry = checked; retry < MAX_FAILURES; retry++) await attempt(`wrong-password-retry-${retry}`);
+    const after = await sql<{ n: number }>(
+      `select count(*)::int as n from audit_log where action = 'auth.sign_in_failed' and target = $1 and details->>'reason' = 'bad_credentials'`,
+      [email],
+    );
+    expect(after[0]!.n).toBe(MAX_FAILURES);
     // The right password now is refused too.
     const right = await attempt(USERS.viewer.password);
     expect(right.headers().location ?? '').not.toMatch(/^\/?$|\/$/);

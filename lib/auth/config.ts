@@ -5,10 +5,17 @@ import type { Role } from '../domain.ts';
 declare module 'next-auth' {
   interface User {
     role?: Role;
+    /** users.session_version when the session was issued (lib/auth/session-version.ts). */
+    sessionVersion?: number;
   }
   interface Session {
-    user: { email: string; role: Role; name?: string | null };
+    user: { email: string; role: Role; sessionVersion: number; name?: string | null };
   }
+}
+
+/** A session's version (sessions issued before versions existed carry none: version 0). */
+export function sessionVersionOf(claim: unknown): number {
+  return typeof claim === 'number' && Number.isInteger(claim) ? claim : 0;
 }
 
 export const SESSION_MAX_AGE_S = 8 * 60 * 60;
@@ -22,12 +29,18 @@ export const authConfig = {
       if (user) {
         token.email = user.email;
         token.role = user.role;
+        token.sv = user.sessionVersion ?? 0;
       }
       return token;
     },
     session({ session, token }) {
       // The role here is for display only: requireRole re-reads the user's current role.
-      session.user = { ...session.user, email: String(token.email ?? ''), role: (token.role as Role) ?? 'viewer' };
+      session.user = {
+        ...session.user,
+        email: String(token.email ?? ''),
+        role: (token.role as Role) ?? 'viewer',
+        sessionVersion: sessionVersionOf(token.sv),
+      };
       return session;
     },
   },

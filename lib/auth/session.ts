@@ -1,14 +1,15 @@
 // requireRole: the one authorization check every server action and route handler calls.
 // A bearer token (`Authorization: Bearer strata_…`) or the signed-in session; the role always comes
-// from the database at the time of the call, never from the client or a stale session cookie.
+// from the database at the time of the call, never from the client or a stale session cookie, and a
+// session ends when its user's session_version moves on (password, role or disabled change).
 import { headers } from 'next/headers';
 import { auth } from '@/auth';
 import type { Role } from '../domain.ts';
 import { appDb } from '../db/queries/connection.ts';
 import { AuthError } from './errors.ts';
-import { isRole, roleAtLeast } from './roles.ts';
+import { roleAtLeast } from './roles.ts';
+import { currentSessionUser } from './session-version.ts';
 import { authenticateToken } from './tokens.ts';
-import { findUserByEmail } from './users.ts';
 
 export interface Actor {
   /** What audit_log records: the user's email or `token:<name>`. */
@@ -38,8 +39,8 @@ export async function currentActor(request?: Request): Promise<Actor | null> {
   const session = await auth();
   const email = session?.user?.email;
   if (!email) return null;
-  const user = await findUserByEmail(db, email);
-  if (!user || user.disabledAt || !isRole(user.role)) return null;
+  const user = await currentSessionUser(db, email, session.user.sessionVersion);
+  if (!user) return null;
   return { name: user.email, role: user.role, via: 'session', email: user.email };
 }
 

@@ -54,27 +54,25 @@ export async function findUserByEmail(db: Db, email: string) {
   return rows[0] ?? null;
 }
 
-// A hash of a random password: comparing against it costs the same time as a real check, so a
-// missing user cannot be told apart from a wrong password by timing.
-const DUMMY_HASH = '$2b$12$U4qGbCXqX6.Pqp.ZxSewQ.1Zjom4nMpG2Nsp29TiKmIGZgpyGujl6';
-
-/** The user when email and password match an enabled account; null otherwise. */
-export async function verifyPassword(db: Db, email: string, password: string) {
-  const user = await findUserByEmail(db, email);
-  const ok = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !user.passwordHash || !ok || user.disabledAt) return null;
-  return user;
+export async function findUserById(db: Db, id: string) {
+  const rows = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return rows[0] ?? null;
 }
 
+// A password, role or disabled change bumps session_version: sessions carry the version they were
+// issued with (lib/auth/session-version.ts), so every existing session of the user ends. API tokens
+// are separate principals and keep working.
+const endSessions = { sessionVersion: sql`${users.sessionVersion} + 1` };
+
 export async function setUserRole(db: Db, userId: string, role: Role) {
-  const rows = await db.update(users).set({ role: roleSchema.parse(role) }).where(eq(users.id, userId)).returning();
+  const rows = await db.update(users).set({ role: roleSchema.parse(role), ...endSessions }).where(eq(users.id, userId)).returning();
   return rows[0] ?? null;
 }
 
 export async function setUserDisabled(db: Db, userId: string, disabled: boolean) {
   const rows = await db
     .update(users)
-    .set({ disabledAt: disabled ? sql`now()` : null })
+    .set({ disabledAt: disabled ? sql`now()` : null, ...endSessions })
     .where(eq(users.id, userId))
     .returning();
   return rows[0] ?? null;
@@ -82,6 +80,6 @@ export async function setUserDisabled(db: Db, userId: string, disabled: boolean)
 
 export async function setUserPassword(db: Db, userId: string, password: string) {
   const passwordHash = await bcrypt.hash(passwordSchema.parse(password), BCRYPT_COST);
-  const rows = await db.update(users).set({ passwordHash }).where(eq(users.id, userId)).returning();
+  const rows = await db.update(users).set({ passwordHash, ...endSessions }).where(eq(users.id, userId)).returning();
   return rows[0] ?? null;
 }

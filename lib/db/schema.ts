@@ -177,6 +177,8 @@ export const users = pgTable('users', {
   role: text('role').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
   disabledAt: ts('disabled_at'),
+  /** Carried in the session; bumped by a password, role or disabled change, which ends every session. */
+  sessionVersion: integer('session_version').notNull().default(0),
 });
 
 export const apiTokens = pgTable('api_tokens', {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { validatedAction } from '@/lib/auth/action';
 import { appDb } from '@/lib/db/queries/connection';
 import { audit } from '@/lib/audit';
-import { createUser, emailSchema, passwordSchema, roleSchema, setUserDisabled, setUserRole } from '@/lib/auth/users';
+import { createUser, emailSchema, findUserById, passwordSchema, roleSchema, setUserDisabled, setUserRole } from '@/lib/auth/users';
 import { createApiToken, revokeApiToken, tokenNameSchema } from '@/lib/auth/tokens';
 import { uuidSchema } from '@/lib/domain';
 import { ApiError, notFound } from '@/lib/api/errors';
@@ -35,12 +35,12 @@ export const setUserDisabledAction = validatedAction(
   z.object({ userId: uuidSchema, disabled: z.enum(['true', 'false']).transform((v) => v === 'true') }),
   async (input, actor) => {
     const db = appDb();
+    // Checked before the change: disabling bumps session_version, which would end the admin's own session.
+    const target = await findUserById(db, input.userId);
+    if (!target) throw notFound('user not found');
+    if (target.email === actor.email && input.disabled) throw new ApiError('bad_request', 'you cannot disable your own account');
     const user = await setUserDisabled(db, input.userId, input.disabled);
     if (!user) throw notFound('user not found');
-    if (user.email === actor.email && input.disabled) {
-      await setUserDisabled(db, input.userId, false);
-      throw new ApiError('bad_request', 'you cannot disable your own account');
-    }
     await audit(db, { actor: actor.name, action: input.disabled ? 'user.disable' : 'user.enable', target: user.email });
     revalidatePath('/users');
     return { message: input.disabled ? `${user.email} disabled.` : `${user.email} enabled.` };
