@@ -125,7 +125,7 @@ describe('strata CLI', () => {
 
     const rebuild = await strata(['catalog', 'rebuild', '--json']);
     assert.equal(rebuild.code, 0, rebuild.stderr);
-    assert.deepEqual(rebuild.json, { added: 0, already: 1, tenants_added: 0 });
+    assert.deepEqual(rebuild.json, { added: 0, already: 1, tenants_added: 0, rejected: [], trusted_unsigned: 0 });
 
     const audit = await stack.db.execute<{ action: string; actor: string }>(sql`select action, actor from audit_log order by id`);
     assert.ok(audit.rows.some((a) => a.action === 'restore.create' && a.actor.startsWith('cli:')));

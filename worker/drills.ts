@@ -1,6 +1,9 @@
 // Weekly restore drill: the newest completed backup of a random sample of active tenants is
 // verified (download, checksums, decrypt, pg_restore --list) like `strata verify`, marked is_drill.
-// A failing drill opens a drill_failed incident (see the verify runner).
+// A failing drill opens a drill_failed incident (see the verify runner). Drills run unattended, so
+// they trust the bucket no more than a person would (issue 13): verifyBackup refuses a manifest that
+// is unsigned (drill rows never carry allow_unsigned), signed by an unknown key, or not the catalog's,
+// and a dump with entries outside the tenant's schema, before anything is replayed.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../lib/db/client.ts';
 import { platformTenantsSql } from '../lib/db/platform.ts';

@@ -133,7 +133,7 @@ describe('worker processes', () => {
       const tier = r.storage_tier as 's3_standard' | 'b2_cold';
       const keys = await keysUnder(stores, tier, 'backups/big/');
       const prefix = r.backup_location.replace(/^\w+:\/\/[^/]+\//, '').replace(/dump\.zst\.age$/, '');
-      assert.deepEqual(keys, [`${prefix}dump.zst.age`, `${prefix}manifest.json`], `exactly one copy in ${tier}`);
+      assert.deepEqual(keys, [`${prefix}dump.zst.age`, `${prefix}manifest.json`, `${prefix}manifest.json.sig`], `exactly one copy in ${tier}`);
     }
     const versions = await b2Versions(stack.config, 'backups/big/');
     assert.deepEqual(versions.map((v) => v.action), ['upload', 'upload'], 'no other B2 version');

@@ -96,6 +96,11 @@ export const openApiDocument = {
                   mode: { type: 'string', enum: RESTORE_MODES, default: 'in_place' },
                   target_schema: { type: 'string' },
                   confirm: { type: 'string' },
+                  allow_unsigned: {
+                    type: 'boolean',
+                    default: false,
+                    description: 'Restore a backup whose manifest is unsigned (taken before signing existed). Refused when the catalog recorded the backup as signed.',
+                  },
                 },
               },
             },

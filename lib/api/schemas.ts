@@ -14,6 +14,8 @@ export const restoreBody = z.object({
   mode: z.enum(RESTORE_MODES, 'mode must be in_place or clone').optional(),
   target_schema: z.string().max(200).optional(),
   confirm: z.string('confirm is required: the tenant’s name (in_place) or the new schema name (clone)').max(300),
+  /** issue 13: restore a backup whose manifest is unsigned (taken before signing existed); admin only. */
+  allow_unsigned: z.boolean('allow_unsigned must be true or false').optional(),
 });
 
 export const tenantParams = z.object({ tenantId: tenantIdSchema });

@@ -75,7 +75,14 @@ describe('backup failures', () => {
     await assertNothingStored('gone');
   });
 
-  it('a bad password fails with pg_dump\'s message and no password in it', async () => {
+  it('no signing key: failed with a configuration error before anything is dumped or stored (issue 13)', async () => {
+    const { rows, error } = await backup('small', { config: { ...stack.config, STRATA_SIGNING_KEY_FILE: undefined } });
+    assertFailed(rows, error, /STRATA_SIGNING_KEY_FILE is not set: every backup manifest is signed/);
+    for (const row of rows) assert.equal(row.startedAt, null, 'refused before the dump started');
+    await assertNothingStored('small');
+  });
+
+    it('a bad password fails with pg_dump\'s message and no password in it', async () => {
     const badPassword = 'Wr0ng-p4ss-w0rd-%40-x';
     const url = new URL(stack.config.DATABASE_URL);
     const realPassword = decodeURIComponent(url.password);

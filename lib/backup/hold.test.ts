@@ -32,14 +32,14 @@ describe('setLegalHold', () => {
 
     const held = await setLegalHold(stack.db, stores, row!.id, true, 'legal@example.org');
     assert.equal(held.legalHold, true);
-    assert.deepEqual(await listKeys(store, prefix), [`${prefix}dump.zst.age`, `${prefix}legal-hold`, `${prefix}manifest.json`]);
+    assert.deepEqual(await listKeys(store, prefix), [`${prefix}dump.zst.age`, `${prefix}legal-hold`, `${prefix}manifest.json`, `${prefix}manifest.json.sig`]);
     const marker = JSON.parse((await download(store, `${prefix}legal-hold`)).toString('utf8'));
     assert.equal(marker.backup_id, row!.id);
     assert.equal(marker.by, 'legal@example.org');
 
     const released = await setLegalHold(stack.db, stores, row!.id, false, 'legal@example.org');
     assert.equal(released.legalHold, false);
-    assert.deepEqual(await listKeys(store, prefix), [`${prefix}dump.zst.age`, `${prefix}manifest.json`]);
+    assert.deepEqual(await listKeys(store, prefix), [`${prefix}dump.zst.age`, `${prefix}manifest.json`, `${prefix}manifest.json.sig`]);
   });
 
   it('refuses unknown and unfinished backups', async () => {

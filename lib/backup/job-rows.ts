@@ -153,6 +153,8 @@ export async function markCompleted(db: Db, completed: BackupJobRow[], tenant: C
           sha256Stored: row.sha256Stored,
           sha256Dump: row.sha256Dump,
           backupLocation: row.backupLocation,
+          // writeManifests signed every manifest before this (issue 13).
+          signed: true,
           completedAt: row.completedAt,
           expiresAt: row.expiresAt,
           errorMessage: null,

@@ -1,8 +1,16 @@
 // Object layout and manifest v1 (CONTRACTS.md "Object layout"):
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/dump.zst.age   pg_dump -Fc -Z0 → zstd → age
+//   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/manifest.json.sig  Ed25519 signature of manifest.json's exact bytes
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/manifest.json  written last, once the dump is confirmed
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/legal-hold     present while a legal hold is on
 // YYYY/MM is the backup's started_at in UTC. The manifest alone is enough to restore with standard tools.
+// Signature (lib/backup/signing.ts): manifest.json.sig is detached, the 64 raw bytes of an Ed25519
+// signature (no envelope, no encoding) over manifest.json exactly as stored, so it covers every field:
+// backup id, tenant, backup_location (the object key), both sha256 and sizes. It is written BEFORE the
+// manifest, because manifest.json is the "backup is complete" marker: a complete backup is always signed.
+// Check it with `openssl pkeyutl -verify -pubin -inkey pub.pem -rawin -in manifest.json -sigfile manifest.json.sig`.
+// Nothing read from a bucket is trusted without it: restore, verify, drills and catalog rebuild refuse a
+// manifest whose signature is missing or from no key of STRATA_VERIFY_KEYS.
 import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { TENANT_ID_RE, uuidSchema } from '../domain.ts';
@@ -11,6 +19,7 @@ import type { BackupJson } from './serialize.ts';
 export const BACKUPS_ROOT = 'backups/';
 export const DUMP_OBJECT = 'dump.zst.age';
 export const MANIFEST_OBJECT = 'manifest.json';
+export const SIGNATURE_OBJECT = 'manifest.json.sig';
 export const LEGAL_HOLD_OBJECT = 'legal-hold';
 
 export const STRATA_VERSION: string = packageJson.version;

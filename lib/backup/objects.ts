@@ -5,7 +5,9 @@ import type { StorageTier } from '../domain.ts';
 import type { Stores } from '../storage/registry.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { parseLocation } from '../storage/types.ts';
-import { backupKey, buildManifest, DUMP_OBJECT, manifestBytes, MANIFEST_OBJECT, prefixOfObjectKey } from './manifest.ts';
+import type { KeyObject } from 'node:crypto';
+import { backupKey, buildManifest, DUMP_OBJECT, manifestBytes, MANIFEST_OBJECT, prefixOfObjectKey, SIGNATURE_OBJECT } from './manifest.ts';
+import { signManifest } from './signing.ts';
 import { backupJson } from './serialize.ts';
 
 export interface BackupTarget {
@@ -47,7 +49,7 @@ export function uploadTargets(stores: Stores, rows: BackupJobRow[], startedAt: D
 async function deleteUnder(store: ObjectStore, prefix: string): Promise<void> {
   // The dump key is deleted even when no listing shows it: a worker killed mid-upload leaves an
   // unfinished B2 large file under it, which only a delete of every version removes.
-  const keys = new Set([prefix + DUMP_OBJECT, prefix + MANIFEST_OBJECT]);
+  const keys = new Set([prefix + DUMP_OBJECT, prefix + MANIFEST_OBJECT, prefix + SIGNATURE_OBJECT]);
   for await (const object of store.list(prefix)) keys.add(object.key);
   for (const key of keys) await store.delete(key);
 }
@@ -74,16 +76,21 @@ export interface ManifestFacts {
   serverVersion: string;
 }
 
-/** manifest.json beside each dump: the completed backup as it will be in the catalog. */
+/**
+ * manifest.json beside each dump: the completed backup as it will be in the catalog, signed. The
+ * signature goes first: manifest.json marks the backup complete, so no complete backup is unsigned.
+ */
 export async function writeManifests(
   targets: BackupTarget[],
   completed: BackupJobRow[],
   tenant: { id: string; name: string; schemaName: string },
   facts: ManifestFacts,
+  signingKey: KeyObject,
 ): Promise<void> {
   for (const [i, t] of targets.entries()) {
-    const manifest = buildManifest({ backup: backupJson(completed[i]!), tenant, ...facts });
-    await t.store.put(t.manifestKey, manifestBytes(manifest), { contentType: 'application/json' });
+    const bytes = manifestBytes(buildManifest({ backup: backupJson(completed[i]!), tenant, ...facts }));
+    await t.store.put(t.prefix + SIGNATURE_OBJECT, signManifest(bytes, signingKey), { contentType: 'application/octet-stream' });
+    await t.store.put(t.manifestKey, bytes, { contentType: 'application/json' });
   }
 }
 
@@ -95,6 +102,7 @@ export async function removeBackupObjects(
   for (const t of targets) {
     try {
       await t.store.delete(t.manifestKey);
+      await t.store.delete(t.prefix + SIGNATURE_OBJECT);
       await t.store.delete(t.dumpKey);
       await deleteUnder(t.store, t.prefix);
     } catch (err) {

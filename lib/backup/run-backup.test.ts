@@ -13,6 +13,7 @@ import { startTestStack, type TestStack } from '../testing/stack.ts';
 import { createDemoTenant, DEMO_TABLES } from '../testing/tenant-data.ts';
 import { BackupRequestError, createBackupGroup } from './create.ts';
 import { runBackupGroup } from './run-backup.ts';
+import { verifyKeysOf, verifyManifest } from './signing.ts';
 import { backupJson } from './serialize.ts';
 import { decryptDump, download, listKeys, restoreList, sha256, tocEntries } from './test-support.ts';
 
@@ -89,14 +90,14 @@ describe('runBackupGroup', () => {
       assert.equal(row.progressBytes, row.backupSizeBytes);
       assert.equal(row.errorMessage, null);
 
-      // Layout: backups/<tenant>/<YYYY>/<MM>/<uuid>/{dump.zst.age, manifest.json}, nothing else.
+      // Layout: backups/<tenant>/<YYYY>/<MM>/<uuid>/{dump.zst.age, manifest.json, manifest.json.sig}, nothing else.
       const yyyy = String(startedAt.getUTCFullYear());
       const mm = String(startedAt.getUTCMonth() + 1).padStart(2, '0');
       const prefix = `backups/acme/${yyyy}/${mm}/${row.id}/`;
       const store = stores.forTier(row.storageTier as 's3_standard' | 's3_ia' | 'b2_cold');
       const bucket = row.storageTier === 'b2_cold' ? `b2://${stack.config.B2_BUCKET_NAME}` : `s3://${stack.config.S3_BACKUP_BUCKET}`;
       assert.equal(row.backupLocation, `${bucket}/${prefix}dump.zst.age`);
-      assert.deepEqual(await listKeys(store, `backups/acme/${yyyy}/${mm}/${row.id}`), [`${prefix}dump.zst.age`, `${prefix}manifest.json`]);
+      assert.deepEqual(await listKeys(store, `backups/acme/${yyyy}/${mm}/${row.id}`), [`${prefix}dump.zst.age`, `${prefix}manifest.json`, `${prefix}manifest.json.sig`]);
 
       // The stored object: its hash and size are the row's, and standard tools read it.
       const stored = await download(store, `${prefix}dump.zst.age`);
@@ -110,8 +111,10 @@ describe('runBackupGroup', () => {
       for (const table of DEMO_TABLES) assert.ok(toc.some((l) => l.includes(`TABLE DATA acme ${table} `)), `${table} data in the dump`);
       assert.ok(toc.every((l) => / acme /.test(l)), 'only the acme schema is in the dump');
 
-      // Manifest v1, exactly.
-      const manifest = JSON.parse((await download(store, `${prefix}manifest.json`)).toString('utf8'));
+      // Manifest v1, exactly, signed over its exact bytes by the configured key (issue 13).
+      const manifestText = await download(store, `${prefix}manifest.json`);
+      assert.ok(verifyManifest(manifestText, await download(store, `${prefix}manifest.json.sig`), verifyKeysOf(stack.config)), 'the manifest is signed');
+      const manifest = JSON.parse(manifestText.toString('utf8'));
       assert.deepEqual(manifest, {
         format_version: 1,
         backup: backupJson(row),
@@ -201,6 +204,7 @@ describe('runBackupGroup', () => {
     assert.deepEqual((await listKeys(store, 'backups/acme/')).filter((k) => k.includes(row!.id)), [
       `${again!.backupLocation!.replace(`b2://${stack.config.B2_BUCKET_NAME}/`, '').replace(/dump\.zst\.age$/, '')}dump.zst.age`,
       `${again!.backupLocation!.replace(`b2://${stack.config.B2_BUCKET_NAME}/`, '').replace(/dump\.zst\.age$/, '')}manifest.json`,
+      `${again!.backupLocation!.replace(`b2://${stack.config.B2_BUCKET_NAME}/`, '').replace(/dump\.zst\.age$/, '')}manifest.json.sig`,
     ]);
     assert.equal(firstRun!.backupLocation, again!.backupLocation);
   });

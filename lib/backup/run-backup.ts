@@ -1,6 +1,6 @@
 // The backup runbook for one dump group (one dump, stored once per due storage tier):
 //   read the group → resolve the tenant from the catalog → mark running → clear an earlier attempt
-//   → dump | zstd | age | upload to every tier → confirm each upload → write manifests → mark completed.
+//   → dump | zstd | age | upload to every tier → confirm each upload → write signed manifests → mark completed.
 // Nothing is "completed" before it is proven (STYLE.md #6): manifest.json is written only after the
 // dump object is confirmed, and the rows turn completed only after every manifest is stored.
 // Claiming and leases are the job queue's (lib/jobs); it calls runBackupGroup once it holds the group.
@@ -13,6 +13,7 @@ import { pgDumpVersion, serverVersion } from './dump.ts';
 import { streamEncryptedDump } from './pipeline.ts';
 import { redactSecrets } from './redact.ts';
 import { describeError } from '../db/errors.ts';
+import { signingKeyOf } from './signing.ts';
 import { wholeSecond } from './serialize.ts';
 
 export interface BackupContext {
@@ -49,7 +50,10 @@ export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Pro
   if (rows.length === 0) return;
   let targets: ReturnType<typeof uploadTargets> | undefined;
   try {
-    // 2. The tenant's schema, name and plan come from the catalog (tenants, tenant_subscriptions).
+    // 2. The key that will sign the manifests: without it the backup fails now, before any dump (never unsigned).
+    const signingKey = signingKeyOf(config);
+
+    // The tenant's schema, name and plan come from the catalog (tenants, tenant_subscriptions).
     const tenant = await resolveTenant(db, rows[0]!.tenantId);
 
     // 3. Running, with the keys that follow from each backup's uuid and started_at.
@@ -82,7 +86,7 @@ export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Pro
       recipients: config.BACKUP_ENCRYPTION_RECIPIENTS,
       pgDumpVersion: await pgDumpVersion(),
       serverVersion: await serverVersion(config),
-    });
+    }, signingKey);
     await markCompleted(db, completed, tenant);
     log('backup completed', { dump_group: dumpGroup, tenant_id: tenant.id, stored_bytes: dump.storedBytes, dump_bytes: dump.dumpBytes });
   } catch (err) {

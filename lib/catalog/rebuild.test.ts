@@ -7,6 +7,7 @@ import { createBackupGroup } from '../backup/create.ts';
 import { setLegalHold } from '../backup/hold.ts';
 import { runBackupGroup } from '../backup/run-backup.ts';
 import { backupJson, type BackupJson } from '../backup/serialize.ts';
+import { verifyKeysOf } from '../backup/signing.ts';
 import { listKeys } from '../backup/test-support.ts';
 import { closeDb, getDb, type Db } from '../db/client.ts';
 import { runMigrations } from '../db/migrate.ts';
@@ -67,8 +68,8 @@ describe('catalog rebuild', () => {
     await runMigrations(db);
     assert.deepEqual(await completedBackups(db), []);
 
-    const result = await rebuildCatalog(db, stores);
-    assert.deepEqual(result, { added: 5, already: 0, tenants_added: 2 });
+    const result = await rebuildCatalog(db, stores, { verifyKeys: verifyKeysOf(stack.config) });
+    assert.deepEqual(result, { added: 5, already: 0, tenants_added: 2, rejected: [], trusted_unsigned: 0 });
     assert.deepEqual(await completedBackups(db), before_);
     assert.equal((await completedBackups(db)).find((b) => b.id === heldId)?.legal_hold, true, 'the legal hold survives');
 
@@ -90,8 +91,8 @@ describe('catalog rebuild', () => {
   });
 
   it('adds nothing the second time', async () => {
-    const again = await rebuildCatalog(db, stores);
-    assert.deepEqual(again, { added: 0, already: 5, tenants_added: 0 });
+    const again = await rebuildCatalog(db, stores, { verifyKeys: verifyKeysOf(stack.config) });
+    assert.deepEqual(again, { added: 0, already: 5, tenants_added: 0, rejected: [], trusted_unsigned: 0 });
     assert.deepEqual(await completedBackups(db), before_);
   });
 
@@ -99,6 +100,6 @@ describe('catalog rebuild', () => {
     const released = await setLegalHold(db, stores, heldId, false, 'test:legal');
     assert.equal(released.legalHold, false);
     const prefix = released.backupLocation!.replace(`b2://${stack.config.B2_BUCKET_NAME}/`, '').replace(/dump\.zst\.age$/, '');
-    assert.deepEqual(await listKeys(stores.forTier('b2_cold'), prefix), [`${prefix}dump.zst.age`, `${prefix}manifest.json`]);
+    assert.deepEqual(await listKeys(stores.forTier('b2_cold'), prefix), [`${prefix}dump.zst.age`, `${prefix}manifest.json`, `${prefix}manifest.json.sig`]);
   });
 });

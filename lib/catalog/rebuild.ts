@@ -4,21 +4,53 @@
 // tenant named by a manifest gets a tenant_state row flagged rebuilt_from_manifest. The platform's
 // own tables (tenants, tenant_subscriptions) are never written: they belong to the SaaS app.
 // Idempotent: a second run finds every row already there and adds nothing.
+// Nothing in a bucket is trusted (issue 13): a manifest is taken in only when its signature
+// (manifest.json.sig) verifies with a key of STRATA_VERIFY_KEYS and its object key names the same
+// tenant and backup id as its content, and its backup_location is where it was found. Everything else
+// is `rejected` with the reason, audited, and never becomes a row. Backups taken before signing existed
+// have no signature: only `--trust-unsigned` (trustUnsigned) takes them in, loudly, as signed = false
+// rows; a signature that does not verify is refused even then.
 import { createHash } from 'node:crypto';
+import { audit } from '../audit.ts';
 import { backupJobs, tenantState } from '../db/schema.ts';
 import type { Db } from '../db/client.ts';
 import type { Stores } from '../storage/registry.ts';
 import type { ObjectStore } from '../storage/types.ts';
-import { BACKUPS_ROOT, DUMP_OBJECT, LEGAL_HOLD_OBJECT, MANIFEST_OBJECT, parseManifest, parseObjectKey, type ManifestV1 } from '../backup/manifest.ts';
+import { parseLocation } from '../storage/types.ts';
+import {
+  BACKUPS_ROOT,
+  DUMP_OBJECT,
+  LEGAL_HOLD_OBJECT,
+  MANIFEST_OBJECT,
+  parseManifest,
+  parseObjectKey,
+  SIGNATURE_OBJECT,
+  type ManifestV1,
+} from '../backup/manifest.ts';
+import { verifyManifest, type VerifyKey } from '../backup/signing.ts';
+
+export interface RejectedManifest {
+  /** Where the manifest is (`s3://…/manifest.json`). */
+  location: string;
+  reason: string;
+}
 
 export interface RebuildResult {
   added: number;
   already: number;
   tenants_added: number;
+  /** Manifests refused (unsigned, unknown key, inconsistent with their key): never in the catalog. */
+  rejected: RejectedManifest[];
+  /** Unsigned manifests taken in because of trustUnsigned (recorded as signed = false). */
+  trusted_unsigned: number;
 }
 
 export interface RebuildOptions {
-  /** Manifests that could not be used (unreadable, no dump beside them, id not matching the key). */
+  /** The public keys a manifest's signature may come from (verifyKeysOf(config)). */
+  verifyKeys: VerifyKey[];
+  /** Take in manifests without a signature (backups from before signing), as signed = false rows. */
+  trustUnsigned?: boolean;
+  /** Manifests that could not be used, and the loud warnings of trustUnsigned. */
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -27,6 +59,7 @@ interface FoundBackup {
   prefix: string;
   hasDump: boolean;
   hasManifest: boolean;
+  hasSignature: boolean;
   hasHold: boolean;
 }
 
@@ -43,9 +76,10 @@ async function listBackups(stores: Stores): Promise<FoundBackup[]> {
       if (!parsed) continue;
       const prefix = object.key.slice(0, object.key.length - parsed.object.length);
       const id = store.location(prefix);
-      const entry = found.get(id) ?? { store, prefix, hasDump: false, hasManifest: false, hasHold: false };
+      const entry = found.get(id) ?? { store, prefix, hasDump: false, hasManifest: false, hasSignature: false, hasHold: false };
       if (parsed.object === DUMP_OBJECT) entry.hasDump = true;
       if (parsed.object === MANIFEST_OBJECT) entry.hasManifest = true;
+      if (parsed.object === SIGNATURE_OBJECT) entry.hasSignature = true;
       if (parsed.object === LEGAL_HOLD_OBJECT) entry.hasHold = true;
       found.set(id, entry);
     }
@@ -53,10 +87,35 @@ async function listBackups(stores: Stores): Promise<FoundBackup[]> {
   return [...found.values()];
 }
 
-async function readManifest(store: ObjectStore, key: string): Promise<ManifestV1> {
+async function readObject(store: ObjectStore, key: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of await store.get(key)) chunks.push(Buffer.from(chunk as Uint8Array));
-  return parseManifest(Buffer.concat(chunks).toString('utf8'));
+  let total = 0;
+  for await (const chunk of await store.get(key)) {
+    total += (chunk as Uint8Array).length;
+    if (total > 4 * 1024 * 1024) throw new Error(`${store.location(key)} is larger than 4 MiB`);
+    chunks.push(Buffer.from(chunk as Uint8Array));
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Why the manifest found under `prefix` does not describe the backup stored there, or null. Pure. */
+export function keyMismatch(m: ManifestV1, prefix: string): string | null {
+  const key = parseObjectKey(prefix + MANIFEST_OBJECT);
+  if (!key) return `${prefix} is not a backup prefix`;
+  if (key.uuid !== m.backup.id.toLowerCase()) return `the manifest describes backup ${m.backup.id}, its key is backup ${key.uuid}`;
+  if (m.backup.tenant_id !== key.tenantId || m.tenant.id !== key.tenantId) {
+    return `the manifest claims tenant ${JSON.stringify(m.backup.tenant_id)}, its key is under tenant ${JSON.stringify(key.tenantId)}`;
+  }
+  if (m.backup.status !== 'completed') return `the manifest's backup is ${m.backup.status}, not completed`;
+  if (!m.backup.sha256_stored || !m.backup.sha256_dump) return 'the manifest has no sha256 of the stored object or the dump';
+  let location: string | null = null;
+  try {
+    location = m.backup.backup_location === null ? null : parseLocation(m.backup.backup_location).key;
+  } catch {
+    location = null;
+  }
+  if (location !== prefix + DUMP_OBJECT) return `the manifest's backup_location ${m.backup.backup_location} is not the dump beside it`;
+  return null;
 }
 
 /**
@@ -70,29 +129,65 @@ export function rebuiltDumpGroup(m: ManifestV1): string {
 
 const date = (iso: string | null) => (iso === null ? null : new Date(iso));
 
-export async function rebuildCatalog(db: Db, stores: Stores, options: RebuildOptions = {}): Promise<RebuildResult> {
+export async function rebuildCatalog(db: Db, stores: Stores, options: RebuildOptions): Promise<RebuildResult> {
   const log = options.log ?? (() => {});
-  const result: RebuildResult = { added: 0, already: 0, tenants_added: 0 };
+  const result: RebuildResult = { added: 0, already: 0, tenants_added: 0, rejected: [], trusted_unsigned: 0 };
   const newestTenant = new Map<string, ManifestV1>();
+  if (options.verifyKeys.length === 0) throw new Error('catalog rebuild needs at least one verify key (STRATA_VERIFY_KEYS)');
+  if (options.trustUnsigned) {
+    log('WARNING: --trust-unsigned: manifests WITHOUT a signature are taken into the catalog (as unsigned). Anyone with write access to a bucket can forge those; use it only for backups taken before signing existed.');
+  }
+
+  const reject = async (where: string, prefix: string, reason: string) => {
+    result.rejected.push({ location: where, reason });
+    log('rejected a manifest', { location: where, reason });
+    const key = parseObjectKey(prefix + MANIFEST_OBJECT);
+    await audit(db, {
+      actor: 'system',
+      action: 'backup.refused',
+      target: key?.tenantId ?? null,
+      details: { backup_id: key?.uuid ?? null, location: where, reason: `catalog rebuild: ${reason}` },
+    });
+  };
 
   for (const found of await listBackups(stores)) {
-    const where = found.store.location(found.prefix);
+    const where = found.store.location(found.prefix + MANIFEST_OBJECT);
     if (!found.hasManifest) continue; // an unfinished or failed backup: prune removes it, the catalog never knew it
     let manifest: ManifestV1;
+    let signed: boolean;
     try {
-      manifest = await readManifest(found.store, found.prefix + MANIFEST_OBJECT);
+      const bytes = await readObject(found.store, found.prefix + MANIFEST_OBJECT);
+      const signature = found.hasSignature ? await readObject(found.store, found.prefix + SIGNATURE_OBJECT) : null;
+      if (signature) {
+        if (!verifyManifest(bytes, signature, options.verifyKeys)) {
+          await reject(where, found.prefix, 'its signature does not verify with any key of STRATA_VERIFY_KEYS: signed by an unknown key, or altered');
+          continue;
+        }
+        signed = true;
+      } else if (options.trustUnsigned) {
+        signed = false;
+      } else {
+        await reject(where, found.prefix, `unsigned (no ${SIGNATURE_OBJECT}); a backup taken before signing existed is taken in only with --trust-unsigned`);
+        continue;
+      }
+      manifest = parseManifest(bytes.toString('utf8'));
     } catch (err) {
-      log('skipped an unreadable manifest', { location: where, error: (err as Error).message });
+      await reject(where, found.prefix, `unreadable: ${(err as Error).message}`);
+      continue;
+    }
+    const mismatch = keyMismatch(manifest, found.prefix);
+    if (mismatch) {
+      await reject(where, found.prefix, mismatch);
       continue;
     }
     const b = manifest.backup;
-    if (parseObjectKey(found.prefix + MANIFEST_OBJECT)?.uuid !== b.id.toLowerCase()) {
-      log('skipped a manifest whose backup id does not match its key', { location: where, backup_id: b.id });
-      continue;
-    }
     if (!found.hasDump) {
       log('skipped a manifest without its dump object', { location: where, backup_id: b.id });
       continue;
+    }
+    if (!signed) {
+      log('WARNING: took in an UNSIGNED manifest (--trust-unsigned)', { location: where, backup_id: b.id, tenant_id: b.tenant_id });
+      result.trusted_unsigned += 1;
     }
 
     const inserted = await db
@@ -113,6 +208,7 @@ export async function rebuildCatalog(db: Db, stores: Stores, options: RebuildOpt
         backupLocation: found.store.location(found.prefix + DUMP_OBJECT),
         sha256Stored: b.sha256_stored,
         sha256Dump: b.sha256_dump,
+        signed,
         createdAt: date(b.started_at) ?? new Date(),
         startedAt: date(b.started_at),
         completedAt: date(b.completed_at),

@@ -47,6 +47,13 @@ export const backupJobs = pgTable(
     backupLocation: text('backup_location'),
     sha256Stored: text('sha256_stored'),
     sha256Dump: text('sha256_dump'),
+    /**
+     * Whether manifest.json is signed (issue 13): true for backups written with a signing key (and rows
+     * rebuilt from a verified manifest), false for rows `catalog rebuild --trust-unsigned` took in
+     * without a signature, null for backups taken before signing existed. A row known as signed whose
+     * signature is gone is refused even with allow_unsigned.
+     */
+    signed: boolean('signed'),
     createdAt: ts('created_at').notNull().defaultNow(),
     startedAt: ts('started_at'),
     completedAt: ts('completed_at'),
@@ -124,6 +131,8 @@ export const restoreJobs = pgTable(
     undoDroppedAt: ts('undo_dropped_at'),
     errorMessage: text('error_message'),
     requestedBy: text('requested_by').notNull().default('system'),
+    /** An admin confirmed restoring a backup whose manifest is unsigned (taken before signing existed). */
+    allowUnsigned: boolean('allow_unsigned').notNull().default(false),
     ...lease,
   },
   (t) => [
@@ -151,6 +160,8 @@ export const backupVerifications = pgTable(
     completedAt: ts('completed_at'),
     errorMessage: text('error_message'),
     requestedBy: text('requested_by').notNull().default('system'),
+    /** An admin confirmed verifying a backup whose manifest is unsigned (taken before signing existed). */
+    allowUnsigned: boolean('allow_unsigned').notNull().default(false),
     ...lease,
   },
   (t) => [

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { getDb } from '../db/client.ts';
 import { parseConfig } from '../env.ts';
 import { ensureAgeKeyPair } from '../services/age-keys.ts';
+import { ensureSigningKeyPair } from '../services/signing-keys.ts';
 import { createStores } from '../storage/registry.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
-import { runDoctor, type Check } from './checks.ts';
+import { runDoctor, signingChecks, type Check } from './checks.ts';
 
 const byName = (checks: Check[], name: string) => {
   const c = checks.find((x) => x.name === name);
@@ -57,5 +60,26 @@ describe('strata doctor', () => {
     assert.equal(byName(checks, 'bucket:b2').ok, true);
     assert.equal(byName(checks, 'keys:current-recipients').ok, false);
     assert.doesNotMatch(JSON.stringify(checks), new RegExp(stack.env.B2_APPLICATION_KEY!));
+  });
+});
+
+describe('doctor: manifest signing keys (issue 13)', () => {
+  it('reports a missing or world-readable signing key and verify keys that do not include it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-doctor-signing-'));
+    try {
+      const a = ensureSigningKeyPair(dir, 'a');
+      const b = ensureSigningKeyPair(dir, 'b');
+      const good = signingChecks({ STRATA_SIGNING_KEY_FILE: a.keyFile, STRATA_VERIFY_KEYS: `${b.publicKeyBase64},${a.publicKeyFile}` });
+      assert.deepEqual(good.filter((c) => !c.ok), []);
+      const foreign = signingChecks({ STRATA_SIGNING_KEY_FILE: a.keyFile, STRATA_VERIFY_KEYS: b.publicKeyBase64 });
+      assert.match(foreign.find((c) => c.name === 'signing:verify-keys')!.detail, /does not include the signing key .*would be refused/);
+      const none = signingChecks({});
+      assert.match(none.find((c) => c.name === 'signing:key')!.detail, /STRATA_SIGNING_KEY_FILE is not set/);
+      assert.equal(none.find((c) => c.name === 'signing:verify-keys')!.ok, false);
+      fs.chmodSync(a.keyFile, 0o644);
+      assert.match(signingChecks({ STRATA_SIGNING_KEY_FILE: a.keyFile }).find((c) => c.name === 'signing:key')!.detail, /readable by others/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

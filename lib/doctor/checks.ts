@@ -1,11 +1,13 @@
 // `strata doctor`: what backups and restores need, each check saying exactly what is missing.
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { PLATFORM_CONTRACT, platformTenantsSql } from '../db/platform.ts';
 import type { Config } from '../env.ts';
 import { redactSecrets } from '../backup/redact.ts';
+import { keyId, signingKeyOf, verifyKeysOf } from '../backup/signing.ts';
 import type { Stores } from '../storage/registry.ts';
 import { findTool, TOOLS, type SystemTool } from '../services/system-tools.ts';
 
@@ -240,6 +242,39 @@ export async function platformTableChecks(db: Db): Promise<Check[]> {
       ok: problems.length === 0,
       detail: problems.length === 0 ? `${table}(${columns.join(', ')}) readable` : problems.join('; '),
     });
+    }
+  return checks;
+}
+
+/**
+ * Manifest signing (issue 13): the key that signs new backups is usable and private, and the keys
+ * restores accept can be read and include it (else this machine's own backups would be refused).
+ */
+export function signingChecks(config: Pick<Config, 'STRATA_SIGNING_KEY_FILE' | 'STRATA_VERIFY_KEYS'>): Check[] {
+  const checks: Check[] = [];
+  let signingId: string | null = null;
+  try {
+    const key = signingKeyOf(config);
+    signingId = keyId(crypto.createPublicKey(key));
+    const mode = fs.statSync(config.STRATA_SIGNING_KEY_FILE!).mode & 0o777;
+    checks.push(
+      mode & 0o077
+        ? { name: 'signing:key', ok: false, detail: `${config.STRATA_SIGNING_KEY_FILE} is readable by others (mode ${mode.toString(8)}): chmod 600 it` }
+        : { name: 'signing:key', ok: true, detail: `new backups are signed with key ${signingId}` },
+    );
+  } catch (err) {
+    checks.push({ name: 'signing:key', ok: false, detail: `${(err as Error).message}; this machine cannot take backups` });
+  }
+  try {
+    const keys = verifyKeysOf(config);
+    const ids = keys.map((k) => k.id);
+    checks.push(
+      signingId && !ids.includes(signingId)
+        ? { name: 'signing:verify-keys', ok: false, detail: `STRATA_VERIFY_KEYS (${ids.join(', ')}) does not include the signing key ${signingId}: backups taken here would be refused` }
+        : { name: 'signing:verify-keys', ok: true, detail: `restores accept manifests signed by ${ids.join(', ')}` },
+    );
+  } catch (err) {
+    checks.push({ name: 'signing:verify-keys', ok: false, detail: `${(err as Error).message}; this machine cannot restore or verify` });
   }
   return checks;
 }
@@ -257,5 +292,12 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   } catch (err) {
     priv = { checks: [{ name: 'database', ok: false, detail: `cannot query DATABASE_URL: ${redactSecrets((err as Error).message, deps.config)}` }], serverMajor: null };
   }
-  return [...(await binaryChecks(deps, priv.serverMajor)), ...priv.checks, ...platform, ...(await bucketChecks(deps)), ...(await keyChecks(deps))];
+  return [
+    ...(await binaryChecks(deps, priv.serverMajor)),
+    ...priv.checks,
+    ...platform,
+    ...(await bucketChecks(deps)),
+    ...(await keyChecks(deps)),
+    ...signingChecks(deps.config),
+  ];
 }

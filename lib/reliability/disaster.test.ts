@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { createBackupGroup } from '../backup/create.ts';
 import { runBackupGroup } from '../backup/run-backup.ts';
+import { verifyKeysOf } from '../backup/signing.ts';
 import { rebuildCatalog } from '../catalog/rebuild.ts';
 import { closeDb, getDb, type Db } from '../db/client.ts';
 import { runMigrations } from '../db/migrate.ts';
@@ -53,7 +54,7 @@ describe('whole database lost', () => {
       db = getDb(url);
       await runMigrations(db);
 
-      const rebuilt = await rebuildCatalog(db, stores);
+      const rebuilt = await rebuildCatalog(db, stores, { verifyKeys: verifyKeysOf(stack.config) });
       assert.equal(rebuilt.added, known, 'every backup taken so far is back in the catalog');
       const [again] = await db.select().from(backupJobs).where(eq(backupJobs.id, row!.id));
       assert.equal(again?.status, 'completed', 'the same backup id, completed');

@@ -115,7 +115,7 @@ export async function assertStoredState(db: Db, stores: Stores, config: Config, 
     const prefix = prefixOf(r.backup_location);
     const keys = await listKeys(store, prefix);
     if (r.status === 'completed') {
-      const want = [`${prefix}dump.zst.age`, ...(r.legal_hold ? [`${prefix}legal-hold`] : []), `${prefix}manifest.json`].sort();
+      const want = [`${prefix}dump.zst.age`, ...(r.legal_hold ? [`${prefix}legal-hold`] : []), `${prefix}manifest.json`, `${prefix}manifest.json.sig`].sort();
       if (JSON.stringify(keys) !== JSON.stringify(want)) problems.push(`completed backup ${r.id} in ${r.storage_tier} has ${JSON.stringify(keys)}`);
       const head = await store.head(`${prefix}dump.zst.age`);
       if (head?.size !== r.backup_size_bytes) problems.push(`backup ${r.id}: stored ${head?.size} bytes, the catalog says ${r.backup_size_bytes}`);

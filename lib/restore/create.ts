@@ -19,6 +19,8 @@ export interface CreateRestoreInput {
   targetTenantId?: string;
   crossTenant?: boolean;
   requestedBy: string;
+  /** An admin confirmed restoring a backup whose manifest is unsigned (issue 13; taken before signing existed). */
+  allowUnsigned?: boolean;
 }
 
 function isActiveRestoreViolation(err: unknown): boolean {
@@ -64,6 +66,7 @@ export async function createRestore(db: Db, input: CreateRestoreInput): Promise<
       mode: 'clone',
       targetSchema: name,
       requestedBy: input.requestedBy,
+      allowUnsigned: input.allowUnsigned === true,
     });
   }
 
@@ -88,6 +91,7 @@ export async function createRestore(db: Db, input: CreateRestoreInput): Promise<
     mode: 'in_place',
     targetSchema: tenant.schemaName,
     requestedBy: input.requestedBy,
+    allowUnsigned: input.allowUnsigned === true,
   });
 }
 

@@ -10,6 +10,8 @@ export type RestoreFailureReason =
   | 'truncated'
   | 'wrong_key'
   | 'invalid_dump'
+  | 'untrusted'
+  | 'foreign_entry'
   | 'dependents'
   | 'prerequisites'
   | 'text_references'
@@ -83,6 +85,28 @@ export class WrongKeyError extends RestoreError {
 export class InvalidDumpError extends RestoreError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('invalid_dump', 'internal', message, options);
+  }
+}
+
+/**
+ * A backup read from a bucket that Strata will not use (issue 13): its manifest is unsigned, signed by
+ * no key of STRATA_VERIFY_KEYS, or does not describe the catalog's backup (id, tenant, location, sha256).
+ */
+export class UntrustedBackupError extends RestoreError {
+  constructor(readonly backupId: string, readonly location: string, readonly why: string) {
+    super('untrusted', 'conflict', `refused backup ${backupId} (${location}): ${why}`);
+  }
+}
+
+/** The dump's table of contents holds an entry outside the tenant's schema: refused before any replay. */
+export class ForeignTocEntryError extends RestoreError {
+  constructor(readonly location: string, readonly schema: string, readonly entries: string[]) {
+    super(
+      'foreign_entry',
+      'conflict',
+      `refused before any replay: the dump ${location} holds entries outside schema ${JSON.stringify(schema)}: ${entries.slice(0, 10).join('; ')}` +
+        (entries.length > 10 ? ` (and ${entries.length - 10} more)` : ''),
+    );
   }
 }
 

@@ -1,7 +1,9 @@
 // Step one of every restore and verification (CONTRACTS.md "Restore": verify first): refuse at once
 // without enough temp space, download the stored object checking its size and sha256, decrypt with
-// the age CLI, decompress with zstd, check the dump's size and sha256, and let `pg_restore --list`
-// read it. Streaming end to end: memory stays bounded whatever the backup's size.
+// the age CLI, decompress with zstd, check the dump's size and sha256, let `pg_restore --list` read it,
+// and refuse it when its table of contents holds anything outside the tenant's schema (toc-check.ts).
+// Streaming end to end: memory stays bounded whatever the backup's size. The manifest passed in must
+// come from readTrustedManifest (signed, matching the catalog): its checksums are what is checked here.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import { parseLocation } from '../storage/types.ts';
 import {
   BackupObjectMissingError,
   CorruptBackupError,
+  ForeignTocEntryError,
   InvalidDumpError,
   NotEnoughSpaceError,
   RestoreAbortedError,
@@ -22,6 +25,7 @@ import {
   WrongKeyError,
 } from './errors.ts';
 import type { RestoreManifest } from './manifest.ts';
+import { entriesOutsideSchema, listedEntryIds, readArchiveToc } from './toc-check.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { runTool, startTool, ToolFailedError } from '../backup/tool-process.ts';
 
@@ -123,12 +127,25 @@ export async function fetchVerifiedDump(options: FetchOptions): Promise<FetchedD
     } catch (err) {
       throw new InvalidDumpError(`pg_restore cannot read the dump of ${location}: ${(err as Error).message}`, { cause: err });
     }
+    await checkContents(dumpPath, toc, manifest.tenant.schema_name, location);
     return { dumpPath, workDir, toc, cleanup };
   } catch (err) {
     await cleanup();
     if (signal?.aborted) throw new RestoreAbortedError();
     throw err;
   }
+}
+
+/** Refuses, before anything is replayed, a dump holding entries outside the tenant's schema. */
+async function checkContents(dumpPath: string, list: string, schema: string, location: string): Promise<void> {
+  let entries;
+  try {
+    entries = await readArchiveToc(dumpPath);
+  } catch (err) {
+    throw new InvalidDumpError(`cannot read the table of contents of the dump of ${location}: ${(err as Error).message}`, { cause: err });
+  }
+  const outside = entriesOutsideSchema(entries, schema, listedEntryIds(list));
+  if (outside.length > 0) throw new ForeignTocEntryError(location, schema, outside);
 }
 
 async function download(options: FetchOptions, storedPath: string): Promise<void> {

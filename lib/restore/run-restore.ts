@@ -11,14 +11,13 @@ import { backupJobs, restoreJobs, type RestoreJobRow } from '../db/schema.ts';
 import { dependentsOutside, functionsNamingSchema, schemaExists } from './catalog.ts';
 import {
   DependentObjectsError,
-  InvalidDumpError,
   RestoreAbortedError,
   RestoreNotFoundError,
   RestoreRequestError,
   SchemaTextReferenceError,
 } from './errors.ts';
 import { checkFreeSpace, fetchVerifiedDump, type FetchProgress } from './fetch.ts';
-import { readManifest } from './manifest.ts';
+import { auditRefusal, readTrustedManifest } from './manifest.ts';
 import { checkPrerequisites, replayDump } from './replay.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
 import { pgProgramEnv } from '../backup/dump.ts';
@@ -95,19 +94,17 @@ function progressWriter(db: Db, restoreId: string) {
 }
 
 async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promise<void> {
-  const { db, config, stores, signal } = ctx;
+  const { db, config, signal } = ctx;
   if (!row.backupId) throw new RestoreRequestError('the restore names no backup', 'backup_id');
   const [backup] = await db.select().from(backupJobs).where(eq(backupJobs.id, row.backupId));
   if (!backup) throw new RestoreNotFoundError(`backup ${row.backupId}`, 'backup_id');
   if (backup.status !== 'completed' || !backup.backupLocation) {
     throw new RestoreRequestError(`backup ${backup.id} is ${backup.status}, not completed`, 'backup_id');
   }
-  const store = stores.forLocation(backup.backupLocation);
-  const manifest = await readManifest(store, backup.backupLocation);
-  if (manifest.backup.id !== backup.id || (backup.sha256Stored && backup.sha256Stored !== manifest.backup.sha256_stored)) {
-    throw new InvalidDumpError(`the manifest beside ${backup.backupLocation} does not describe backup ${backup.id}`);
-  }
+  // Signed by a known key and describing exactly this catalog row, or refused and audited (issue 13).
+  const { manifest, store } = await readTrustedManifest(ctx, backup, { allowUnsigned: row.allowUnsigned });
   await setPhase(db, row.id, 'downloading', { totalBytes: manifest.backup.backup_size_bytes, progressBytes: 0 });
+  // fetchVerifiedDump also refuses a dump with entries outside the tenant's schema, before any replay.
   const fetched = await fetchVerifiedDump({
     store,
     location: backup.backupLocation,
@@ -115,7 +112,7 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
     config,
     signal,
     onProgress: progressWriter(db, row.id),
-  });
+  }).catch((err: unknown) => auditRefusal(db, backup, err));
   try {
     const source = manifest.tenant.schema_name;
     const target = row.targetSchema;

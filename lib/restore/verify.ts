@@ -2,6 +2,9 @@
 // scratch database (scratch.ts: extensions, `public` definitions and referenced rows first, then the
 // dump with --exit-on-error — missing roles or objects fail the verification instead of being
 // tolerated), count tables and rows, record the verification, drop the scratch database always.
+// Nothing from the bucket is used before it is proven (issue 13): the manifest must be signed by a
+// known key and match the catalog row (readTrustedManifest), and the dump's contents must stay inside
+// the tenant's schema (fetch.ts): a refusal is a failed verification naming the reason, and audited.
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from '../db/client.ts';
@@ -10,7 +13,7 @@ import type { Config } from '../env.ts';
 import type { Stores } from '../storage/registry.ts';
 import { RestoreNotFoundError, RestoreRequestError } from './errors.ts';
 import { fetchVerifiedDump } from './fetch.ts';
-import { readManifest } from './manifest.ts';
+import { auditRefusal, readTrustedManifest } from './manifest.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
 import { redactSecrets } from '../backup/redact.ts';
 
@@ -26,6 +29,8 @@ export interface VerifyOptions {
   verificationId?: string;
   requestedBy?: string;
   isDrill?: boolean;
+  /** An admin confirmed verifying a backup whose manifest is unsigned (never for drills). */
+  allowUnsigned?: boolean;
 }
 
 export interface VerificationDetails {
@@ -41,7 +46,7 @@ export interface VerificationDetails {
  * it throws only when the backup does not exist.
  */
 export async function verifyBackup(ctx: VerifyContext, backupId: string, options: VerifyOptions = {}): Promise<VerificationRow> {
-  const { db, config, stores, signal } = ctx;
+  const { db, config, signal } = ctx;
   const [backup] = await db.select().from(backupJobs).where(eq(backupJobs.id, backupId));
   if (!backup) throw new RestoreNotFoundError(`backup ${backupId}`, 'backup_id');
   const startedAt = new Date();
@@ -69,9 +74,9 @@ export async function verifyBackup(ctx: VerifyContext, backupId: string, options
     if (backup.status !== 'completed' || !backup.backupLocation) {
       throw new RestoreRequestError(`backup ${backupId} is ${backup.status}, not completed`, 'backup_id');
     }
-    const store = stores.forLocation(backup.backupLocation);
-    const manifest = await readManifest(store, backup.backupLocation);
-    const fetched = await fetchVerifiedDump({ store, location: backup.backupLocation, manifest, config, signal });
+    const { manifest, store } = await readTrustedManifest(ctx, backup, { allowUnsigned: options.allowUnsigned === true && !options.isDrill });
+    const location = backup.backupLocation;
+    const fetched = await fetchVerifiedDump({ store, location, manifest, config, signal }).catch((err: unknown) => auditRefusal(db, backup, err));
     try {
       const scratch = await createScratchDatabase(config, 'verify');
       try {

@@ -1,11 +1,12 @@
 // The embedded default: PostgreSQL (unless DATABASE_URL is given), s3rver and Strata's B2 server,
-// plus a demo age key pair — everything CONTRACTS.md "Environment" needs to reach them.
+// plus a demo age key pair and manifest-signing key pair — everything CONTRACTS.md "Environment" needs to reach them.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startB2Server } from '../b2server/index.ts';
 import { ensureAgeKeyPair } from './age-keys.ts';
 import { persistentClusterDir, startPostgres } from './postgres.ts';
+import { ensureSigningKeyPair } from './signing-keys.ts';
 import { startS3Server } from './s3.ts';
 import { ensureTools, TOOLS } from './system-tools.ts';
 
@@ -60,6 +61,8 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
     const b2 = await startB2Server({ dir: path.join(dir, 'b2'), keyId: b2KeyId, key: b2Key, buckets: [LOCAL_B2_BUCKET] });
     stops.push(b2.stop);
     const age = ensureAgeKeyPair(path.join(dir, 'age'));
+    // Manifest signing (issue 13): the workers sign with the private key, restores verify with the public one.
+    const signing = ensureSigningKeyPair(path.join(dir, 'signing'));
     const env: Record<string, string> = {
       DATABASE_URL: databaseUrl,
       AWS_REGION: 'us-east-1',
@@ -76,6 +79,8 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
       B2_AUTH_URL: b2.url,
       BACKUP_ENCRYPTION_RECIPIENTS: age.recipient,
       BACKUP_DECRYPTION_IDENTITY_FILE: age.identityFile,
+      STRATA_SIGNING_KEY_FILE: signing.keyFile,
+      STRATA_VERIFY_KEYS: signing.publicKeyBase64,
       STRATA_TMP_DIR: path.join(dir, 'tmp'),
       AUTH_SECRET: secretFile(path.join(dir, 'auth-secret')),
       AUTH_TRUST_HOST: 'true',

@@ -88,7 +88,21 @@ describe('disaster-recovery runbook (standard tools only)', () => {
       const manifests = listing.filter((f) => f.Path.endsWith('/manifest.json')).sort((a, b) => a.ModTime.localeCompare(b.ModTime));
       const newest = manifests.at(-1)!;
       assert.ok(newest, 'a manifest is listed');
-      const manifest = JSON.parse((await tool('rclone', ['cat', `${remote}/backups/runbook-hospital/${newest.Path}`], rcloneEnv)).toString());
+      const manifestFile = path.join(work, 'manifest.json');
+      fs.writeFileSync(manifestFile, await tool('rclone', ['cat', `${remote}/backups/runbook-hospital/${newest.Path}`], rcloneEnv));
+
+      // Step 1b: check its signature with openssl before trusting any of it (issue 13).
+      const sigFile = `${manifestFile}.sig`;
+      fs.writeFileSync(sigFile, await tool('rclone', ['cat', `${remote}/backups/runbook-hospital/${newest.Path}.sig`], rcloneEnv));
+      const pubPem = path.join(work, 'pub.pem');
+      const der = await tool('base64', ['-d'], {}, Buffer.from(`${stack.env.STRATA_VERIFY_KEYS}\n`));
+      await tool('openssl', ['pkey', '-pubin', '-inform', 'DER', '-out', pubPem], {}, der);
+      const verified = await tool('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', pubPem, '-rawin', '-in', manifestFile, '-sigfile', sigFile]);
+      assert.match(verified.toString(), /Signature Verified Successfully/);
+      // The same public key, derived from the signing key as the README says.
+      const fromPrivate = await tool('openssl', ['pkey', '-in', stack.env.STRATA_SIGNING_KEY_FILE!, '-pubout']);
+      assert.equal(fromPrivate.toString(), fs.readFileSync(pubPem, 'utf8'));
+      const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
       assert.equal(manifest.backup.id, row!.id);
       assert.equal(manifest.tenant.schema_name, SCHEMA);
 

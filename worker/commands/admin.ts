@@ -1,6 +1,7 @@
 // `strata prune`, `catalog rebuild`, `tenant remove`, `user add`, `worker`.
 import { audit } from '../../lib/audit.ts';
 import { createUser, emailSchema, passwordSchema, roleSchema, UserExistsError } from '../../lib/auth/users.ts';
+import { verifyKeysOf } from '../../lib/backup/signing.ts';
 import { rebuildCatalog } from '../../lib/catalog/rebuild.ts';
 import { getDb } from '../../lib/db/client.ts';
 import { tenantIdSchema } from '../../lib/domain.ts';
@@ -30,14 +31,23 @@ export async function pruneCommand(argv: string[]): Promise<number> {
 
 export async function catalogCommand(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== 'rebuild') throw usage('usage: strata catalog rebuild');
-  const f = flags(rest, {});
+  if (sub !== 'rebuild') throw usage('usage: strata catalog rebuild [--trust-unsigned]');
+  // issue 13: only signed manifests are taken in; --trust-unsigned also takes unsigned ones (pre-signing backups).
+  const f = flags(rest, { 'trust-unsigned': { type: 'boolean' } });
   const cfg = config();
   const db = getDb(cfg.DATABASE_URL);
   const out = output(!!f.json);
-  const result = await rebuildCatalog(db, createStores(cfg), { log: (m: string) => out.info(m) });
-  await audit(db, { actor: cliActor(), action: 'catalog.rebuild', target: null, details: { ...result } });
-  out.result(result, `Catalog rebuilt from the manifests: ${result.added} backup(s) added, ${result.already} already known, ${result.tenants_added} tenant(s) added.`);
+  const trustUnsigned = !!f['trust-unsigned'];
+  const warn = (m: string) => (m.startsWith('WARNING') ? process.stderr.write(`${m}\n`) : out.info(m));
+  const result = await rebuildCatalog(db, createStores(cfg), { verifyKeys: verifyKeysOf(cfg), trustUnsigned, log: (m, fields) => warn(fields ? `${m} ${JSON.stringify(fields)}` : m) });
+  await audit(db, { actor: cliActor(), action: 'catalog.rebuild', target: null, details: { ...result, trust_unsigned: trustUnsigned } });
+  out.result(result, () =>
+    [
+      `Catalog rebuilt from the manifests: ${result.added} backup(s) added, ${result.already} already known, ${result.tenants_added} tenant(s) added.`,
+      ...(result.trusted_unsigned ? [`WARNING: ${result.trusted_unsigned} UNSIGNED manifest(s) taken in (--trust-unsigned), recorded as unsigned.`] : []),
+      ...result.rejected.map((r) => `REJECTED ${r.location}: ${r.reason}`),
+    ].join('\n'),
+  );
 }
 
 export async function tenantRemoveCommand(argv: string[]): Promise<void> {

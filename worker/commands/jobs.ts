@@ -74,12 +74,13 @@ export async function holdCommand(argv: string[]): Promise<void> {
 }
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const f = flags(argv, { backup: { type: 'string' }, wait: { type: 'boolean' } });
+  // --allow-unsigned (issue 13): the admin's explicit confirmation for a backup taken before signing existed.
+  const f = flags(argv, { backup: { type: 'string' }, wait: { type: 'boolean' }, 'allow-unsigned': { type: 'boolean' } });
   const id = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
   const cfg = waitConfig(!!f.wait);
   const db = getDb(cfg.DATABASE_URL);
   const out = output(!!f.json);
-  let row = await operation(() => requestVerification(db, actor(), id));
+  let row = await operation(() => requestVerification(db, actor(), id, { allowUnsigned: !!f['allow-unsigned'] }));
   if (f.wait) {
     await awaitJob(db, cfg.worker!, async () => {
       [row] = await db.select().from(backupVerifications).where(eq(backupVerifications.id, row.id));
@@ -106,6 +107,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     'cross-tenant': { type: 'boolean' },
     yes: { type: 'boolean' },
     wait: { type: 'boolean' },
+    'allow-unsigned': { type: 'boolean' },
   });
   const backupId = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
   const intoSchema = f['into-schema'] === undefined ? undefined : valid(schemaNameSchema, f['into-schema'], 'into-schema');
@@ -130,6 +132,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       targetSchema: intoSchema,
       targetTenantId: targetTenant,
       confirm: expectedConfirmation(mode, overwritten.name, intoSchema),
+      allowUnsigned: !!f['allow-unsigned'],
     }),
   );
   return finishRestore(restore, !!f.wait, f.json);

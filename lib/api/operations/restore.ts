@@ -18,6 +18,8 @@ export interface RestoreInput {
   /** Cross-tenant: overwrite this other tenant's schema (admin, dashboard). */
   targetTenantId?: string;
   confirm: string;
+  /** Admin only: restore a backup whose manifest is unsigned (taken before signing existed; issue 13). */
+  allowUnsigned?: boolean;
 }
 
 /** What the confirmation must equal, and a sentence saying so. */
@@ -26,6 +28,7 @@ export function expectedConfirmation(mode: RestoreMode, tenantName: string, targ
 }
 
 export async function requestRestore(db: Db, actor: Actor, input: RestoreInput) {
+  if (input.allowUnsigned && actor.role !== 'admin') throw new ApiError('forbidden', 'only an admin may restore an unsigned backup', 'allow_unsigned');
   const tenant = await platformTenant(db, input.tenantId);
   if (!tenant) throw new ApiError('not_found', `tenant ${input.tenantId} does not exist`, 'tenant_id');
   const backup = await backupById(db, input.backupId);
@@ -68,12 +71,20 @@ export async function requestRestore(db: Db, actor: Actor, input: RestoreInput) 
     targetSchema,
     ...(overwrites && overwrites !== tenant.id ? { targetTenantId: overwrites, crossTenant: true } : {}),
     requestedBy: actor.name,
+    allowUnsigned: input.allowUnsigned === true,
   });
   await audit(db, {
     actor: actor.name,
     action: 'restore.create',
     target: overwrites ?? tenant.id,
-    details: { restore_id: restore.id, backup_id: backup.id, mode: input.mode, target_schema: restore.targetSchema, via: actor.via },
+    details: {
+      restore_id: restore.id,
+      backup_id: backup.id,
+      mode: input.mode,
+      target_schema: restore.targetSchema,
+      via: actor.via,
+      ...(input.allowUnsigned ? { allow_unsigned: true } : {}),
+    },
   });
   return restore;
 }
