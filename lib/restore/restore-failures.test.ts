@@ -30,6 +30,7 @@ import {
 import { fetchVerifiedDump } from './fetch.ts';
 import { readManifest } from './manifest.ts';
 import { replayDump } from './replay.ts';
+import { replayRole } from './replay-role.ts';
 import { runRestore, type RestoreContext } from './run-restore.ts';
 
 const SCHEMA = 'Live "Tenant" Ärger';
@@ -175,7 +176,12 @@ describe('restore failures leave the live tenant untouched', () => {
     await exec(`CREATE VIEW public.fx_late AS SELECT id FROM ${S}.legacy`);
     try {
       await assert.rejects(
-        replayDump({ config: stack.config, dumpPath: fetched.dumpPath, moveAside: { live: SCHEMA, aside: 'strata_undo_0badc0de' } }),
+        replayDump({
+          config: stack.config,
+          role: await replayRole(stack.config),
+          dumpPath: fetched.dumpPath,
+          moveAside: { live: SCHEMA, aside: 'strata_undo_0badc0de' },
+        }),
         (e: unknown) => e instanceof ReplayFailedError && /depend on the live schema: view fx_late/.test(e.message),
       );
       assert.deepEqual(await fingerprint(url, SCHEMA), live);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { startB2Server } from '../b2server/index.ts';
 import { ensureAgeKeyPair } from './age-keys.ts';
 import { startPostgres } from './postgres.ts';
+import { provisionReplayRole } from './replay-role.ts';
 import { startS3Server } from './s3.ts';
 import { ensureTools, TOOLS } from './system-tools.ts';
 
@@ -46,6 +47,7 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
   try {
     let databaseUrl = opts.databaseUrl;
     let adminUrl: LocalServices['adminUrl'];
+    let restoreUrl: string | undefined;
     if (!databaseUrl) {
       // The postgres OS user cannot reach a checkout under /root: the cluster lives in the OS temp dir.
       const key = crypto.createHash('sha256').update(dir).digest('hex').slice(0, 12);
@@ -54,6 +56,12 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
       stops.push(pg.stop);
       databaseUrl = pg.url;
       adminUrl = pg.adminUrl;
+      // Replays run as a role that is not a superuser (lib/services/replay-role.ts), like in production.
+      restoreUrl = await provisionReplayRole(pg.adminUrl('postgres'), {
+        role: 'strata_restore',
+        password: secretFile(path.join(dir, 'restore-role-password')),
+        database: new URL(pg.url).pathname.slice(1),
+      });
     }
     const s3 = await startS3Server({ dir: path.join(dir, 's3'), buckets: [LOCAL_S3_BUCKET] });
     stops.push(s3.stop);
@@ -64,6 +72,7 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
     const age = ensureAgeKeyPair(path.join(dir, 'age'));
     const env: Record<string, string> = {
       DATABASE_URL: databaseUrl,
+      ...(restoreUrl ? { STRATA_RESTORE_DATABASE_URL: restoreUrl } : {}),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
