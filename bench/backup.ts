@@ -2,7 +2,8 @@
 // pipeline process at two tenant sizes, and the same backup through the B2 server.
 import { eq } from 'drizzle-orm';
 import { createBackupGroup } from '../lib/backup/create.ts';
-import { exactSchemaPattern, pgProgramEnv } from '../lib/backup/dump.ts';
+import { PgConnection } from '../lib/backup/child-env.ts';
+import { exactSchemaPattern } from '../lib/backup/dump.ts';
 import { toolCommand } from '../lib/backup/tool-process.ts';
 import { backupJobs } from '../lib/db/schema.ts';
 import type { StorageTier } from '../lib/domain.ts';
@@ -16,8 +17,9 @@ export const SMALL = { id: 'bench-small', schemaName: 'bench_small' };
 const PIPELINE = ['pg_dump', 'zstd', 'age', 'node (strata)'];
 const RSS_TARGET_MB = 150;
 
+/** The environment Strata gives pg_dump (allow-list, passfile in the bench's dir, removed with it). */
 export function pgEnv(bench: Bench): NodeJS.ProcessEnv {
-  return pgProgramEnv(bench.config.sourceUrl, 'strata-bench') as NodeJS.ProcessEnv;
+  return PgConnection.fromUrl(bench.config.sourceUrl, { appName: 'strata-bench', dir: bench.dir }).prepare().env as NodeJS.ProcessEnv;
 }
 
 export const pgDumpPath = () => toolCommand(TOOLS.pgDump);

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { lowerOwnPriority } from '../lib/backup/priority.ts';
 import { runBackupGroup } from '../lib/backup/run-backup.ts';
-import { exactSchemaPattern, pgProgramEnv } from '../lib/backup/dump.ts';
+import { PgConnection } from '../lib/backup/child-env.ts';
+import { exactSchemaPattern } from '../lib/backup/dump.ts';
 import { closeDb, getDb } from '../lib/db/client.ts';
 import { parseConfig, type Config } from '../lib/env.ts';
 import { runRestore } from '../lib/restore/run-restore.ts';
@@ -20,8 +21,12 @@ import { createStores } from '../lib/storage/registry.ts';
 
 /** The seed: `pg_dump -n <schema> | gzip` read whole into memory, then one PUT. */
 async function seedBackup(config: Config, schema: string, key: string): Promise<{ storedBytes: number }> {
-  const env = pgProgramEnv(config.sourceUrl, 'strata-bench') as NodeJS.ProcessEnv;
-  const dump = spawn(toolCommand(TOOLS.pgDump), ['--strict-names', '-n', exactSchemaPattern(schema)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const pgChild = PgConnection.fromUrl(config.sourceUrl, { appName: 'strata-bench', dir: config.STRATA_TMP_DIR }).prepare();
+  const dump = spawn(toolCommand(TOOLS.pgDump), ['--strict-names', '-n', exactSchemaPattern(schema)], {
+    env: pgChild.env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  dump.once('close', pgChild.remove);
   const gzip = spawn('gzip', ['-c'], { stdio: [dump.stdout, 'pipe', 'inherit'] });
   const chunks: Buffer[] = [];
   gzip.stdout.on('data', (b: Buffer) => chunks.push(b));

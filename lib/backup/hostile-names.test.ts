@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { backupJobs } from '../db/schema.ts';
+import { TENANT_OWNER_ROLE } from '../services/replay-role.ts';
 import { createStores, type Stores } from '../storage/registry.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
 import { createDemoTenant, DEMO_TABLES } from '../testing/tenant-data.ts';
@@ -63,7 +64,7 @@ describe('hostile schema names', () => {
       assert.equal(schemas.length, 1, schemas.join('\n'));
       assert.ok(schemas[0]!.includes(` SCHEMA - ${t.schema} `), schemas[0]);
       for (const table of DEMO_TABLES) {
-        const entries = toc.filter((l) => l.includes(`TABLE `) && !l.includes('TABLE DATA') && l.endsWith(` ${table} postgres`));
+        const entries = toc.filter((l) => l.includes(`TABLE `) && !l.includes('TABLE DATA') && l.endsWith(` ${table} ${TENANT_OWNER_ROLE}`));
         assert.equal(entries.length, 1, `${table}: ${entries.join('\n')}`);
         assert.ok(entries[0]!.includes(` TABLE ${t.schema} ${table} `), entries[0]);
       }

@@ -7,9 +7,14 @@
 // database server as an equal, whatever its nice value (measured: bench item 5). A worker has a session
 // of its own (worker/launch.ts), so a terminal's Ctrl-C never reaches its programs. Programs that
 // connect get --no-password from their callers: nothing ever stops to prompt.
+//
+// Environment: the allow-list of child-env.ts and nothing else — there is no option to pass one in.
+// A PostgreSQL program gets its one connection (PgConnection: PG* variables and a passfile that is
+// removed when the program exits); zstd and age get no PG* variable at all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { findTool, type SystemTool } from '../services/system-tools.ts';
+import { baseChildEnv, type PgConnection } from './child-env.ts';
 import { lowerPriority } from './priority.ts';
 
 const STDERR_LIMIT = 32 * 1024;
@@ -46,7 +51,8 @@ export interface ToolProcess {
 }
 
 export interface StartToolOptions {
-  env?: Record<string, string | undefined>;
+  /** The database a PostgreSQL program connects to (refused for any other program). */
+  connection?: PgConnection;
   /** 'pipe' (the default), 'ignore', or another program's stdout (its file descriptor is handed over). */
   stdin?: Readable | 'pipe' | 'ignore';
   /** Rewrites stderr before it goes into an error (secrets). */
@@ -63,7 +69,18 @@ export function toolCommand(tool: SystemTool): string {
 export function startTool(tool: SystemTool, args: string[], options: StartToolOptions = {}): ToolProcess {
   const name = tool.command;
   const command = toolCommand(tool);
-  const child = spawn(command, args, { env: (options.env ?? process.env) as NodeJS.ProcessEnv, stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'] });
+  if (options.connection && !tool.connects) throw new Error(`${name} does not connect to PostgreSQL: it gets no connection`);
+  const prepared = options.connection?.prepare() ?? { env: baseChildEnv(), remove: () => {} };
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, { env: prepared.env as NodeJS.ProcessEnv, stdio: [options.stdin ?? 'pipe', 'pipe', 'pipe'] });
+  } catch (err) {
+    prepared.remove();
+    throw err;
+  }
+  // After the exit, or when the program could not be started at all.
+  child.once('close', prepared.remove);
+  child.once('error', prepared.remove);
   lowerPriority(child.pid);
   const redact = options.redact ?? ((t: string) => t);
   let stderr = '';

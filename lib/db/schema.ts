@@ -143,6 +143,20 @@ export const restoreJobs = pgTable(
   ],
 );
 
+/**
+ * Written by the replay role, in the very transaction that swaps a restored (or undone) schema in: the
+ * swap committed if and only if its row exists. The replay role may only INSERT here (granted by
+ * lib/restore/swap-marker.ts); Strata's own role then records the restore as completed from it, also
+ * after a crash in between. So a crash never leaves a half state, and a re-run never restores twice.
+ */
+export const restoreSwaps = pgTable('restore_swaps', {
+  restoreId: uuid('restore_id')
+    .primaryKey()
+    .references(() => restoreJobs.id, { onDelete: 'cascade' }),
+  movedAsideSchema: text('moved_aside_schema'),
+  committedAt: ts('committed_at').notNull().defaultNow(),
+});
+
 export const backupVerifications = pgTable(
   'backup_verifications',
   {

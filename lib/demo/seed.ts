@@ -5,11 +5,13 @@ import { createUser, UserExistsError } from '../auth/users.ts';
 import { createBackupGroup } from '../backup/create.ts';
 import { runBackupGroup } from '../backup/run-backup.ts';
 import type { Db } from '../db/client.ts';
+import { quoteIdent, quoteLiteral } from '../db/ident.ts';
 import { SCHEDULE_STORAGE, type Plan } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { SEEDED_POLICIES } from '../retention/policies.ts';
 import { schedulesForPolicy } from '../schedule/policy.ts';
 import { reconcileSchedules } from '../schedule/reconcile.ts';
+import { TENANT_OWNER_ROLE } from '../services/replay-role.ts';
 import type { Stores } from '../storage/registry.ts';
 import { createDemoTenant } from '../testing/tenant-data.ts';
 
@@ -41,7 +43,35 @@ export async function seedUsers(db: Db, log: (m: string) => void): Promise<void>
   }
 }
 
+/**
+ * The demo's tenant schemas belong to the application's role (saas_app), never to a superuser, so that
+ * the replay role (a member of saas_app, lib/services/replay-role.ts) can restore them. Creates the
+ * role when the database has none (a DATABASE_URL of your own), and gives saas_app the schemas and
+ * tables of a demo seeded before tenants had an application owner.
+ */
+export async function ensureTenantOwnership(db: Db): Promise<void> {
+  await db.execute(sql.raw(`DO $strata$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TENANT_OWNER_ROLE}') THEN CREATE ROLE ${TENANT_OWNER_ROLE} NOLOGIN; END IF;
+  END $strata$`));
+  for (const t of DEMO_TENANTS) {
+    await db.execute(sql.raw(`DO $strata$
+DECLARE r record;
+BEGIN
+  IF EXISTS (SELECT FROM pg_namespace WHERE nspname = ${quoteLiteral(t.schemaName)} AND nspowner <> '${TENANT_OWNER_ROLE}'::regrole) THEN
+    ALTER SCHEMA ${quoteIdent(t.schemaName)} OWNER TO ${TENANT_OWNER_ROLE};
+    -- Demo tenants hold tables only (their identity sequences follow them).
+    FOR r IN SELECT c.oid::regclass AS rel FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = ${quoteLiteral(t.schemaName)} AND c.relkind IN ('r', 'p') LOOP
+      EXECUTE format('ALTER TABLE %s OWNER TO ${TENANT_OWNER_ROLE}', r.rel);
+    END LOOP;
+  END IF;
+END
+$strata$`));
+  }
+}
+
 async function seedTenants(db: Db, log: (m: string) => void): Promise<void> {
+  await ensureTenantOwnership(db);
   for (const t of DEMO_TENANTS) {
     const exists = await db.execute(sql`select 1 from tenants where id::text = ${t.id}`);
     if (exists.rowCount) continue;

@@ -46,10 +46,45 @@ describe('strata doctor', () => {
     url.username = 'doctor_plain';
     url.password = 'plain-pw-123';
     const db = getDb(url.toString());
-    const checks = await runDoctor({ db, config: stack.config, stores: createStores(stack.config, { retry: false }) });
+    const config = parseConfig({ ...stack.env, STRATA_RESTORE_DATABASE_URL: url.toString() });
+    const checks = await runDoctor({ db, config, stores: createStores(config, { retry: false }) });
     assert.equal(byName(checks, 'privilege:read-all-rows').ok, false);
     assert.match(byName(checks, 'privilege:read-all-rows').detail, /BYPASSRLS/);
-    assert.equal(byName(checks, 'privilege:createdb').ok, false);
+    assert.equal(byName(checks, 'restore-role:createdb').ok, false);
+    assert.match(byName(checks, 'restore-role:createdb').detail, /ALTER ROLE doctor_plain CREATEDB/);
+    assert.equal(byName(checks, 'restore-role:not-superuser').ok, true);
+  });
+
+  it('refuses a superuser replay role and one that owns Strata`s tables, saying why', async () => {
+    // STRATA_RESTORE_DATABASE_URL unset: DATABASE_URL's role replays — the stack's superuser, owner of users and api_tokens.
+    const { STRATA_RESTORE_DATABASE_URL: _, ...withoutRestoreUrl } = stack.env;
+    const config = parseConfig(withoutRestoreUrl);
+    const checks = await runDoctor({ db: stack.db, config, stores: createStores(config, { retry: false }) });
+    const su = byName(checks, 'restore-role:not-superuser');
+    assert.equal(su.ok, false);
+    assert.match(su.detail, /is a superuser.*forged dump.*STRATA_RESTORE_DATABASE_URL.*STRATA_ALLOW_SUPERUSER_RESTORE=1/);
+    assert.equal(byName(checks, 'restore-role:no-strata-tables').ok, false);
+    assert.match(byName(checks, 'restore-role:no-strata-tables').detail, /users, api_tokens/);
+    const allowed = parseConfig({ ...withoutRestoreUrl, STRATA_ALLOW_SUPERUSER_RESTORE: '1' });
+    const again = await runDoctor({ db: stack.db, config: allowed, stores: createStores(allowed, { retry: false }) });
+    assert.equal(byName(again, 'restore-role:not-superuser').ok, true);
+    assert.match(byName(again, 'restore-role:not-superuser').detail, /only because STRATA_ALLOW_SUPERUSER_RESTORE=1/);
+  });
+
+  it('checks that the replay role is a member of every tenant owner', async () => {
+    await stack.db.execute(sql`create role doctor_tenant_owner nologin`);
+    await stack.db.execute(sql`create schema doctor_tenant authorization doctor_tenant_owner`);
+    await stack.db.execute(sql`insert into tenants (id, name, schema_name) values ('doctor', 'Doctor', 'doctor_tenant')`);
+    try {
+      const checks = await runDoctor({ db: stack.db, config: stack.config, stores: createStores(stack.config, { retry: false }) });
+      const owners = byName(checks, 'restore-role:tenant-owners');
+      assert.equal(owners.ok, false);
+      assert.match(owners.detail, new RegExp(`GRANT doctor_tenant_owner TO ${stack.restoreRole}`));
+    } finally {
+      await stack.db.execute(sql`delete from tenants where id = 'doctor'`);
+      await stack.db.execute(sql`drop schema doctor_tenant`);
+      await stack.db.execute(sql`drop role doctor_tenant_owner`);
+    }
   });
 
   it('reports an unreachable bucket and an identity file without the recipients key', async () => {

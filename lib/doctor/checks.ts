@@ -10,6 +10,8 @@ import { redactSecrets } from '../backup/redact.ts';
 import { keyId, signingKeyOf, verifyKeysOf } from '../backup/signing.ts';
 import type { Stores } from '../storage/registry.ts';
 import { findTool, TOOLS, type SystemTool } from '../services/system-tools.ts';
+import { inspectRole, replayRoleRefusal, replayUrl } from '../restore/replay-role.ts';
+import { hasRestrictFix, parseClientVersion, restrictFixedRelease } from './restrict-fix.ts';
 
 export interface Check {
   name: string;
@@ -73,7 +75,6 @@ async function binaryChecks(deps: DoctorDeps, serverMajor: number | null): Promi
 }
 
 type PrivRow = { rolname: string; rolsuper: boolean; rolbypassrls: boolean; rolcreatedb: boolean; server_version_num: number };
-type OwnerRow = { owner: string; member: boolean };
 
 async function privilegeChecks(db: Db): Promise<{ checks: Check[]; serverMajor: number | null }> {
   const me = (await db.execute<PrivRow>(sql`
@@ -88,36 +89,7 @@ async function privilegeChecks(db: Db): Promise<{ checks: Check[]; serverMajor: 
         ? `${me.rolname} ${me.rolsuper ? 'is superuser' : 'has BYPASSRLS'}: row-level security cannot hide rows from pg_dump`
         : `${me.rolname} needs BYPASSRLS (ALTER ROLE ${me.rolname} BYPASSRLS) or pg_dump silently misses rows hidden by row-level security`,
     },
-    {
-      name: 'privilege:createdb',
-      ok: me.rolsuper || me.rolcreatedb,
-      detail: me.rolsuper || me.rolcreatedb
-        ? `${me.rolname} can create scratch databases for verify and clone`
-        : `${me.rolname} needs CREATEDB (ALTER ROLE ${me.rolname} CREATEDB) for verify and clones`,
-    },
   ];
-  // Restores recreate tenant objects with their owners: the restoring role must be a member of each.
-  let owners: OwnerRow[];
-  try {
-    owners = (await db.execute<OwnerRow>(sql`
-    select distinct r.rolname as owner, pg_has_role(current_user, r.oid, 'MEMBER') as member
-    from ${platformTenantsSql} t
-    join pg_namespace n on n.nspname = t.schema_name
-    join pg_class c on c.relnamespace = n.oid
-    join pg_roles r on r.oid = c.relowner
-    order by 1`)).rows;
-  } catch (err) {
-    checks.push({ name: 'privilege:tenant-object-owners', ok: false, detail: `cannot read the tenants table: ${(err as Error).message}` });
-    return { checks, serverMajor };
-  }
-  const missing = owners.filter((o) => !o.member).map((o) => o.owner);
-  checks.push({
-    name: 'privilege:tenant-object-owners',
-    ok: missing.length === 0,
-    detail: missing.length === 0
-      ? `member of every role owning tenant objects (${owners.length})`
-      : `not a member of roles owning tenant objects: ${missing.join(', ')} (GRANT ${missing.join(', ')} TO ${me.rolname})`,
-  });
   return { checks, serverMajor };
 }
 
@@ -275,6 +247,111 @@ export function signingChecks(config: Pick<Config, 'STRATA_SIGNING_KEY_FILE' | '
     );
   } catch (err) {
     checks.push({ name: 'signing:verify-keys', ok: false, detail: `${(err as Error).message}; this machine cannot restore or verify` });
+    }
+  return checks;
+}
+
+/**
+ * pg_restore and psql with the `\restrict` fix (CVE-2025-8714): a replay pipes one into the other, so a
+ * dump's meta-commands must not reach psql.
+ */
+function restrictFixChecks(deps: DoctorDeps): Check[] {
+  return [TOOLS.pgRestore, TOOLS.psql].flatMap((tool) => {
+    const { path, version } = toolVersion(tool, deps.path);
+    if (!path) return [];
+    const fixed = hasRestrictFix(version);
+    const major = parseClientVersion(version)?.major;
+    return [
+      {
+        name: `binary:${tool.command}:restrict-fix`,
+        ok: fixed === true,
+        detail: fixed
+          ? `${version} has the \restrict fix (CVE-2025-8714)`
+          : `${version || tool.command} lacks the \restrict fix (CVE-2025-8714): a forged dump could run commands on this host; ` +
+            `upgrade to ${major === undefined ? 'a fixed release' : restrictFixedRelease(major)} or later`,
+      },
+    ];
+  });
+}
+
+type ReplayOwnerRow = { owner: string; member: boolean; superuser: boolean };
+
+// Strata's tables that the replay role must not be able to touch (it only INSERTs into restore_swaps).
+const STRATA_TABLES = ['users', 'api_tokens', 'audit_log', 'backup_jobs', 'restore_jobs'];
+
+/** The replay role (STRATA_RESTORE_DATABASE_URL, else DATABASE_URL's): README "Pointing Strata at an existing SaaS database". */
+async function restoreRoleChecks(deps: DoctorDeps): Promise<Check[]> {
+  const { config, db } = deps;
+  const which = config.STRATA_RESTORE_DATABASE_URL ? 'STRATA_RESTORE_DATABASE_URL' : 'DATABASE_URL (STRATA_RESTORE_DATABASE_URL is unset)';
+  let facts;
+  try {
+    facts = await inspectRole(replayUrl(config));
+  } catch (err) {
+    return [{ name: 'restore-role', ok: false, detail: `cannot connect as the replay role of ${which}: ${redactSecrets((err as Error).message, config)}` }];
+  }
+  const role = facts.sessionUser;
+  const refusal = replayRoleRefusal(facts, false);
+  const checks: Check[] = [
+    {
+      name: 'restore-role:not-superuser',
+      ok: !refusal || config.STRATA_ALLOW_SUPERUSER_RESTORE,
+      detail: !refusal
+        ? `${role} (${which}) is not a superuser and cannot become one`
+        : config.STRATA_ALLOW_SUPERUSER_RESTORE
+          ? `${role} ${refusal}; replays are allowed only because STRATA_ALLOW_SUPERUSER_RESTORE=1 — a forged dump would run as superuser`
+          : `${role} (${which}) ${refusal}: every restore, undo and verification is refused, because a forged dump replayed ` +
+            `by a superuser can run programs on the database host. Create a replay role (README) and set STRATA_RESTORE_DATABASE_URL, ` +
+            `or set STRATA_ALLOW_SUPERUSER_RESTORE=1 to accept the risk`,
+    },
+    {
+      name: 'restore-role:createdb',
+      ok: facts.superuser || facts.createdb,
+      detail: facts.superuser || facts.createdb
+        ? `${role} can create scratch databases for verify and clones`
+        : `${role} needs CREATEDB (ALTER ROLE ${role} CREATEDB) for verify, drills and clones`,
+    },
+    {
+      name: 'restore-role:bypassrls',
+      ok: facts.superuser || facts.bypassrls,
+      detail: facts.superuser || facts.bypassrls
+        ? `${role} counts every row of a verified table, whatever its row-level security`
+        : `${role} needs BYPASSRLS (ALTER ROLE ${role} BYPASSRLS): verify counts rows of tables with forced row-level security wrongly`,
+    },
+  ];
+  // Restores give tenant objects back to their owners: the replay role must be a member of each, and
+  // no owner may be a superuser (membership in one lets a dump SET ROLE to it).
+  try {
+    const owners = (await db.execute<ReplayOwnerRow>(sql`
+      select distinct r.rolname as owner, pg_has_role(${role}, r.oid, 'MEMBER') as member, r.rolsuper as superuser
+      from ${platformTenantsSql} t
+      join pg_namespace n on n.nspname = t.schema_name
+      join pg_roles r on r.oid = n.nspowner or r.oid in (select c.relowner from pg_class c where c.relnamespace = n.oid)
+      order by 1`)).rows;
+    const missing = owners.filter((o) => !o.member).map((o) => o.owner);
+    const superusers = owners.filter((o) => o.superuser).map((o) => o.owner);
+    checks.push({
+      name: 'restore-role:tenant-owners',
+      ok: missing.length === 0 && superusers.length === 0,
+      detail: superusers.length > 0
+        ? `tenant objects are owned by superuser(s) ${superusers.join(', ')}: give them to the application's role (ALTER … OWNER TO), a replay role cannot restore them`
+        : missing.length === 0
+          ? `${role} is a member of every role owning tenant schemas and objects (${owners.length})`
+          : `${role} is not a member of roles owning tenant objects: ${missing.join(', ')} (GRANT ${missing.join(', ')} TO ${role})`,
+    });
+    const privileged = (await db.execute<{ table: string }>(sql`
+      select t as table from unnest(${`{${STRATA_TABLES.join(',')}}`}::text[]) t
+      where to_regclass(t) is not null
+        and has_table_privilege(${role}, to_regclass(t), 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')`)).rows.map((r) => r.table);
+    checks.push({
+      name: 'restore-role:no-strata-tables',
+      ok: privileged.length === 0,
+      detail: privileged.length === 0
+        ? `${role} has no privileges on Strata's tables (${STRATA_TABLES.join(', ')})`
+        : `${role} has privileges on Strata's tables ${privileged.join(', ')}: a forged dump could read or change them. ` +
+          `Use a separate role (STRATA_RESTORE_DATABASE_URL) that does not own them, and REVOKE ALL ON ${privileged.join(', ')} FROM ${role}`,
+    });
+  } catch (err) {
+    checks.push({ name: 'restore-role:tenant-owners', ok: false, detail: `cannot read the tenants table: ${redactSecrets((err as Error).message, config)}` });
   }
   return checks;
 }
@@ -294,8 +371,10 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   }
   return [
     ...(await binaryChecks(deps, priv.serverMajor)),
+    ...restrictFixChecks(deps),
     ...priv.checks,
     ...platform,
+    ...(await restoreRoleChecks(deps)),
     ...(await bucketChecks(deps)),
     ...(await keyChecks(deps)),
     ...signingChecks(deps.config),

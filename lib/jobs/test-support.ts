@@ -3,6 +3,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { quoteIdent } from '../db/ident.ts';
+import { TENANT_OWNER_ROLE } from '../services/replay-role.ts';
 
 export interface TinyTenantOptions {
   plan: string;
@@ -15,8 +16,10 @@ export interface TinyTenantOptions {
 export async function addTinyTenants(db: Db, ids: string[], opts: TinyTenantOptions): Promise<void> {
   for (const id of ids) {
     const schema = quoteIdent(`t_${id}`);
-    await db.execute(sql.raw(`create schema ${schema}`));
+    // Owned by the SaaS application's role, like every tenant schema (the replay role is its member).
+    await db.execute(sql.raw(`create schema ${schema} authorization ${TENANT_OWNER_ROLE}`));
     await db.execute(sql.raw(`create table ${schema}.notes (id int primary key, body bytea not null)`));
+    await db.execute(sql.raw(`alter table ${schema}.notes owner to ${TENANT_OWNER_ROLE}`));
     const chunks = Math.max(1, Math.ceil((opts.rowBytes ?? 16) / 16));
     await db.execute(sql.raw(`
       insert into ${schema}.notes

@@ -20,7 +20,9 @@ export type RestoreFailureReason =
   | 'conflict'
   | 'invalid_request'
   | 'not_found'
-  | 'aborted';
+  | 'aborted'
+  // The replay role is (or can become) a superuser without STRATA_ALLOW_SUPERUSER_RESTORE (issue 13).
+  | 'unsafe_role';
 
 export class RestoreError extends Error {
   constructor(

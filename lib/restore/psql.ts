@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../env.ts';
 import { ReplayFailedError } from './errors.ts';
-import { pgProgramEnv } from '../backup/dump.ts';
+import { PgConnection } from '../backup/child-env.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { startTool, type ToolProcess } from '../backup/tool-process.ts';
 import { TOOLS } from '../services/system-tools.ts';
@@ -16,9 +16,11 @@ export type ScriptPart = string | (() => ToolProcess);
 
 export interface PsqlScriptOptions {
   config: Config;
-  /** Connection URL (its database unless `database` is given). */
+  /** Connection URL (its database unless `database` is given): the replay role's (replay-role.ts). */
   url: string;
   database?: string;
+  /** The job's private temp dir: psql's passfile lives there while it runs. */
+  dir: string;
   parts: ScriptPart[];
   signal?: AbortSignal;
 }
@@ -37,7 +39,11 @@ async function runScript(options: PsqlScriptOptions, mode: 'apply' | 'probe'): P
   const { config, signal } = options;
   const redact = (t: string) => redactSecrets(t, config);
   const args = ['-X', '-q', '--no-password', '-f', '-', ...(mode === 'apply' ? ['-v', 'ON_ERROR_STOP=1'] : ['-v', 'ON_ERROR_ROLLBACK=on'])];
-  const psql = startTool(TOOLS.psql, args, { env: pgProgramEnv(options.url, 'strata-restore', options.database), redact, signal });
+  const psql = startTool(TOOLS.psql, args, {
+    connection: PgConnection.fromUrl(options.url, { appName: 'strata-restore', dir: options.dir, database: options.database }),
+    redact,
+    signal,
+  });
   psql.stdout.resume();
   const producers: ToolProcess[] = [];
   async function* script(): AsyncGenerator<Buffer> {

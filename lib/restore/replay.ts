@@ -1,25 +1,30 @@
 // Replaying a dump into the live database: one transaction that (optionally) renames the live schema
 // aside, suspends the restoring role's default privileges, pipes `pg_restore -f -` (pre-data, data,
-// post-data, in pg_restore's order) into psql, puts the default privileges back and records the
-// restore as completed. Commit swaps atomically; any failure leaves the target exactly as it was.
+// post-data, in pg_restore's order) into psql, puts the default privileges back and writes the
+// restore's swap marker (swap-marker.ts). Commit swaps atomically; any failure leaves the target exactly
+// as it was. psql connects as the replay role (replay-role.ts), never as Strata's own role.
 import crypto from 'node:crypto';
+import path from 'node:path';
 import type { Config } from '../env.ts';
 import { quoteIdent } from '../db/ident.ts';
 import { assertNoDependentsSql } from './catalog.ts';
 import { RESTORE_DEFAULT_PRIVILEGES, SUSPEND_DEFAULT_PRIVILEGES } from './default-privileges.ts';
 import { MissingPrerequisitesError } from './errors.ts';
 import { applyScript, probeScript } from './psql.ts';
+import type { ReplayRole } from './replay-role.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { startTool } from '../backup/tool-process.ts';
 import { TOOLS } from '../services/system-tools.ts';
 
 export interface ReplayOptions {
   config: Config;
-  /** The archive to replay; its schema must carry the target name already. */
+  /** Who replays: checked by replayRole() (not a superuser unless allowed). */
+  role: ReplayRole;
+  /** The archive to replay, in the job's private temp dir; its schema must carry the target name already. */
   dumpPath: string;
   /** The live schema of that name, renamed aside first (in place, cross-tenant). */
   moveAside?: { live: string; aside: string };
-  /** SQL run last, inside the transaction (the restore row's completion). */
+  /** SQL run last, inside the transaction (the restore's swap marker). */
   finish?: string;
   signal?: AbortSignal;
 }
@@ -38,10 +43,11 @@ function pgRestoreSql(config: Config, dumpPath: string, schemaOnly: boolean, sig
 }
 
 export async function replayDump(options: ReplayOptions): Promise<void> {
-  const { config, dumpPath, moveAside, signal } = options;
+  const { config, role, dumpPath, moveAside, signal } = options;
   await applyScript({
     config,
-    url: config.DATABASE_URL,
+    url: role.url,
+    dir: path.dirname(dumpPath),
     signal,
     parts: [
       LOCK_TIMEOUT,
@@ -63,11 +69,12 @@ export async function replayDump(options: ReplayOptions): Promise<void> {
  * error — a missing role, extension type, `public` table or function is named by PostgreSQL itself.
  */
 export async function checkPrerequisites(options: Omit<ReplayOptions, 'finish'>): Promise<void> {
-  const { config, dumpPath, moveAside, signal } = options;
+  const { config, role, dumpPath, moveAside, signal } = options;
   const probeAside = `strata_probe_${crypto.randomBytes(4).toString('hex')}`;
   const errors = await probeScript({
     config,
-    url: config.DATABASE_URL,
+    url: role.url,
+    dir: path.dirname(dumpPath),
     signal,
     parts: [
       LOCK_TIMEOUT,

@@ -30,6 +30,8 @@ import {
 import { fetchVerifiedDump } from './fetch.ts';
 import { readManifest } from './manifest.ts';
 import { replayDump } from './replay.ts';
+import { replayRole } from './replay-role.ts';
+import { TENANT_OWNER_ROLE } from '../services/replay-role.ts';
 import { runRestore, type RestoreContext } from './run-restore.ts';
 
 const SCHEMA = 'Live "Tenant" Ärger';
@@ -175,7 +177,12 @@ describe('restore failures leave the live tenant untouched', () => {
     await exec(`CREATE VIEW public.fx_late AS SELECT id FROM ${S}.legacy`);
     try {
       await assert.rejects(
-        replayDump({ config: stack.config, dumpPath: fetched.dumpPath, moveAside: { live: SCHEMA, aside: 'strata_undo_0badc0de' } }),
+        replayDump({
+          config: stack.config,
+          role: await replayRole(stack.config),
+          dumpPath: fetched.dumpPath,
+          moveAside: { live: SCHEMA, aside: 'strata_undo_0badc0de' },
+        }),
         (e: unknown) => e instanceof ReplayFailedError && /depend on the live schema: view fx_late/.test(e.message),
       );
       assert.deepEqual(await fingerprint(url, SCHEMA), live);
@@ -186,9 +193,11 @@ describe('restore failures leave the live tenant untouched', () => {
   });
 
   it('clone and cross-tenant refused when functions name the source schema in text', async () => {
-    await exec(`
+    // Created by the application's role, like every tenant object (a replay role cannot give objects to a superuser).
+    await exec(`SET ROLE ${TENANT_OWNER_ROLE};
       CREATE FUNCTION ${S}.count_accounts() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM ${S}.accounts $$;
-      CREATE FUNCTION ${S}.pinned() RETURNS int LANGUAGE sql SET search_path = ${S} AS $$ SELECT 1 $$;`);
+      CREATE FUNCTION ${S}.pinned() RETURNS int LANGUAGE sql SET search_path = ${S} AS $$ SELECT 1 $$;
+      RESET ROLE;`);
     const b = await createTestBackup(ctx, 'live');
     await exec(`DROP FUNCTION ${S}.count_accounts(); DROP FUNCTION ${S}.pinned();`);
     const clone = await createRestore(stack.db, { backupId: b.id, mode: 'clone', targetSchema: 'copy_of_live', requestedBy: 'test' });

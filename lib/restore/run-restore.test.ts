@@ -34,7 +34,7 @@ describe('restore round trips (S3 and B2)', () => {
     }
   };
   const defaultAcl = async () =>
-    (await exec(`SELECT defaclobjtype, defaclacl::text FROM pg_default_acl WHERE defaclnamespace = 0 ORDER BY 1, 2`)).rows;
+    (await exec(`SELECT defaclrole::regrole::text, defaclobjtype, defaclacl::text FROM pg_default_acl WHERE defaclnamespace = 0 ORDER BY 1, 2, 3`)).rows;
 
   before(async () => {
     stack = await startTestStack();
@@ -42,7 +42,7 @@ describe('restore round trips (S3 and B2)', () => {
     ctx = { db: stack.db, config: stack.config, stores: createStores(stack.config) };
     await createFixtureTenant(url, { tenantId: 'acme' });
     // After the fixture: restored objects must not pick these up.
-    await widenDefaultPrivileges(url);
+    await widenDefaultPrivileges(url, stack.restoreRole);
     original = await fingerprint(url, FIXTURE_SCHEMA);
     // One dump, stored in S3 and in B2.
     Object.assign(backups, await createTestBackups(ctx, 'acme', ['s3_standard', 'b2_cold']));

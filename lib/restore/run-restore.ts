@@ -1,12 +1,14 @@
 // runRestore: one restore_jobs row, as CONTRACTS.md "Restore" says — read like the runbook:
 // fetch and verify → (another schema name: restore into a scratch database, refuse text references,
-// rename, re-dump) → refuse dependents → check prerequisites → swap in one transaction.
+// rename, re-dump) → refuse dependents → check prerequisites → swap in one transaction → record it.
+// Every replay connects as the replay role (replay-role.ts), which cannot write Strata's tables: the
+// swap's transaction writes a marker, and the row is completed from it (swap-marker.ts).
 // Claiming and leases belong to lib/jobs, which calls this after claiming the row.
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from '../db/client.ts';
-import { quoteIdent, quoteLiteral } from '../db/ident.ts';
+import { quoteIdent } from '../db/ident.ts';
 import { backupJobs, restoreJobs, type RestoreJobRow } from '../db/schema.ts';
 import { dependentsOutside, functionsNamingSchema, schemaExists } from './catalog.ts';
 import {
@@ -19,8 +21,10 @@ import {
 import { checkFreeSpace, fetchVerifiedDump, type FetchProgress } from './fetch.ts';
 import { auditRefusal, readTrustedManifest } from './manifest.ts';
 import { checkPrerequisites, replayDump } from './replay.ts';
+import { replayRole, type ReplayRole } from './replay-role.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
-import { pgProgramEnv } from '../backup/dump.ts';
+import { completeFromMarker, prepareSwapMarker, swapMarkerSql } from './swap-marker.ts';
+import { PgConnection } from '../backup/child-env.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { describeError } from '../db/errors.ts';
 import { runTool } from '../backup/tool-process.ts';
@@ -36,24 +40,17 @@ async function load(db: Db, restoreId: string): Promise<RestoreJobRow> {
   return row;
 }
 
-/** SQL that marks the restore completed; runs inside the swap's transaction, so both commit or neither. */
-export function completionSql(restoreId: string, movedAside: string | null, undoRetentionDays: number): string {
-  const aside = movedAside === null ? 'NULL' : quoteLiteral(movedAside);
-  const expires = movedAside === null ? 'NULL' : `now() + make_interval(days => ${Math.trunc(undoRetentionDays)})`;
-  return `UPDATE restore_jobs SET status = 'completed', phase = 'completed', moved_aside_schema = ${aside},
-    undo_expires_at = ${expires}, completed_at = now(), error_message = NULL, progress_bytes = coalesce(total_bytes, progress_bytes)
-    WHERE id = ${quoteLiteral(restoreId)};`;
-}
-
 /**
- * Runs a pending (or re-run, after a crash) restore row to completion. Idempotent: the swap and the
- * row's completion commit together, so a completed row is returned as it is, and a row whose run died
- * half-way left the target untouched and simply runs again. Records failures on the row and rethrows.
+ * Runs a pending (or re-run, after a crash) restore row to completion. Idempotent: the swap and its
+ * marker commit together, so a row whose swap committed is only recorded completed (never replayed
+ * again), and a row whose run died before left the target untouched and simply runs again. Records
+ * failures on the row and rethrows.
  */
 export async function runRestore(ctx: RestoreContext, restoreId: string): Promise<RestoreJobRow> {
   const { db, config } = ctx;
   const row = await load(db, restoreId);
   if (row.status === 'completed' || row.status === 'undone') return row;
+  if (await completeFromMarker(db, restoreId, config.STRATA_UNDO_RETENTION_DAYS)) return load(db, restoreId);
   await db
     .update(restoreJobs)
     .set({ status: 'running', phase: 'starting', startedAt: row.startedAt ?? new Date(), completedAt: null, errorMessage: null })
@@ -61,6 +58,9 @@ export async function runRestore(ctx: RestoreContext, restoreId: string): Promis
   try {
     if (row.undoes) await runUndo(ctx, row);
     else await restoreFromBackup(ctx, row);
+    if (!(await completeFromMarker(db, restoreId, config.STRATA_UNDO_RETENTION_DAYS))) {
+      throw new Error(`restore ${restoreId}: the swap reported success but left no marker`);
+    }
     return await load(db, restoreId);
   } catch (err) {
     // Cancelled (worker shutdown): whatever broke on the way out, the cause is the cancellation.
@@ -70,7 +70,11 @@ export async function runRestore(ctx: RestoreContext, restoreId: string): Promis
     await db
       .update(restoreJobs)
       .set({ status: 'failed', errorMessage: message, completedAt: new Date() })
-      .where(sql`${restoreJobs.id} = ${restoreId} and ${restoreJobs.status} = 'running'`);
+      // Not when the swap committed (recording it failed): the next run completes it from the marker.
+      .where(
+        sql`${restoreJobs.id} = ${restoreId} and ${restoreJobs.status} = 'running'
+          and not exists (select from restore_swaps s where s.restore_id = ${restoreId})`,
+      );
     throw error;
   }
 }
@@ -101,6 +105,9 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
   if (backup.status !== 'completed' || !backup.backupLocation) {
     throw new RestoreRequestError(`backup ${backup.id} is ${backup.status}, not completed`, 'backup_id');
   }
+  // Before a byte is downloaded: who replays (a superuser is refused), and that it may write its marker.
+  const role = await replayRole(config);
+  const marker = await prepareSwapMarker(db, role);
   // Signed by a known key and describing exactly this catalog row, or refused and audited (issue 13).
   const { manifest, store } = await readTrustedManifest(ctx, backup, { allowUnsigned: row.allowUnsigned });
   await setPhase(db, row.id, 'downloading', { totalBytes: manifest.backup.backup_size_bytes, progressBytes: 0 });
@@ -130,20 +137,14 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
       await setPhase(db, row.id, 'verifying');
       // The renamed copy is about as large as the dump (the stored object is gone by now).
       await checkFreeSpace(config.STRATA_TMP_DIR, manifest.backup.dump_size_bytes + config.STRATA_TMP_MIN_FREE_MB * 1024 * 1024);
-      dumpPath = await renamedDump(ctx, fetched.dumpPath, source, target, path.join(fetched.workDir, 'renamed.pgdump'));
+      dumpPath = await renamedDump(ctx, role, fetched.dumpPath, source, target, path.join(fetched.workDir, 'renamed.pgdump'));
     }
     await setPhase(db, row.id, 'checking');
     const aside = moveAside ? await freeUndoName(db) : null;
     const moveAsideSpec = aside ? { live: target, aside } : undefined;
-    await checkPrerequisites({ config, dumpPath, moveAside: moveAsideSpec, signal });
+    await checkPrerequisites({ config, role, dumpPath, moveAside: moveAsideSpec, signal });
     await setPhase(db, row.id, 'swapping');
-    await replayDump({
-      config,
-      dumpPath,
-      moveAside: moveAsideSpec,
-      finish: completionSql(row.id, aside, config.STRATA_UNDO_RETENTION_DAYS),
-      signal,
-    });
+    await replayDump({ config, role, dumpPath, moveAside: moveAsideSpec, finish: swapMarkerSql(marker, row.id, aside), signal });
   } finally {
     await fetched.cleanup();
   }
@@ -154,9 +155,9 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
  * functions name the source schema in text, renamed there (ALTER SCHEMA follows every parsed
  * reference: views, defaults, foreign keys, SQL-standard bodies) and dumped again.
  */
-async function renamedDump(ctx: RestoreContext, dumpPath: string, source: string, target: string, outPath: string): Promise<string> {
+async function renamedDump(ctx: RestoreContext, role: ReplayRole, dumpPath: string, source: string, target: string, outPath: string): Promise<string> {
   const { config, signal } = ctx;
-  const scratch = await createScratchDatabase(config, 'clone');
+  const scratch = await createScratchDatabase(config, 'clone', role);
   try {
     await restoreIntoScratch(config, scratch, dumpPath, source, signal, async () => {
       const naming = await functionsNamingSchema(scratch.url, source);
@@ -172,7 +173,7 @@ async function renamedDump(ctx: RestoreContext, dumpPath: string, source: string
       await client.end();
     }
     await runTool(TOOLS.pgDump, ['-Fc', '-Z0', '--no-password', '--strict-names', '-n', quoteIdent(target), '-f', outPath], {
-      env: pgProgramEnv(config.DATABASE_URL, 'strata-restore', scratch.name),
+      connection: PgConnection.fromUrl(scratch.url, { appName: 'strata-restore', dir: path.dirname(outPath) }),
       redact: (t) => redactSecrets(t, config),
       signal,
     });

@@ -1,10 +1,15 @@
 // Scratch databases (verifications, clones, restores under another schema name): created in the same
 // cluster as DATABASE_URL — roles are cluster-wide, so owners and grantees exist — and always dropped.
+// Everything here connects as the replay role (replay-role.ts): it creates the scratch database (CREATEDB)
+// and owns it, and the roles it is a member of (the tenant objects' owners) may create in it.
 //
 // What the dump needs besides itself is copied first, so the restore is exact instead of "errors
 // tolerated": the live database's extensions, the schema-only definitions of `public` (and of any other
 // schema its foreign keys point into), and the rows of the tables those foreign keys reference (with
 // the copies' own foreign keys and triggers removed — the scratch copy only has to satisfy the tenant's).
+// Relations the replay role may not read (Strata's own tables) are left out: it could not dump them, and
+// a tenant's objects never need them. The copies are owned by the replay role (pg_restore --no-owner:
+// it cannot give objects to their owners there), with their grants, so tenant owners can use them.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,14 +18,17 @@ import type { Config } from '../env.ts';
 import { quoteIdent, quoteLiteral } from '../db/ident.ts';
 import { InvalidDumpError } from './errors.ts';
 import { applyScript } from './psql.ts';
-import { pgProgramEnv } from '../backup/dump.ts';
+import { replayRole, type ReplayRole } from './replay-role.ts';
+import { PgConnection } from '../backup/child-env.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { runTool, startTool } from '../backup/tool-process.ts';
 import { TOOLS } from '../services/system-tools.ts';
 
 export interface ScratchDatabase {
   name: string;
+  /** The scratch database as the replay role. */
   url: string;
+  role: ReplayRole;
   drop(): Promise<void>;
 }
 
@@ -41,10 +49,14 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
   }
 }
 
-/** `strata_verify_<12 hex>` / `strata_clone_<12 hex>`: well under 63 bytes. */
-export async function createScratchDatabase(config: Config, purpose: 'verify' | 'clone'): Promise<ScratchDatabase> {
+/**
+ * `strata_verify_<12 hex>` / `strata_clone_<12 hex>`: well under 63 bytes. Created by the replay role
+ * (checked here when not given: a superuser is refused without STRATA_ALLOW_SUPERUSER_RESTORE).
+ */
+export async function createScratchDatabase(config: Config, purpose: 'verify' | 'clone', checkedRole?: ReplayRole): Promise<ScratchDatabase> {
+  const role = checkedRole ?? (await replayRole(config));
   const name = `strata_${purpose}_${crypto.randomBytes(6).toString('hex')}`;
-  await withClient(config.DATABASE_URL, async (c) => {
+  await withClient(role.url, async (c) => {
     // Same encoding and collation as the live database: sort orders and unique indexes behave alike.
     const { rows } = await c.query<{ enc: string; collate: string; ctype: string; provider: string; icu: string | null }>(
       `SELECT pg_encoding_to_char(encoding) AS enc, datcollate AS collate, datctype AS ctype,
@@ -57,13 +69,45 @@ export async function createScratchDatabase(config: Config, purpose: 'verify' | 
       `CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0 ENCODING ${quoteLiteral(d.enc)} ` +
         `LC_COLLATE ${quoteLiteral(d.collate)} LC_CTYPE ${quoteLiteral(d.ctype)}${icu}`,
     );
+    // The tenant's schemas are given to their owners (ALTER SCHEMA … OWNER TO), who need CREATE here for
+    // that: the roles the replay role is a member of (predefined pg_* roles aside).
+    const { rows: owners } = await c.query<{ rolname: string }>(
+      `SELECT rolname FROM pg_catalog.pg_roles WHERE rolname <> session_user AND rolname !~ '^pg_'
+         AND pg_catalog.pg_has_role(session_user, oid, 'MEMBER') ORDER BY 1`,
+    );
+    if (owners.length > 0) await c.query(`GRANT CREATE ON DATABASE ${quoteIdent(name)} TO ${owners.map((o) => quoteIdent(o.rolname)).join(', ')}`);
   });
-  const url = withDatabase(config.DATABASE_URL, name);
+  const url = withDatabase(role.url, name);
   return {
     name,
     url,
-    drop: () => withClient(config.DATABASE_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).then(() => {})),
+    role,
+    drop: () => dropScratch(role.url, name),
   };
+}
+
+/**
+ * DROP DATABASE … WITH (FORCE), and without FORCE when that is refused: the replay role may not
+ * terminate an autovacuum worker that just started in the fresh copy (FORCE requires the rights of
+ * pg_terminate_backend over every session), whereas a plain DROP DATABASE cancels autovacuum itself.
+ */
+async function dropScratch(url: string, name: string): Promise<void> {
+  await withClient(url, async (c) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+        return;
+      } catch (forced) {
+        try {
+          await c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+          return;
+        } catch {
+          if (attempt === 5) throw forced;
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+      }
+    }
+  });
 }
 
 const IDENT = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
@@ -98,16 +142,26 @@ export async function restoreIntoScratch(
   afterDefinitions?: () => Promise<void>,
 ): Promise<void> {
   const redact = (t: string) => redactSecrets(t, config);
+  const live = scratch.role.url;
+  const workDir = path.dirname(dumpPath);
+  const connection = (database?: string) => PgConnection.fromUrl(live, { appName: 'strata-restore', dir: workDir, database });
   const referenced = await referencedTables(config, dumpPath, schema);
-  const extensions = await withClient(config.DATABASE_URL, async (c) =>
-    (
+  const otherSchemas = [...new Set(['public', ...referenced.map(([s]) => s)])];
+  const { extensions, unreadable } = await withClient(live, async (c) => ({
+    extensions: (
       await c.query<{ name: string; schema: string; version: string }>(
         `SELECT e.extname AS name, n.nspname AS schema, e.extversion AS version
          FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' ORDER BY e.oid`,
       )
     ).rows,
-  );
-  const otherSchemas = [...new Set(['public', ...referenced.map(([s]) => s)])];
+    unreadable: (
+      await c.query<{ schema: string; name: string }>(
+        `SELECT n.nspname AS schema, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND NOT has_table_privilege(c.oid, 'SELECT')`,
+        [otherSchemas],
+      )
+    ).rows,
+  }));
   const setup = [
     ...extensions.map(
       (e) =>
@@ -117,18 +171,18 @@ export async function restoreIntoScratch(
   ];
   // The definitions go through a custom-format archive so that the CREATE SCHEMA entries of schemas the
   // scratch database already has (public, extension schemas) can be left out of the list.
-  const workDir = path.dirname(dumpPath);
   const definitionsPath = path.join(workDir, 'definitions.pgdump');
-  await runTool(TOOLS.pgDump, ['-Fc', '--schema-only', '--no-comments', '--no-password', '-f', definitionsPath, ...otherSchemas.flatMap((s) => ['-n', quoteIdent(s)])], {
-    env: pgProgramEnv(config.DATABASE_URL, 'strata-restore'),
-    redact,
-    signal,
-  });
+  const dumpArgs = [
+    '-Fc', '--schema-only', '--no-comments', '--no-password', '-f', definitionsPath,
+    ...otherSchemas.flatMap((s) => ['-n', quoteIdent(s)]),
+    ...unreadable.flatMap((r) => ['-T', `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`]),
+  ];
+  await runTool(TOOLS.pgDump, dumpArgs, { connection: connection(), redact, signal });
   const toc = await runTool(TOOLS.pgRestore, ['--list', definitionsPath], { redact, signal });
   const listPath = path.join(workDir, 'definitions.list');
   await fs.promises.writeFile(listPath, toc.split('\n').filter((l) => !/^\d+; \d+ \d+ SCHEMA - /.test(l)).join('\n'));
   const definitions = () =>
-    startTool(TOOLS.pgRestore, ['-L', listPath, '-f', '-', definitionsPath], { stdin: 'ignore', redact, signal });
+    startTool(TOOLS.pgRestore, ['--no-owner', '-L', listPath, '-f', '-', definitionsPath], { stdin: 'ignore', redact, signal });
   const createSchemas = otherSchemas.map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)};`);
   const inList = otherSchemas.map(quoteLiteral).join(', ');
   const loosen = `
@@ -149,11 +203,12 @@ $strata$;`;
     startTool(
       TOOLS.pgDump,
       ['--data-only', '--no-password', '--strict-names', ...referenced.flatMap(([s, t]) => ['-t', `${quoteIdent(s)}.${quoteIdent(t)}`])],
-      { env: pgProgramEnv(config.DATABASE_URL, 'strata-restore'), stdin: 'ignore', redact, signal },
+      { connection: connection(), stdin: 'ignore', redact, signal },
     );
   await applyScript({
     config,
     url: scratch.url,
+    dir: workDir,
     parts: [...createSchemas, ...setup, definitions, loosen, ...(referenced.length ? [rows] : [])],
     signal,
   });
@@ -163,7 +218,7 @@ $strata$;`;
   for (const [i, section] of sections.entries()) {
     try {
       await runTool(TOOLS.pgRestore, ['--exit-on-error', '--single-transaction', '--no-password', ...section, '-d', scratch.name, dumpPath], {
-        env: pgProgramEnv(config.DATABASE_URL, 'strata-restore', scratch.name),
+        connection: connection(scratch.name),
         redact,
         signal,
       });

@@ -1,13 +1,20 @@
 // Undo (CONTRACTS.md "Restore"): allowed only for the tenant's latest completed restore while its
-// moved-aside copy exists. One transaction swaps the live schema and the moved-aside copy, keeping the
-// restored version aside in turn, marks the undone restore `undone` and completes the undo row.
+// moved-aside copy exists. One transaction of the replay role (replay-role.ts: the schemas belong to
+// tenant owners, not to Strata's role) swaps the live schema and the moved-aside copy, keeping the
+// restored version aside in turn, and writes the undo's swap marker; runRestore then marks the undone
+// restore `undone` and completes the undo row from that marker (swap-marker.ts), also after a crash.
+// Strata's role holds the undone row locked meanwhile: two undos of one restore never both swap.
 import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import pg from 'pg';
 import type { Db } from '../db/client.ts';
 import { quoteIdent } from '../db/ident.ts';
 import { restoreJobs, type RestoreJobRow } from '../db/schema.ts';
+import { redactSecrets } from '../backup/redact.ts';
 import { dependentsOutside, schemaExists } from './catalog.ts';
-import { DependentObjectsError, RestoreNotFoundError, UndoNotAllowedError } from './errors.ts';
+import { DependentObjectsError, ReplayFailedError, RestoreNotFoundError, UndoNotAllowedError } from './errors.ts';
 import { freeUndoName, setPhase, type RestoreContext } from './context.ts';
+import { replayRole } from './replay-role.ts';
+import { prepareSwapMarker, swapMarkerSql } from './swap-marker.ts';
 
 type Reader = Pick<Db, 'select' | 'execute'>;
 
@@ -44,6 +51,8 @@ export async function runUndo(ctx: RestoreContext, row: RestoreJobRow): Promise<
   if (!undone) throw new RestoreNotFoundError(`restore ${row.undoes}`, 'undoes');
   const refusal = await undoRefusal(db, undone, row.id);
   if (refusal) throw new UndoNotAllowedError(refusal);
+  const role = await replayRole(config);
+  const marker = await prepareSwapMarker(db, role);
   const live = undone.targetSchema;
   if (await schemaExists(db, live)) {
     const dependents = await dependentsOutside(db, live);
@@ -58,19 +67,30 @@ export async function runUndo(ctx: RestoreContext, row: RestoreJobRow): Promise<
     const again = locked ? await undoRefusal(tx, locked, row.id) : 'the restore disappeared';
     if (again) throw new UndoNotAllowedError(again);
     const liveExists = await schemaExists(tx as unknown as Db, live);
-    if (liveExists) await tx.execute(sql.raw(`ALTER SCHEMA ${quoteIdent(live)} RENAME TO ${quoteIdent(aside)}`));
-    await tx.execute(sql.raw(`ALTER SCHEMA ${quoteIdent(undone.movedAsideSchema!)} RENAME TO ${quoteIdent(live)}`));
-    await tx.update(restoreJobs).set({ status: 'undone' }).where(eq(restoreJobs.id, undone.id));
-    await tx
-      .update(restoreJobs)
-      .set({
-        status: 'completed',
-        phase: 'completed',
-        movedAsideSchema: liveExists ? aside : null,
-        undoExpiresAt: liveExists ? sql`now() + make_interval(days => ${config.STRATA_UNDO_RETENTION_DAYS})` : null,
-        completedAt: sql`now()`,
-        errorMessage: null,
-      })
-      .where(eq(restoreJobs.id, row.id));
+    await swapAsReplayRole(role.url, [
+      ...(liveExists ? [`ALTER SCHEMA ${quoteIdent(live)} RENAME TO ${quoteIdent(aside)}`] : []),
+      `ALTER SCHEMA ${quoteIdent(undone.movedAsideSchema!)} RENAME TO ${quoteIdent(live)}`,
+      swapMarkerSql(marker, row.id, liveExists ? aside : null),
+    ]).catch((err: Error) => {
+      throw new ReplayFailedError(redactSecrets(err.message, config), { cause: err });
+    });
   });
+}
+
+/** The statements in one transaction of the replay role. */
+async function swapAsReplayRole(url: string, statements: string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: 'strata-restore' });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL lock_timeout = '60s'`);
+    for (const statement of statements) await client.query(statement);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }

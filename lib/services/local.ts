@@ -6,6 +6,7 @@ import path from 'node:path';
 import { startB2Server } from '../b2server/index.ts';
 import { ensureAgeKeyPair } from './age-keys.ts';
 import { persistentClusterDir, startPostgres } from './postgres.ts';
+import { provisionReplayRole } from './replay-role.ts';
 import { ensureSigningKeyPair } from './signing-keys.ts';
 import { startS3Server } from './s3.ts';
 import { ensureTools, TOOLS } from './system-tools.ts';
@@ -46,6 +47,7 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
   try {
     let databaseUrl = opts.databaseUrl;
     let adminUrl: LocalServices['adminUrl'];
+    let restoreUrl: string | undefined;
     if (!databaseUrl) {
       // In dir (`.strata/postgres`), or bound to it when the postgres OS user cannot reach it (lib/services/postgres.ts).
       const pgDir = opts.persistentPostgres ? persistentClusterDir(dir) : undefined;
@@ -53,6 +55,12 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
       stops.push(pg.stop);
       databaseUrl = pg.url;
       adminUrl = pg.adminUrl;
+      // Replays run as a role that is not a superuser (lib/services/replay-role.ts), like in production.
+      restoreUrl = await provisionReplayRole(pg.adminUrl('postgres'), {
+        role: 'strata_restore',
+        password: secretFile(path.join(dir, 'restore-role-password')),
+        database: new URL(pg.url).pathname.slice(1),
+      });
     }
     const s3 = await startS3Server({ dir: path.join(dir, 's3'), buckets: [LOCAL_S3_BUCKET] });
     stops.push(s3.stop);
@@ -65,6 +73,7 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
     const signing = ensureSigningKeyPair(path.join(dir, 'signing'));
     const env: Record<string, string> = {
       DATABASE_URL: databaseUrl,
+      ...(restoreUrl ? { STRATA_RESTORE_DATABASE_URL: restoreUrl } : {}),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',

@@ -9,6 +9,8 @@ export interface SystemTool {
   aptPackage: string;
   /** Also look here (PostgreSQL keeps its server binaries out of PATH). */
   extraDirs?: () => string[];
+  /** A PostgreSQL client program: the only kind that is given a database connection (lib/backup/child-env.ts). */
+  connects?: boolean;
 }
 
 const pgDirs = () => {
@@ -20,9 +22,9 @@ export const TOOLS = {
   zstd: { command: 'zstd', aptPackage: 'zstd' },
   age: { command: 'age', aptPackage: 'age' },
   ageKeygen: { command: 'age-keygen', aptPackage: 'age' },
-  pgDump: { command: 'pg_dump', aptPackage: 'postgresql-client' },
-  pgRestore: { command: 'pg_restore', aptPackage: 'postgresql-client' },
-  psql: { command: 'psql', aptPackage: 'postgresql-client' },
+  pgDump: { command: 'pg_dump', aptPackage: 'postgresql-client', connects: true },
+  pgRestore: { command: 'pg_restore', aptPackage: 'postgresql-client', connects: true },
+  psql: { command: 'psql', aptPackage: 'postgresql-client', connects: true },
   postgres: { command: 'initdb', aptPackage: 'postgresql', extraDirs: pgDirs },
   chromium: { command: 'chromium', aptPackage: 'chromium' },
 } satisfies Record<string, SystemTool>;

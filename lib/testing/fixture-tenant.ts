@@ -1,11 +1,17 @@
 // The fidelity fixture: a tenant schema using what real apps use and naive restores break, and
 // `fingerprint(url, schema)` — definitions, row hashes and sequence states — to compare a schema
 // before a backup and after a restore (or a clone, whose name is normalised away).
+// Like in production, the tenant's objects belong to the application's role (saas_app), never to a
+// superuser; one table belongs to another role (strata_fx_owner), a member of saas_app.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { quoteIdent } from '../db/ident.ts';
-import { pgProgramEnv } from '../backup/dump.ts';
+import { PgConnection } from '../backup/child-env.ts';
 import { runTool } from '../backup/tool-process.ts';
+import { ensureMember, ensureRole, TENANT_OWNER_ROLE, withClusterLock } from '../services/replay-role.ts';
 import { TOOLS } from '../services/system-tools.ts';
 
 /** Upper case, spaces, a double quote and non-ASCII letters: every quoting mistake shows. */
@@ -23,29 +29,38 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
   }
 }
 
-/** Roles (cluster-wide) and the `public` table the fixture's foreign keys point at. Idempotent. */
+/**
+ * Roles (cluster-wide, created one session at a time) and the `public` table the fixture's foreign keys
+ * point at, readable and referenceable by the tenant owner. Idempotent. `url`: a superuser's.
+ */
 export async function prepareFixtureDatabase(url: string): Promise<void> {
+  await withClusterLock(url, async (c) => {
+    await ensureRole(c, TENANT_OWNER_ROLE, 'NOLOGIN');
+    await ensureRole(c, FIXTURE_READER, 'NOLOGIN');
+    await ensureRole(c, FIXTURE_OWNER, 'NOLOGIN');
+    // A restore gives owned_by_role to its owner (ALTER TABLE … OWNER TO) before the schema's grants
+    // are replayed: the owner needs CREATE on the schema by then, which membership in saas_app gives.
+    await ensureMember(c, TENANT_OWNER_ROLE, FIXTURE_OWNER);
+  });
   await withClient(url, async (c) => {
     await c.query(`
-      DO $$ BEGIN
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${FIXTURE_READER}') THEN CREATE ROLE ${FIXTURE_READER} NOLOGIN; END IF;
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${FIXTURE_OWNER}') THEN CREATE ROLE ${FIXTURE_OWNER} NOLOGIN; END IF;
-      END $$;
       CREATE TABLE IF NOT EXISTS public.fx_plans (code text PRIMARY KEY, label text NOT NULL);
-      INSERT INTO public.fx_plans VALUES ('free', 'Free'), ('pro', 'Pro'), ('team', 'Team') ON CONFLICT DO NOTHING;`);
+      INSERT INTO public.fx_plans VALUES ('free', 'Free'), ('pro', 'Pro'), ('team', 'Team') ON CONFLICT DO NOTHING;
+      GRANT SELECT, REFERENCES ON public.fx_plans TO ${TENANT_OWNER_ROLE};`);
   });
 }
 
 /**
  * What an application database often has and a naive restore inherits: default privileges of the
- * restoring role that widen the grants of every object it creates.
+ * restoring role (`role`: the replay role) that widen the grants of every object it creates.
  */
-export async function widenDefaultPrivileges(url: string): Promise<void> {
+export async function widenDefaultPrivileges(url: string, role: string): Promise<void> {
+  const r = quoteIdent(role);
   await withClient(url, (c) =>
     c.query(`
-      ALTER DEFAULT PRIVILEGES GRANT SELECT, INSERT ON TABLES TO ${FIXTURE_READER};
-      ALTER DEFAULT PRIVILEGES GRANT USAGE ON SEQUENCES TO ${FIXTURE_READER};
-      ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;`),
+      ALTER DEFAULT PRIVILEGES FOR ROLE ${r} GRANT SELECT, INSERT ON TABLES TO ${FIXTURE_READER};
+      ALTER DEFAULT PRIVILEGES FOR ROLE ${r} GRANT USAGE ON SEQUENCES TO ${FIXTURE_READER};
+      ALTER DEFAULT PRIVILEGES FOR ROLE ${r} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;`),
   );
 }
 
@@ -64,9 +79,13 @@ export async function createFixtureTenant(url: string, options: FixtureOptions =
   await prepareFixtureDatabase(url);
   await withClient(url, async (c) => {
     await c.query('BEGIN');
-    await c.query(`CREATE SCHEMA ${s}`);
+    await c.query(`CREATE SCHEMA ${s} AUTHORIZATION ${TENANT_OWNER_ROLE}`);
     await c.query(`SET LOCAL search_path TO ${s}, public`);
+    // Everything in the schema is the application's, created by it.
+    await c.query(`SET LOCAL ROLE ${TENANT_OWNER_ROLE}`);
     await c.query(FIXTURE_DDL(s, rows));
+    await c.query('RESET ROLE');
+    await c.query(`ALTER TABLE owned_by_role OWNER TO ${FIXTURE_OWNER}`);
     if (options.tenantId) {
       await c.query('INSERT INTO public.tenants (id, name, schema_name) VALUES ($1, $2, $3)', [options.tenantId, `Tenant ${options.tenantId}`, schemaName]);
       await c.query('INSERT INTO public.tenant_subscriptions (tenant_id, tier_id) VALUES ($1, $2)', [options.tenantId, 'premium']);
@@ -182,7 +201,6 @@ GRANT SELECT ON accounts TO ${FIXTURE_READER};
 
 CREATE TABLE owned_by_role (id serial PRIMARY KEY, v text);
 INSERT INTO owned_by_role (v) VALUES ('owned'), ('by'), ('role');
-ALTER TABLE owned_by_role OWNER TO ${FIXTURE_OWNER};
 
 CREATE TABLE empty_things (id int, label text);
 
@@ -207,7 +225,14 @@ export interface Fingerprint {
 /** Everything that must survive a backup and restore of one schema, in comparable form. */
 export async function fingerprint(url: string, schema: string): Promise<Fingerprint> {
   const exact = quoteIdent(schema);
-  const dump = await runTool(TOOLS.pgDump, ['-s', '--no-password', '--strict-names', '-n', exact], { env: pgProgramEnv(url, 'strata-test') });
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'strata-fingerprint-'));
+  let dump: string;
+  try {
+    const connection = PgConnection.fromUrl(url, { appName: 'strata-test', dir });
+    dump = await runTool(TOOLS.pgDump, ['-s', '--no-password', '--strict-names', '-n', exact], { connection });
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
   const definitions = dump
     .split('\n')
     .filter((l) => !/^-- Dumped (from|by)/.test(l) && !/^\\(un)?restrict /.test(l))

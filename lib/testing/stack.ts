@@ -10,6 +10,8 @@ import { runMigrations } from '../db/migrate.ts';
 import { parseConfig, type Config } from '../env.ts';
 import { startPostgres } from '../services/postgres.ts';
 import { startLocalServices } from '../services/local.ts';
+import { provisionReplayRole, withClusterLock } from '../services/replay-role.ts';
+import { FIXTURE_OWNER } from './fixture-tenant.ts';
 import { quietTimeZone } from './quiet-zone.ts';
 
 export interface TestStack {
@@ -19,6 +21,8 @@ export interface TestStack {
   dir: string;
   /** URL of another database in the same cluster (superuser). */
   urlFor(database: string): string;
+  /** The stack's replay role (STRATA_RESTORE_DATABASE_URL's): not a superuser, a member of saas_app. */
+  restoreRole: string;
   stop(): Promise<void>;
 }
 
@@ -63,9 +67,18 @@ export async function startTestStack(extraEnv: Record<string, string> = {}): Pro
   const database = `t_${crypto.randomBytes(6).toString('hex')}`;
   await createDatabase(adminUrl, database);
   const databaseUrl = withDatabase(adminUrl, database);
+  // Replays run as a role that is not a superuser (lib/restore/replay-role.ts); one per stack, since
+  // roles are cluster-wide and test files share the cluster. Also a member of the fixture's owner role.
+  const restoreRole = `strata_restore_${crypto.randomBytes(6).toString('hex')}`;
+  const restoreUrl = await provisionReplayRole(adminUrl, {
+    role: restoreRole,
+    password: crypto.randomBytes(18).toString('base64url'),
+    database,
+    alsoMemberOf: [FIXTURE_OWNER],
+  });
   const services = await startLocalServices({ dir, databaseUrl });
   // Real workers run against the real clock: keep schedule slots hours away unless a test picks the zone.
-  const env = { ...services.env, STRATA_TIMEZONE: quietTimeZone(), ...extraEnv };
+  const env = { ...services.env, STRATA_RESTORE_DATABASE_URL: restoreUrl, STRATA_TIMEZONE: quietTimeZone(), ...extraEnv };
   const config = parseConfig(env);
   const db = getDb(databaseUrl);
   await runMigrations(db);
@@ -76,10 +89,12 @@ export async function startTestStack(extraEnv: Record<string, string> = {}): Pro
     db,
     dir,
     urlFor: (name) => withDatabase(admin, name),
+    restoreRole,
     async stop() {
       await closeDb();
       await services.stop();
       await dropDatabase(admin, database).catch(() => {});
+      await withClusterLock(admin, (c) => c.query(`drop role if exists "${restoreRole}"`)).catch(() => {});
       for (const s of stops.reverse()) await s();
       fs.rmSync(dir, { recursive: true, force: true });
     },
