@@ -9,7 +9,9 @@ export async function schemaExists(db: Db, name: string): Promise<boolean> {
   return res.rows[0]?.exists === true;
 }
 
-// The schema an object of any catalog lives in (rules, triggers, defaults and policies: their table's).
+// The schema an object of any catalog lives in (rules, triggers, defaults and policies: their table's;
+// ALTER DEFAULT PRIVILEGES … IN SCHEMA entries: that schema's — they are the schema's own, pg_dump
+// carries them with it and a rename keeps them on the moved-aside copy; global entries have none).
 const OBJECT_SCHEMA = (cls: string, oid: string) => `CASE ${cls}
   WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = ${oid})
   WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = ${oid})
@@ -28,6 +30,7 @@ const OBJECT_SCHEMA = (cls: string, oid: string) => `CASE ${cls}
   WHEN 'pg_trigger'::regclass THEN (SELECT c.relnamespace FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.oid = ${oid})
   WHEN 'pg_attrdef'::regclass THEN (SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE a.oid = ${oid})
   WHEN 'pg_policy'::regclass THEN (SELECT c.relnamespace FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.oid = ${oid})
+  WHEN 'pg_default_acl'::regclass THEN (SELECT NULLIF(defaclnamespace, 0) FROM pg_default_acl WHERE oid = ${oid})
 END`;
 
 // A rule is described by its view (what a person knows), everything else by pg_describe_object.
