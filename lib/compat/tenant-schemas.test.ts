@@ -161,6 +161,15 @@ describe('tenant schemas built by an application: exact through in place, undo a
     }
   });
 
+  it('refused, tenant unchanged: an extension installed into the tenant schema (pg_dump -n does not carry it)', async () => {
+    await exec(`CREATE EXTENSION hstore WITH SCHEMA ${quoteIdent(RICH.schema)}`);
+    try {
+      await expectRefused(/extension hstore \(depends on schema tenant_rich_eu\)/);
+    } finally {
+      await exec(`DROP EXTENSION hstore`);
+    }
+  });
+
   it('refused, tenant unchanged: a view in public selecting from the tenant; and its undo likewise', async () => {
     const s = quoteIdent(RICH.schema);
     await exec(`CREATE VIEW public.cx_revenue AS SELECT sum(total_cents) AS cents FROM ${s}.orders`);

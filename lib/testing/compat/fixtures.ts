@@ -61,7 +61,12 @@ export async function dropCompatRoles(url: string, roles: CompatRoles): Promise<
   await withClient(url, (c) => c.query(`DROP OWNED BY ${list} CASCADE; DROP ROLE ${list};`));
 }
 
-/** The application's own `public` pieces that tenant columns use: extensions, a domain, an enum, a function. */
+/**
+ * The application's database-wide pieces: extensions, a domain, an enum and a function in `public`
+ * that tenant columns use, and the owner's global default privileges (every table it creates is
+ * readable by the reader role) — a restore that created objects as the owner would widen the grants
+ * of the tables where the application revoked that.
+ */
 export async function prepareApplicationPublic(url: string, roles: CompatRoles): Promise<void> {
   await withClient(url, (c) =>
     c.query(`
@@ -71,7 +76,8 @@ export async function prepareApplicationPublic(url: string, roles: CompatRoles):
       CREATE TYPE public.cx_currency AS ENUM ('EUR', 'USD', 'CHF');
       CREATE FUNCTION public.cx_default_region() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'eu-west' $$;
       GRANT SELECT ON public.tenants TO ${quoteIdent(roles.app)}, ${quoteIdent(roles.reader)};
-      GRANT REFERENCES ON public.tenants TO ${quoteIdent(roles.owner)};`),
+      GRANT REFERENCES ON public.tenants TO ${quoteIdent(roles.owner)};
+      ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(roles.owner)} GRANT SELECT ON TABLES TO ${quoteIdent(roles.reader)};`),
   );
 }
 
