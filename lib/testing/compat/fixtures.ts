@@ -303,9 +303,15 @@ COMMIT;`),
   );
 }
 
-/** A small change to any tenant: a row more in its first table. */
-export async function changeOddTenant(url: string, schemaName: string, names: { table: string; column: string }): Promise<void> {
+/** What the small tenant does after its backup: a row more, and a default privilege less. */
+export async function changeOddTenant(url: string, roles: CompatRoles, schemaName: string, names: { table: string; column: string }): Promise<void> {
+  const s = quoteIdent(schemaName);
   await withClient(url, (c) =>
-    c.query(`INSERT INTO ${quoteIdent(schemaName)}.${quoteIdent(names.table)} (${quoteIdent(names.column)}) VALUES ('added after the backup')`),
+    c.query(`
+BEGIN;
+SET LOCAL ROLE ${quoteIdent(roles.owner)};
+INSERT INTO ${s}.${quoteIdent(names.table)} (${quoteIdent(names.column)}) VALUES ('added after the backup');
+ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} REVOKE USAGE ON SEQUENCES FROM ${quoteIdent(roles.app)};
+COMMIT;`),
   );
 }
