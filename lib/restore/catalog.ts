@@ -9,7 +9,10 @@ export async function schemaExists(db: Db, name: string): Promise<boolean> {
   return res.rows[0]?.exists === true;
 }
 
-// The schema an object of any catalog lives in (rules, triggers, defaults and policies: their table's).
+// The schema an object of any catalog lives in (rules, triggers, defaults and policies: their table's;
+// an operator family's operators and support functions: the family's;
+// ALTER DEFAULT PRIVILEGES … IN SCHEMA entries: that schema's — they are the schema's own, pg_dump
+// carries them with it and a rename keeps them on the moved-aside copy; global entries have none).
 const OBJECT_SCHEMA = (cls: string, oid: string) => `CASE ${cls}
   WHEN 'pg_class'::regclass THEN (SELECT relnamespace FROM pg_class WHERE oid = ${oid})
   WHEN 'pg_type'::regclass THEN (SELECT typnamespace FROM pg_type WHERE oid = ${oid})
@@ -28,6 +31,9 @@ const OBJECT_SCHEMA = (cls: string, oid: string) => `CASE ${cls}
   WHEN 'pg_trigger'::regclass THEN (SELECT c.relnamespace FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.oid = ${oid})
   WHEN 'pg_attrdef'::regclass THEN (SELECT c.relnamespace FROM pg_attrdef a JOIN pg_class c ON c.oid = a.adrelid WHERE a.oid = ${oid})
   WHEN 'pg_policy'::regclass THEN (SELECT c.relnamespace FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.oid = ${oid})
+  WHEN 'pg_amop'::regclass THEN (SELECT f.opfnamespace FROM pg_amop o JOIN pg_opfamily f ON f.oid = o.amopfamily WHERE o.oid = ${oid})
+  WHEN 'pg_amproc'::regclass THEN (SELECT f.opfnamespace FROM pg_amproc p JOIN pg_opfamily f ON f.oid = p.amprocfamily WHERE p.oid = ${oid})
+  WHEN 'pg_default_acl'::regclass THEN (SELECT NULLIF(defaclnamespace, 0) FROM pg_default_acl WHERE oid = ${oid})
 END`;
 
 // A rule is described by its view (what a person knows), everything else by pg_describe_object.
@@ -44,7 +50,11 @@ function dependentsQuery(schemaExpr: string): string {
     WHERE d.deptype IN ('n', 'a')
       AND (${OBJECT_SCHEMA('d.refclassid', 'd.refobjid')}) = target.oid
       AND (${OBJECT_SCHEMA('d.classid', 'd.objid')}) IS DISTINCT FROM target.oid
-      AND NOT (d.classid = 'pg_namespace'::regclass)`;
+      AND NOT (d.classid = 'pg_namespace'::regclass)
+      -- Members (casts, operator-family entries …) of an extension installed into the schema: the
+      -- extension itself is named, and hundreds of member lines would bury it.
+      AND NOT EXISTS (SELECT FROM pg_depend m JOIN pg_extension x ON x.oid = m.refobjid
+                      WHERE m.classid = d.classid AND m.objid = d.objid AND m.deptype = 'e' AND x.extnamespace = target.oid)`;
 }
 
 /**

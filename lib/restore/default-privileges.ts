@@ -5,7 +5,9 @@
 // the replay and restore them exactly (every aclitem) after it: restored objects get precisely the
 // backed-up grants, and nobody else ever sees the change (it is never committed in between).
 // Per-schema defaults (ALTER DEFAULT PRIVILEGES IN SCHEMA) are untouched: they belong to a schema's oid,
-// and the tenant's own come back with the dump, after its objects.
+// and the tenant's own come back with the dump, after its objects. A rename keeps them with the schema:
+// the moved-aside copy keeps its own (dropped with it) and an undo swaps them back with the names —
+// which is why lib/restore/catalog.ts counts them as the schema's own, not as outside dependents.
 
 const KIND = `CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS'
   WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' END`;
