@@ -21,6 +21,7 @@ import { checkFreeSpace, fetchVerifiedDump, type FetchProgress } from './fetch.t
 import { readManifest } from './manifest.ts';
 import { checkPrerequisites, replayDump } from './replay.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
+import { planStagedRestore, refuseUnstageableBeforeDownload, runStagedReplay, stagingSchemaName } from './staged.ts';
 import { pgProgramEnv } from '../backup/dump.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { runTool } from '../backup/tool-process.ts';
@@ -105,6 +106,8 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
   if (manifest.backup.id !== backup.id || (backup.sha256Stored && backup.sha256Stored !== manifest.backup.sha256_stored)) {
     throw new InvalidDumpError(`the manifest beside ${backup.backupLocation} does not describe backup ${backup.id}`);
   }
+  // Too large for one transaction and not stageable (lib/restore/staged.ts): refused before the download.
+  if (row.mode === 'in_place' && (await schemaExists(db, row.targetSchema))) await refuseUnstageableBeforeDownload(config, row.targetSchema);
   await setPhase(db, row.id, 'downloading', { totalBytes: manifest.backup.backup_size_bytes, progressBytes: 0 });
   const fetched = await fetchVerifiedDump({
     store,
@@ -125,6 +128,24 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
     if (moveAside) {
       const dependents = await dependentsOutside(db, target);
       if (dependents.length > 0) throw new DependentObjectsError(target, dependents);
+    }
+    // Too large for one transaction on this server: staged (several transactions, one short swap).
+    const staged = await planStagedRestore(config, fetched.dumpPath, source, stagingSchemaName(row.id), fetched.workDir, {
+      beforeWrite: () => checkFreeSpace(config.STRATA_TMP_DIR, manifest.backup.dump_size_bytes + config.STRATA_TMP_MIN_FREE_MB * 1024 * 1024),
+    });
+    if (staged) {
+      await setPhase(db, row.id, 'swapping');
+      const stagedAside = moveAside ? await freeUndoName(db) : null;
+      await runStagedReplay({
+        config,
+        plan: staged,
+        target,
+        moveAside: stagedAside ? { live: target, aside: stagedAside } : undefined,
+        finish: completionSql(row.id, stagedAside, config.STRATA_UNDO_RETENTION_DAYS),
+        workDir: fetched.workDir,
+        signal,
+      });
+      return;
     }
     let dumpPath = fetched.dumpPath;
     if (source !== target) {
