@@ -178,6 +178,8 @@ export interface StagedReplayOptions {
   signal?: AbortSignal;
   /** Parallel jobs for data and post-data (default: the machine's cores, 2 … 4). */
   jobs?: number;
+  /** Called after each step with its wall time (the bench's breakdown). */
+  onStep?: (step: 'definitions' | 'data and post-data' | 'swap', seconds: number) => void;
 }
 
 export async function runStagedReplay(options: StagedReplayOptions): Promise<void> {
@@ -185,6 +187,12 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
   const url = replayUrl(config);
   const redact = (t: string) => redactSecrets(t, config);
   await dropSchemaInBatches(url, plan.staging);
+  let t = performance.now();
+  const step = (name: 'definitions' | 'data and post-data' | 'swap') => {
+    const now = performance.now();
+    options.onStep?.(name, (now - t) / 1000);
+    t = now;
+  };
   try {
     const { batches, rest } = definitionBatches(plan.toc.entries);
     for (const [i, batch] of batches.entries()) {
@@ -201,6 +209,7 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
         ],
       });
     }
+    step('definitions');
     const restList = path.join(workDir, 'staged-rest.list');
     await fs.promises.writeFile(restList, rest.map((id) => `${id};\n`).join(''));
     const jobs = options.jobs ?? Math.min(4, Math.max(2, os.availableParallelism()));
@@ -209,6 +218,7 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
       ['--exit-on-error', '--no-password', '-j', String(jobs), '-L', restList, '-d', dbnameConninfo(url), plan.dumpPath],
       { env: pgProgramEnv(url, 'strata-restore'), redact, signal },
     );
+    step('data and post-data');
     await applyScript({
       config,
       url,
@@ -225,6 +235,7 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
         options.finish,
       ],
     });
+    step('swap');
   } catch (err) {
     await dropSchemaInBatches(url, plan.staging).catch(() => {});
     throw stagedFailure(err, options.target, plan);
