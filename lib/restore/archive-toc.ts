@@ -129,7 +129,8 @@ class Writer {
 export async function readArchiveToc(file: string): Promise<ArchiveToc> {
   const fh = await fs.promises.open(file, 'r');
   try {
-    let size = 1 << 20;
+    const fileSize = (await fh.stat()).size;
+    let size = Math.min(fileSize, 4 << 20);
     for (;;) {
       const buf = Buffer.alloc(size);
       const { bytesRead } = await fh.read(buf, 0, size, 0);
@@ -137,8 +138,8 @@ export async function readArchiveToc(file: string): Promise<ArchiveToc> {
         return parseToc(buf.subarray(0, bytesRead));
       } catch (err) {
         // The TOC did not fit in what was read: read more, unless the file ended.
-        if (err instanceof RangeError && bytesRead === size) {
-          size *= 4;
+        if (err instanceof RangeError && bytesRead === size && size < fileSize) {
+          size = Math.min(fileSize, size * 4);
           continue;
         }
         if (err instanceof InvalidDumpError) throw err;

@@ -35,8 +35,19 @@ interface Token {
   value: string;
 }
 
-const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
-const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+// Sticky patterns, matched at the current position (the tokenizer runs over every definition).
+const WS = /\s+/y;
+const LINE_COMMENT = /--[^\n]*/y;
+const IDENT = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y;
+const NUMBER = /(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/y;
+const PARAM = /\$[0-9]+/y;
+const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
+
+function match(re: RegExp, sql: string, i: number): string | null {
+  re.lastIndex = i;
+  const m = re.exec(sql);
+  return m ? m[0] : null;
+}
 
 export function tokenize(sql: string): Token[] {
   const out: Token[] = [];
@@ -46,11 +57,12 @@ export function tokenize(sql: string): Token[] {
   while (i < n) {
     const c = sql[i]!;
     const start = i;
-    if (/\s/.test(c)) {
-      while (i < n && /\s/.test(sql[i]!)) i++;
+    let m: string | null;
+    if ((m = match(WS, sql, i))) {
+      i += m.length;
       push('ws', start);
     } else if (c === '-' && sql[i + 1] === '-') {
-      while (i < n && sql[i] !== '\n') i++;
+      i += match(LINE_COMMENT, sql, i)!.length;
       push('comment', start);
     } else if (c === '/' && sql[i + 1] === '*') {
       let depth = 0;
@@ -69,63 +81,63 @@ export function tokenize(sql: string): Token[] {
       const escaped = c === 'E' || c === 'e';
       const other = c !== "'";
       i += other ? 2 : 1;
-      let value = '';
+      const parts: string[] = [];
       for (;;) {
-        if (i >= n) throw new NotRenameableError('unterminated string literal');
-        const ch = sql[i]!;
-        if (escaped && ch === '\\') {
-          value += sql.slice(i, i + 2);
-          i += 2;
-        } else if (ch === "'" && sql[i + 1] === "'") {
-          value += "'";
-          i += 2;
-        } else if (ch === "'") {
-          i++;
-          break;
-        } else {
-          value += ch;
-          i++;
+        const quote = sql.indexOf("'", i);
+        if (quote < 0) throw new NotRenameableError('unterminated string literal');
+        if (escaped) {
+          // Backslash escapes: walk this stretch for a backslash before the quote.
+          const bs = sql.indexOf('\\', i);
+          if (bs >= 0 && bs < quote) {
+            parts.push(sql.slice(i, bs + 2));
+            i = bs + 2;
+            continue;
+          }
         }
+        parts.push(sql.slice(i, quote));
+        if (sql[quote + 1] === "'") {
+          parts.push("'");
+          i = quote + 2;
+          continue;
+        }
+        i = quote + 1;
+        break;
       }
-      push(other ? 'xstring' : 'string', start, value);
+      push(other ? 'xstring' : 'string', start, parts.join(''));
     } else if ((c === 'U' || c === 'u') && sql[i + 1] === '&') {
       throw new NotRenameableError('Unicode-escaped literal or identifier');
     } else if (c === '"') {
       i++;
-      let value = '';
+      const parts: string[] = [];
       for (;;) {
-        if (i >= n) throw new NotRenameableError('unterminated quoted identifier');
-        if (sql[i] === '"' && sql[i + 1] === '"') {
-          value += '"';
-          i += 2;
-        } else if (sql[i] === '"') {
-          i++;
-          break;
-        } else value += sql[i++];
+        const quote = sql.indexOf('"', i);
+        if (quote < 0) throw new NotRenameableError('unterminated quoted identifier');
+        parts.push(sql.slice(i, quote));
+        if (sql[quote + 1] === '"') {
+          parts.push('"');
+          i = quote + 2;
+          continue;
+        }
+        i = quote + 1;
+        break;
       }
-      push('qident', start, value);
-    } else if (c === '$' && /[0-9]/.test(sql[i + 1] ?? '')) {
-      i++;
-      while (i < n && /[0-9]/.test(sql[i]!)) i++;
+      push('qident', start, parts.join(''));
+    } else if ((m = match(PARAM, sql, i))) {
+      i += m.length;
       push('param', start);
     } else if (c === '$') {
-      const m = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 200));
-      if (!m) throw new NotRenameableError('stray $');
-      const tag = m[0];
+      const tag = match(DOLLAR_TAG, sql, i);
+      if (!tag) throw new NotRenameableError('stray $');
       const end = sql.indexOf(tag, i + tag.length);
       if (end < 0) throw new NotRenameableError('unterminated dollar-quoted string');
       const body = sql.slice(i + tag.length, end);
       i = end + tag.length;
       push('dollar', start, body);
-    } else if (IDENT_START.test(c)) {
-      while (i < n && IDENT_CHAR.test(sql[i]!)) i++;
-      push('ident', start, sql.slice(start, i).toLowerCase());
-    } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? ''))) {
-      while (i < n && /[0-9A-Za-z_.]/.test(sql[i]!)) {
-        // `1..2` never appears in dumps; a trailing `.` followed by a letter would be a qualifier.
-        if (sql[i] === '.' && !/[0-9]/.test(sql[i + 1] ?? '')) break;
-        i++;
-      }
+    } else if ((m = match(IDENT, sql, i))) {
+      i += m.length;
+      push('ident', start, m.toLowerCase());
+    } else if ((m = match(NUMBER, sql, i))) {
+      i += m.length;
       push('number', start);
     } else if (c === ':' && sql[i + 1] === ':') {
       i += 2;
