@@ -203,6 +203,9 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
         url,
         signal,
         parts: [
+          // As in the single-transaction replay: waiting for the default privileges' row (another
+          // restore by the same role) must not hang forever.
+          `SET lock_timeout = '60s';`,
           SUSPEND_DEFAULT_PRIVILEGES,
           () => startTool(TOOLS.pgRestore, ['-L', list, '-f', '-', plan.dumpPath], { stdin: 'ignore', redact, signal }),
           RESTORE_DEFAULT_PRIVILEGES,
