@@ -16,6 +16,7 @@ import { benchDashboard } from './dashboard.ts';
 import { benchFleet, createFleet } from './fleet.ts';
 import { ROOT, type Bench, type Sizes } from './harness.ts';
 import { benchImpact, OLTP } from './impact.ts';
+import { benchLargeSchema } from './large-schema.ts';
 import { findChildByCmdline, procStat, selfCpu, treeCpu } from './proc.ts';
 import { writeResults } from './report.ts';
 import { benchRestore } from './restore.ts';
@@ -89,6 +90,7 @@ try {
   if (wants(4) || wants(6)) await createFleet(bench);
   if (wants(4)) await benchFleet(bench);
   if (wants(6)) await benchDashboard(bench);
+  if (wants(8)) await benchLargeSchema(bench);
 
   bench.details.loadAtEnd = load();
   bench.details.totalMinutes = Math.round((Date.now() - started.getTime()) / 600) / 100;

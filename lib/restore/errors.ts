@@ -15,6 +15,7 @@ export type RestoreFailureReason =
   | 'dependents'
   | 'prerequisites'
   | 'text_references'
+  | 'lock_capacity'
   | 'replay_failed'
   | 'not_undoable'
   | 'conflict'
@@ -128,6 +129,17 @@ export class DependentObjectsError extends RestoreError {
 export class MissingPrerequisitesError extends RestoreError {
   constructor(readonly missing: string[]) {
     super('prerequisites', 'conflict', `refused before touching anything: the target database lacks what the backup needs: ${missing.join('; ')}`);
+  }
+}
+
+/**
+ * The restore's one transaction would need more locks than the server's lock table holds (SQLSTATE
+ * 53200, "out of shared memory"), and the tenant cannot be staged in several (lib/restore/staged.ts).
+ * Names the setting to raise and to what value.
+ */
+export class LockCapacityError extends RestoreError {
+  constructor(message: string) {
+    super('lock_capacity', 'conflict', message);
   }
 }
 

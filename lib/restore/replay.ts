@@ -11,7 +11,9 @@ import { assertNoDependentsSql } from './catalog.ts';
 import { RESTORE_DEFAULT_PRIVILEGES, SUSPEND_DEFAULT_PRIVILEGES } from './default-privileges.ts';
 import { MissingPrerequisitesError } from './errors.ts';
 import { applyScript, probeScript } from './psql.ts';
-import type { ReplayRole } from './replay-role.ts';
+import { replayUrl, type ReplayRole } from './replay-role.ts';
+import { readArchiveToc } from './archive-toc.ts';
+import { archiveLockNeed, isLockExhaustion, lockBudget, lockExhaustionError } from './lock-budget.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { startTool } from '../backup/tool-process.ts';
 import { TOOLS } from '../services/system-tools.ts';
@@ -42,6 +44,12 @@ function pgRestoreSql(config: Config, dumpPath: string, schemaOnly: boolean, sig
     });
 }
 
+/** Lock exhaustion (SQLSTATE 53200) said as what it is, with the setting to raise (lib/restore/lock-budget.ts). */
+async function lockExhaustion(config: Config, dumpPath: string) {
+  const need = await readArchiveToc(dumpPath).then((toc) => archiveLockNeed(toc.entries), () => null);
+  return lockExhaustionError(need, await lockBudget(replayUrl(config)));
+}
+
 export async function replayDump(options: ReplayOptions): Promise<void> {
   const { config, role, dumpPath, moveAside, signal } = options;
   await applyScript({
@@ -60,6 +68,8 @@ export async function replayDump(options: ReplayOptions): Promise<void> {
       'RESET search_path;',
       ...(options.finish ? [options.finish] : []),
     ],
+  }).catch(async (err: unknown) => {
+    throw err instanceof Error && isLockExhaustion(err.message) ? await lockExhaustion(config, dumpPath) : err;
   });
 }
 
@@ -82,5 +92,6 @@ export async function checkPrerequisites(options: Omit<ReplayOptions, 'finish'>)
       pgRestoreSql(config, dumpPath, true, signal),
     ],
   });
+  if (errors.some(isLockExhaustion)) throw await lockExhaustion(config, dumpPath);
   if (errors.length > 0) throw new MissingPrerequisitesError([...new Set(errors)].slice(0, 20));
 }

@@ -25,6 +25,7 @@ import { replayRole, type ReplayRole } from './replay-role.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
 import { completeFromMarker, prepareSwapMarker, swapMarkerSql } from './swap-marker.ts';
 import { PgConnection } from '../backup/child-env.ts';
+import { planStagedRestore, refuseUnstageableBeforeDownload, runStagedReplay, stagingSchemaName } from './staged.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { describeError } from '../db/errors.ts';
 import { runTool } from '../backup/tool-process.ts';
@@ -110,6 +111,8 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
   const marker = await prepareSwapMarker(db, role);
   // Signed by a known key and describing exactly this catalog row, or refused and audited (issue 13).
   const { manifest, store } = await readTrustedManifest(ctx, backup, { allowUnsigned: row.allowUnsigned });
+  // Too large for one transaction and not stageable (lib/restore/staged.ts): refused before the download.
+  if (row.mode === 'in_place' && (await schemaExists(db, row.targetSchema))) await refuseUnstageableBeforeDownload(config, row.targetSchema);
   await setPhase(db, row.id, 'downloading', { totalBytes: manifest.backup.backup_size_bytes, progressBytes: 0 });
   // fetchVerifiedDump also refuses a dump with entries outside the tenant's schema, before any replay.
   const fetched = await fetchVerifiedDump({
@@ -131,6 +134,24 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
     if (moveAside) {
       const dependents = await dependentsOutside(db, target);
       if (dependents.length > 0) throw new DependentObjectsError(target, dependents);
+    }
+    // Too large for one transaction on this server: staged (several transactions, one short swap).
+    const staged = await planStagedRestore(config, fetched.dumpPath, source, stagingSchemaName(row.id), fetched.workDir, {
+      beforeWrite: () => checkFreeSpace(config.STRATA_TMP_DIR, manifest.backup.dump_size_bytes + config.STRATA_TMP_MIN_FREE_MB * 1024 * 1024),
+    });
+    if (staged) {
+      await setPhase(db, row.id, 'swapping');
+      const stagedAside = moveAside ? await freeUndoName(db) : null;
+      await runStagedReplay({
+        config,
+        plan: staged,
+        target,
+        moveAside: stagedAside ? { live: target, aside: stagedAside } : undefined,
+        finish: swapMarkerSql(marker, row.id, stagedAside),
+        workDir: fetched.workDir,
+        signal,
+      });
+      return;
     }
     let dumpPath = fetched.dumpPath;
     if (source !== target) {

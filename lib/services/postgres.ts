@@ -143,6 +143,9 @@ export interface StartPostgresOptions {
   port?: number;
   database?: string;
   log?: (line: string) => void;
+  /** Server settings passed as `-c name=value` after the defaults (which they override), e.g. a
+   * stock `max_connections` for tests that need a default-configured lock table. */
+  settings?: Record<string, string>;
 }
 
 export async function startPostgres(opts: StartPostgresOptions = {}): Promise<PostgresServer> {
@@ -172,6 +175,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Po
   const args = [
     '-D', dataDir, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1',
     '-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+    ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ];
   const child: ChildProcess = spawn(path.join(bin, 'postgres'), args, {
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,82 @@
+// Item 8: the in-place restore of a tenant with thousands of relations — more than half of the
+// server's lock table, so Strata stages it (lib/restore/staged.ts: definitions in batches, data and
+// indexes by pg_restore -j, one short swap) — against raw `pg_restore --single-transaction` of the
+// same dump from a local file into an empty database. The tenant still fits one transaction on the
+// bench's server (max_connections 200), so the baseline can run at all.
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { pgDumpArgs } from '../lib/backup/dump.ts';
+import { toolCommand } from '../lib/backup/tool-process.ts';
+import { quoteIdent } from '../lib/db/ident.ts';
+import { createRestore } from '../lib/restore/create.ts';
+import { archiveLockNeed, lockBudget, STAGE_ABOVE } from '../lib/restore/lock-budget.ts';
+import { readArchiveToc } from '../lib/restore/archive-toc.ts';
+import { dropSchemaInBatches } from '../lib/restore/staged.ts';
+import { TOOLS } from '../lib/services/system-tools.ts';
+import { createStores } from '../lib/storage/registry.ts';
+import { createTestBackup } from '../lib/testing/fixture-backup.ts';
+import { pgDumpPath, pgEnv } from './backup.ts';
+import { bottleneck, figure, runCommand, runNodeChild, type Bench } from './harness.ts';
+import { round } from './proc.ts';
+
+const SCHEMA = 'bench_large_schema';
+
+export async function benchLargeSchema(bench: Bench): Promise<void> {
+  bench.log('\n== 8. Large-schema restore ==');
+  const tables = bench.quick ? 1200 : 1600;
+  const rows = bench.quick ? 200 : 1000;
+  const s = quoteIdent(SCHEMA);
+  const t = performance.now();
+  await bench.db.execute(sql.raw(`CREATE SCHEMA ${s}`));
+  // Committed every 100 tables: creating them needs locks too.
+  await bench.db.execute(
+    sql.raw(`DO $$ BEGIN
+      FOR i IN 1..${tables} LOOP
+        EXECUTE format('CREATE TABLE %I.%I (id serial PRIMARY KEY, n int NOT NULL, note text)', '${SCHEMA}', 't' || i);
+        EXECUTE format('CREATE INDEX ON %I.%I (n)', '${SCHEMA}', 't' || i);
+        EXECUTE format('INSERT INTO %I.%I (n, note) SELECT g, md5(g::text) FROM generate_series(1, ${rows}) g', '${SCHEMA}', 't' || i);
+        IF i % 100 = 0 THEN COMMIT; END IF;
+      END LOOP;
+    END $$`),
+  );
+  await bench.db.execute(sql`INSERT INTO public.tenants (id, name, schema_name) VALUES ('bench-large', 'Bench Large Schema', ${SCHEMA})`);
+  await bench.db.execute(sql`INSERT INTO public.tenant_subscriptions (tenant_id, tier_id) VALUES ('bench-large', 'premium')`);
+  bench.log(`large-schema tenant (${tables} tables × ${rows} rows) created in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  const backup = await createTestBackup({ db: bench.db, config: bench.config, stores: createStores(bench.config) }, 'bench-large', 's3_standard');
+
+  const dumpFile = path.join(bench.dir, 'large-schema.pgdump');
+  await runCommand(bench, pgDumpPath(), [...pgDumpArgs(SCHEMA), '-f', dumpFile], { env: pgEnv(bench) });
+  const need = archiveLockNeed((await readArchiveToc(dumpFile)).entries);
+  const budget = await lockBudget(bench.config.DATABASE_URL);
+  if (need <= budget.capacity * STAGE_ABOVE) throw new Error(`the large-schema tenant needs ${need} locks: not enough to be staged here`);
+
+  await bench.db.execute(sql.raw('drop database if exists bench_raw_large with (force)'));
+  await bench.db.execute(sql.raw('create database bench_raw_large'));
+  const single = await runCommand(bench, toolCommand(TOOLS.pgRestore), ['--single-transaction', '--exit-on-error', '-d', 'bench_raw_large', dumpFile], {
+    env: pgEnv(bench),
+  });
+  bench.profiles['pg_restore --single-transaction (large schema)'] = single.profile;
+  await bench.db.execute(sql.raw('drop database bench_raw_large with (force)'));
+
+  const row = await createRestore(bench.db, { backupId: backup.id, mode: 'in_place', requestedBy: 'bench' });
+  const strata = await runNodeChild(bench, ['restore', row.id]);
+  bench.profiles['strata in-place restore (large schema, staged)'] = strata.profile;
+  if (strata.out.status !== 'completed') throw new Error(`bench restore ${row.id} ended ${String(strata.out.status)}`);
+
+  const strataS = round(Number(strata.out.seconds));
+  const ratio = round(strataS / single.seconds);
+  const detail = `${tables} tables, ${need} locks predicted, lock table ${budget.capacity}`;
+  figure(bench, { item: 8, label: 'raw pg_restore --single-transaction, large schema (local file → empty database)', value: single.seconds, unit: 's', note: detail });
+  figure(bench, {
+    item: 8,
+    label: 'Strata in-place restore from S3, large schema (staged)',
+    value: strataS,
+    unit: 's',
+    target: `≤ 1.0× single-transaction (${single.seconds.toFixed(1)} s)`,
+    met: ratio <= 1.0,
+    note: `${ratio}× single-transaction; peak RSS node ${strata.profile.processes['node (strata)']?.peakRssMb} MB; ${bottleneck(strata.profile)}`,
+  });
+  // The moved-aside copy and the tenant are large: dropped in batches like a failed staging schema.
+  if (typeof strata.out.movedAside === 'string') await dropSchemaInBatches(bench.config.DATABASE_URL, strata.out.movedAside);
+  await dropSchemaInBatches(bench.config.DATABASE_URL, SCHEMA);
+}

@@ -1,0 +1,247 @@
+// Reading and rewriting the table of contents of a pg_dump custom-format archive (-Fc), the layout of
+// PostgreSQL's pg_backup_archiver.c (WriteHead, WriteToc) and pg_backup_custom.c (_WriteExtraToc):
+// a header, the TOC entries (strings and integers in the archive's own sizes), then the data blocks,
+// which the TOC points at by absolute file offset. Rewriting a TOC copies the data blocks verbatim
+// (streamed) and shifts those offsets by the change in the TOC's length.
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { InvalidDumpError } from './errors.ts';
+
+export interface TocEntry {
+  dumpId: number;
+  hadDumper: number;
+  tableoid: string | null;
+  oid: string | null;
+  tag: string | null;
+  desc: string | null;
+  section: number;
+  defn: string | null;
+  dropStmt: string | null;
+  copyStmt: string | null;
+  namespace: string | null;
+  tablespace: string | null;
+  tableam: string | null;
+  /** Archive version 1.16 (PostgreSQL 17) and later. */
+  relkind?: number;
+  owner: string | null;
+  withOids: string | null;
+  deps: string[];
+  /** Custom format: data state (1 not set, 2 set, 3 no data) and offset. */
+  dataState: number;
+  dataOffset: bigint;
+}
+
+export interface ArchiveToc {
+  version: [number, number, number];
+  intSize: number;
+  offSize: number;
+  /** Header bytes, copied unchanged. */
+  header: Buffer;
+  entries: TocEntry[];
+  /** Where the TOC ends and the data blocks begin, in the original file. */
+  tocEnd: number;
+}
+
+// Archive versions this reader knows: 1.12 (PG 10) … 1.16 (PG 17).
+const MIN_VERSION = 12;
+const MAX_VERSION = 16;
+const K_OFFSET_POS_SET = 2;
+
+class Reader {
+  pos = 0;
+  constructor(
+    private readonly buf: Buffer,
+    public intSize = 4,
+    public offSize = 8,
+  ) {}
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new RangeError('short');
+  }
+  byte(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  int(): number {
+    const sign = this.byte();
+    this.need(this.intSize);
+    let v = 0;
+    for (let i = 0; i < this.intSize; i++) v += this.buf[this.pos + i]! * 2 ** (8 * i);
+    this.pos += this.intSize;
+    return sign ? -v : v;
+  }
+  str(): string | null {
+    const len = this.int();
+    if (len < 0) return null;
+    this.need(len);
+    const s = this.buf.toString('utf8', this.pos, this.pos + len);
+    this.pos += len;
+    return s;
+  }
+  offset(): { state: number; value: bigint } {
+    const state = this.byte();
+    this.need(this.offSize);
+    let v = 0n;
+    for (let i = 0; i < this.offSize; i++) v |= BigInt(this.buf[this.pos + i]!) << BigInt(8 * i);
+    this.pos += this.offSize;
+    return { state, value: v };
+  }
+}
+
+class Writer {
+  private parts: Buffer[] = [];
+  length = 0;
+  constructor(
+    private readonly intSize: number,
+    private readonly offSize: number,
+  ) {}
+  raw(b: Buffer): void {
+    this.parts.push(b);
+    this.length += b.length;
+  }
+  int(v: number): void {
+    const b = Buffer.alloc(1 + this.intSize);
+    b[0] = v < 0 ? 1 : 0;
+    let a = Math.abs(v);
+    for (let i = 0; i < this.intSize; i++) {
+      b[1 + i] = a % 256;
+      a = Math.floor(a / 256);
+    }
+    this.raw(b);
+  }
+  str(s: string | null): void {
+    if (s === null) return this.int(-1);
+    const b = Buffer.from(s, 'utf8');
+    this.int(b.length);
+    this.raw(b);
+  }
+  offset(state: number, value: bigint): void {
+    const b = Buffer.alloc(1 + this.offSize);
+    b[0] = state;
+    for (let i = 0; i < this.offSize; i++) b[1 + i] = Number((value >> BigInt(8 * i)) & 0xffn);
+    this.raw(b);
+  }
+  buffer(): Buffer {
+    return Buffer.concat(this.parts, this.length);
+  }
+}
+
+/** Reads the header and TOC of a custom-format archive (only the start of the file). */
+export async function readArchiveToc(file: string): Promise<ArchiveToc> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const fileSize = (await fh.stat()).size;
+    let size = Math.min(fileSize, 4 << 20);
+    for (;;) {
+      const buf = Buffer.alloc(size);
+      const { bytesRead } = await fh.read(buf, 0, size, 0);
+      try {
+        return parseToc(buf.subarray(0, bytesRead));
+      } catch (err) {
+        // The TOC did not fit in what was read: read more, unless the file ended.
+        if (err instanceof RangeError && bytesRead === size && size < fileSize) {
+          size = Math.min(fileSize, size * 4);
+          continue;
+        }
+        if (err instanceof InvalidDumpError) throw err;
+        throw new InvalidDumpError(`${file} is not a readable pg_dump custom-format archive (${(err as Error).message})`);
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+function parseToc(buf: Buffer): ArchiveToc {
+  if (buf.toString('latin1', 0, 5) !== 'PGDMP') throw new InvalidDumpError('not a pg_dump custom-format archive (no PGDMP magic)');
+  const r = new Reader(buf);
+  r.pos = 5;
+  const version: [number, number, number] = [r.byte(), r.byte(), r.byte()];
+  if (version[0] !== 1 || version[1] < MIN_VERSION || version[1] > MAX_VERSION) {
+    throw new InvalidDumpError(`archive version ${version.join('.')} is not one this restore can rewrite`);
+  }
+  r.intSize = r.byte();
+  r.offSize = r.byte();
+  const format = r.byte();
+  if (format !== 1) throw new InvalidDumpError('not a custom-format archive');
+  if (version[1] >= 15) r.byte();
+  else r.int();
+  for (let i = 0; i < 7; i++) r.int();
+  r.str();
+  r.str();
+  r.str();
+  const header = Buffer.from(buf.subarray(0, r.pos));
+  const count = r.int();
+  const entries: TocEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const e: Partial<TocEntry> = {};
+    e.dumpId = r.int();
+    e.hadDumper = r.int();
+    e.tableoid = r.str();
+    e.oid = r.str();
+    e.tag = r.str();
+    e.desc = r.str();
+    e.section = r.int();
+    e.defn = r.str();
+    e.dropStmt = r.str();
+    e.copyStmt = r.str();
+    e.namespace = r.str();
+    e.tablespace = r.str();
+    e.tableam = r.str();
+    if (version[1] >= 16) e.relkind = r.int();
+    e.owner = r.str();
+    e.withOids = r.str();
+    e.deps = [];
+    for (let d = r.str(); d !== null; d = r.str()) e.deps.push(d);
+    const off = r.offset();
+    e.dataState = off.state;
+    e.dataOffset = off.value;
+    entries.push(e as TocEntry);
+  }
+  return { version, intSize: r.intSize, offSize: r.offSize, header, entries, tocEnd: r.pos };
+}
+
+function serializeToc(toc: ArchiveToc, entries: TocEntry[], shift: bigint): Buffer {
+  const w = new Writer(toc.intSize, toc.offSize);
+  w.raw(toc.header);
+  w.int(entries.length);
+  for (const e of entries) {
+    w.int(e.dumpId);
+    w.int(e.hadDumper);
+    w.str(e.tableoid);
+    w.str(e.oid);
+    w.str(e.tag);
+    w.str(e.desc);
+    w.int(e.section);
+    w.str(e.defn);
+    w.str(e.dropStmt);
+    w.str(e.copyStmt);
+    w.str(e.namespace);
+    w.str(e.tablespace);
+    w.str(e.tableam);
+    if (toc.version[1] >= 16) w.int(e.relkind ?? 0);
+    w.str(e.owner);
+    w.str(e.withOids);
+    for (const d of e.deps) w.str(d);
+    w.str(null);
+    w.offset(e.dataState, e.dataState === K_OFFSET_POS_SET ? e.dataOffset + shift : e.dataOffset);
+  }
+  return w.buffer();
+}
+
+/**
+ * Writes `outPath`: the archive at `inPath` with its TOC entries replaced by `entries` (same dump ids,
+ * same order) and its data blocks copied unchanged, their offsets moved with the TOC's new length.
+ */
+export async function writeArchiveWithToc(inPath: string, toc: ArchiveToc, entries: TocEntry[], outPath: string): Promise<void> {
+  if (entries.length !== toc.entries.length) throw new Error('a rewritten TOC must keep every entry');
+  const probe = serializeToc(toc, entries, 0n);
+  const shift = BigInt(probe.length - toc.tocEnd);
+  const head = shift === 0n ? probe : serializeToc(toc, entries, shift);
+  const out = fs.createWriteStream(outPath, { flags: 'wx', mode: 0o600 });
+  const done = new Promise<void>((resolve, reject) => {
+    out.once('error', reject);
+    out.write(head, (err) => (err ? reject(err) : resolve()));
+  });
+  await done;
+  await pipeline(fs.createReadStream(inPath, { start: toc.tocEnd }), out);
+}

@@ -1,0 +1,290 @@
+// The staged restore, for tenants too large for one transaction on the server's lock table
+// (lib/restore/lock-budget.ts): the dump is rewritten to carry a staging schema's name
+// (lib/restore/schema-rename.ts), replayed into that schema in as many transactions as needed — the
+// definitions in batches, each with the restoring role's default privileges suspended as in the
+// single-transaction replay; then data, indexes, constraints and grants by `pg_restore -j` — and
+// finally swapped with the live schema in one short transaction (live → moved-aside name, staging →
+// live name, the restore row completed). Until that commit nobody sees the staging schema change
+// anything; on any failure it is dropped (in batches too) and the tenant is as it was.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { Config } from '../env.ts';
+import { quoteIdent } from '../db/ident.ts';
+import { readArchiveToc, writeArchiveWithToc, type ArchiveToc, type TocEntry } from './archive-toc.ts';
+import { assertNoDependentsSql, functionsNamingSchema } from './catalog.ts';
+import { RESTORE_DEFAULT_PRIVILEGES, SUSPEND_DEFAULT_PRIVILEGES } from './default-privileges.ts';
+import { InvalidDumpError, MissingPrerequisitesError, ReplayFailedError, RestoreError } from './errors.ts';
+import {
+  archiveLockNeed,
+  fitsOneTransaction,
+  isLockExhaustion,
+  liveLockNeed,
+  lockBudget,
+  lockCapacityError,
+  lockExhaustionError,
+  likelyFails,
+  type LockBudget,
+} from './lock-budget.ts';
+import { applyScript, psqlErrors } from './psql.ts';
+import { replayUrl } from './replay-role.ts';
+import { NotRenameableError, renameArchiveEntries, TextSelfReferenceError } from './schema-rename.ts';
+import { PgConnection } from '../backup/child-env.ts';
+import { redactSecrets } from '../backup/redact.ts';
+import { runTool, startTool } from '../backup/tool-process.ts';
+import { TOOLS } from '../services/system-tools.ts';
+
+const SECTION_NONE = 1;
+const SECTION_PRE_DATA = 2;
+/** Locks one definitions batch may take (a small share of even a default lock table). */
+const BATCH_LOCKS = 500;
+
+/** The staging schema of a restore row: fixed, so a re-run after a crash finds and drops its leftover. */
+export function stagingSchemaName(restoreId: string): string {
+  return `strata_stage_${restoreId.replace(/[^0-9a-f]/gi, '').slice(0, 12).toLowerCase()}`;
+}
+
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, application_name: 'strata-restore' });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Before anything is downloaded: when the live schema is too large for one transaction and names
+ * itself in function text (so it could not be staged), refuse now, naming the setting to raise.
+ */
+export async function refuseUnstageableBeforeDownload(config: Config, liveSchema: string): Promise<void> {
+  const url = replayUrl(config);
+  const [need, budget] = await Promise.all([liveLockNeed(url, liveSchema), lockBudget(url)]);
+  if (!likelyFails(need, budget)) return;
+  const naming = await functionsNamingSchema(url, liveSchema);
+  if (naming.length === 0) return;
+  throw lockCapacityError(
+    liveSchema,
+    need,
+    budget,
+    `it cannot be restored in several transactions through a staging schema because these functions name the schema ` +
+      `in their body or settings: ${naming.join(', ')}`,
+  );
+}
+
+export interface StagedPlan {
+  /** The archive rewritten to the staging schema's name. */
+  dumpPath: string;
+  staging: string;
+  toc: ArchiveToc;
+  need: number;
+  budget: LockBudget;
+}
+
+/**
+ * After the download: null when the dump fits one transaction (the ordinary path), a staged plan
+ * (the archive rewritten under the staging name, in `workDir`) when it does not, or a LockCapacityError
+ * when it does not and cannot be staged.
+ */
+export async function planStagedRestore(
+  config: Config,
+  dumpPath: string,
+  source: string,
+  staging: string,
+  workDir: string,
+  options: {
+    /** Runs before the rewritten copy (about the dump's size) is written: the free-space check. */
+    beforeWrite?: () => Promise<void>;
+    /** Stage even when one transaction would do (tests, the bench). */
+    force?: boolean;
+  } = {},
+): Promise<StagedPlan | null> {
+  // An archive this reader does not know (a newer pg_dump) takes the ordinary path.
+  const toc = await readArchiveToc(dumpPath).catch((err: unknown) => {
+    if (err instanceof InvalidDumpError) return null;
+    throw err;
+  });
+  if (!toc) return null;
+  const need = archiveLockNeed(toc.entries);
+  const budget = await lockBudget(replayUrl(config));
+  if (fitsOneTransaction(need, budget) && !options.force) return null;
+  let entries: TocEntry[];
+  try {
+    entries = renameArchiveEntries(toc.entries, source, staging);
+  } catch (err) {
+    if (!(err instanceof TextSelfReferenceError || err instanceof NotRenameableError)) throw err;
+    if (!likelyFails(need, budget) && !options.force) return null;
+    const why =
+      err instanceof TextSelfReferenceError
+        ? `it cannot be restored in several transactions through a staging schema because these functions name the ` +
+          `schema in their body or settings: ${err.functions.join(', ')}`
+        : `it cannot be restored in several transactions through a staging schema: ${err.message}`;
+    throw lockCapacityError(source, need, budget, why);
+  }
+  await options.beforeWrite?.();
+  const stagedPath = path.join(workDir, 'staged.pgdump');
+  await fs.promises.rm(stagedPath, { force: true });
+  await writeArchiveWithToc(dumpPath, toc, entries, stagedPath);
+  return { dumpPath: stagedPath, staging, toc: { ...toc, entries }, need, budget };
+}
+
+/** Entries in pg_restore's effective sections: an unsectioned entry belongs to the section before it. */
+function definitionBatches(entries: TocEntry[]): { batches: number[][]; rest: number[] } {
+  const batches: number[][] = [];
+  const rest: number[] = [];
+  let section = SECTION_PRE_DATA;
+  let batch: number[] = [];
+  let weight = 0;
+  for (const e of entries) {
+    if (e.section !== SECTION_NONE) section = e.section;
+    if (section !== SECTION_PRE_DATA || e.desc === 'DATABASE' || e.desc === 'DATABASE PROPERTIES') {
+      rest.push(e.dumpId);
+      continue;
+    }
+    const w = archiveLockNeed([e]) - archiveLockNeed([]);
+    if (weight + w > BATCH_LOCKS && batch.length > 0) {
+      batches.push(batch);
+      batch = [];
+      weight = 0;
+    }
+    batch.push(e.dumpId);
+    weight += w;
+  }
+  if (batch.length > 0) batches.push(batch);
+  return { batches, rest };
+}
+
+/** A libpq connection string naming only the database (host, user, password come from the environment). */
+function dbnameConninfo(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+  return `dbname='${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+export interface StagedReplayOptions {
+  config: Config;
+  plan: StagedPlan;
+  /** The schema the staging schema becomes. */
+  target: string;
+  /** The live schema of that name, renamed aside in the swap. */
+  moveAside?: { live: string; aside: string };
+  /** SQL run last in the swap's transaction (the restore's swap marker, lib/restore/swap-marker.ts). */
+  finish: string;
+  workDir: string;
+  signal?: AbortSignal;
+  /** Parallel jobs for data and post-data (default: the machine's cores, 2 … 4). */
+  jobs?: number;
+  /** Called after each step with its wall time (the bench's breakdown). */
+  onStep?: (step: 'definitions' | 'data and post-data' | 'swap', seconds: number) => void;
+}
+
+export async function runStagedReplay(options: StagedReplayOptions): Promise<void> {
+  const { config, plan, signal, workDir } = options;
+  const url = replayUrl(config);
+  const redact = (t: string) => redactSecrets(t, config);
+  await dropSchemaInBatches(url, plan.staging);
+  let t = performance.now();
+  const step = (name: 'definitions' | 'data and post-data' | 'swap') => {
+    const now = performance.now();
+    options.onStep?.(name, (now - t) / 1000);
+    t = now;
+  };
+  try {
+    const { batches, rest } = definitionBatches(plan.toc.entries);
+    for (const [i, batch] of batches.entries()) {
+      const list = path.join(workDir, `staged-definitions-${i}.list`);
+      await fs.promises.writeFile(list, batch.map((id) => `${id};\n`).join(''));
+      await applyScript({
+        config,
+        url,
+        dir: workDir,
+        signal,
+        parts: [
+          // As in the single-transaction replay: waiting for the default privileges' row (another
+          // restore by the same role) must not hang forever.
+          `SET lock_timeout = '60s';`,
+          SUSPEND_DEFAULT_PRIVILEGES,
+          () => startTool(TOOLS.pgRestore, ['-L', list, '-f', '-', plan.dumpPath], { stdin: 'ignore', redact, signal }),
+          RESTORE_DEFAULT_PRIVILEGES,
+        ],
+      });
+    }
+    step('definitions');
+    const restList = path.join(workDir, 'staged-rest.list');
+    await fs.promises.writeFile(restList, rest.map((id) => `${id};\n`).join(''));
+    const jobs = options.jobs ?? Math.min(4, Math.max(2, os.availableParallelism()));
+    await runTool(
+      TOOLS.pgRestore,
+      ['--exit-on-error', '--no-password', '-j', String(jobs), '-L', restList, '-d', dbnameConninfo(url), plan.dumpPath],
+      { connection: PgConnection.fromUrl(url, { appName: 'strata-restore', dir: workDir }), redact, signal },
+    );
+    step('data and post-data');
+    await applyScript({
+      config,
+      url,
+      dir: workDir,
+      signal,
+      parts: [
+        `SET lock_timeout = '60s';`,
+        ...(options.moveAside
+          ? [
+              `ALTER SCHEMA ${quoteIdent(options.moveAside.live)} RENAME TO ${quoteIdent(options.moveAside.aside)};`,
+              assertNoDependentsSql(options.moveAside.aside),
+            ]
+          : []),
+        `ALTER SCHEMA ${quoteIdent(plan.staging)} RENAME TO ${quoteIdent(options.target)};`,
+        options.finish,
+      ],
+    });
+    step('swap');
+  } catch (err) {
+    await dropSchemaInBatches(url, plan.staging).catch(() => {});
+    throw stagedFailure(err, options.target, plan);
+  }
+}
+
+/** The failure of a staged replay as the error a person can act on. */
+function stagedFailure(err: unknown, target: string, plan: StagedPlan): Error {
+  if (!(err instanceof Error)) return new Error(String(err));
+  const stderr = (err as { stderr?: string }).stderr ?? '';
+  const errors = [...new Set([...psqlErrors(stderr), ...psqlErrors(err.message)])];
+  const text = errors.length ? errors.join('; ') : err.message;
+  if (isLockExhaustion(text)) return lockExhaustionError(plan.need, plan.budget);
+  if (err instanceof RestoreError && !(err instanceof ReplayFailedError)) return err;
+  if (errors.some((e) => /does not exist/.test(e))) return new MissingPrerequisitesError(errors.slice(0, 20));
+  return new ReplayFailedError(`the staged replay of schema ${quoteIdent(target)} failed: ${text.slice(0, 2000)}`, { cause: err });
+}
+
+/**
+ * Drops a schema holding thousands of relations without one transaction locking them all: relations
+ * a few hundred per transaction, then the schema.
+ */
+export async function dropSchemaInBatches(url: string, schema: string, batch = 200): Promise<void> {
+  await withClient(url, async (c) => {
+    await c.query(`SET lock_timeout = '60s'`);
+    for (;;) {
+      const { rows } = await c.query<{ kind: string; name: string }>(
+        `SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                  WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kind,
+                format('%I.%I', s.nspname, c.relname) AS name
+         FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+         WHERE s.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
+         ORDER BY c.oid DESC LIMIT $2`,
+        [schema, batch],
+      );
+      if (rows.length === 0) break;
+      await c.query('BEGIN');
+      try {
+        for (const r of rows) await c.query(`DROP ${r.kind} IF EXISTS ${r.name} CASCADE`);
+        await c.query('COMMIT');
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    }
+    await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+  });
+}
