@@ -12,6 +12,7 @@ import { parseConfig } from '../lib/env.ts';
 import { startLocalServices } from '../lib/services/local.ts';
 import { createDemoTenant } from '../lib/testing/tenant-data.ts';
 import { benchBackup, BIG, SMALL } from './backup.ts';
+import { benchCli } from './cli.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchFleet, createFleet } from './fleet.ts';
 import { ROOT, type Bench, type Sizes } from './harness.ts';
@@ -69,7 +70,7 @@ try {
   };
 
   const t = performance.now();
-  if (wants(1) || wants(2) || wants(3) || wants(5) || wants(7)) {
+  if (wants(1) || wants(2) || wants(3) || wants(5) || wants(7) || wants(8)) {
     await createDemoTenant(db, { ...BIG, name: 'Bench Big Clinic', plan: 'premium', patients: sizes.bigPatients });
     log(`big tenant (${sizes.bigPatients} patients) created in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
@@ -87,6 +88,7 @@ try {
   }
   if (wants(5)) await benchImpact(bench, strataSeconds);
   if (wants(3) && backupId) await benchRestore(bench, backupId);
+  if (wants(8)) await benchCli(bench);
   if (wants(4) || wants(6)) await createFleet(bench);
   if (wants(4)) await benchFleet(bench);
   if (wants(6)) await benchDashboard(bench);
