@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { and, eq, sql } from 'drizzle-orm';
 import pg from 'pg';
-import { pgConnectionEnv } from '../backup/dump.ts';
+import { pgTestEnv } from '../testing/pg-env.ts';
 import { SIGNATURE_OBJECT } from '../backup/manifest.ts';
 import { generateSigningKeyPair, loadSigningKey, signManifest, verifyKeysOf } from '../backup/signing.ts';
 import { download, sha256 } from '../backup/test-support.ts';
@@ -57,11 +57,7 @@ describe('a bucket attacker with only the store keys', () => {
     }
   };
   const pgDump = (database: string, args: string[]) =>
-    run('pg_dump', ['-Fc', '-Z0', '--no-password', ...args], undefined, {
-      PATH: process.env.PATH ?? '',
-      ...pgConnectionEnv(adminUrl()),
-      PGDATABASE: database,
-    } as unknown as NodeJS.ProcessEnv);
+    run('pg_dump', ['-Fc', '-Z0', '--no-password', ...args], undefined, pgTestEnv(adminUrl(), database));
 
   /** A dump of schema `acme` made in its own database, whose replay anywhere else trips the canaries. */
   async function forgeDump(name: string, extraSql = '', extraArgs: string[] = []): Promise<Buffer> {
@@ -165,10 +161,7 @@ describe('a bucket attacker with only the store keys', () => {
     const control = `control_${process.pid}`;
     await createDatabase(adminUrl(), control);
     try {
-      run('pg_restore', ['--no-password', '-d', control], evilDump, {
-        PATH: process.env.PATH ?? '',
-        ...pgConnectionEnv(adminUrl()),
-      } as unknown as NodeJS.ProcessEnv);
+      run('pg_restore', ['--no-password', '-d', control], evilDump, pgTestEnv(adminUrl()));
       assert.ok(fs.existsSync(canaryFile), 'control: the forged dump runs a program when replayed');
       assert.equal((await query(stack.urlFor(control), `SELECT to_regclass('public.strata_canary') IS NOT NULL AS t`)).rows[0].t, true);
     } finally {

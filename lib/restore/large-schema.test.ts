@@ -9,7 +9,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import pg from 'pg';
-import { pgDumpArgs, pgProgramEnv } from '../backup/dump.ts';
+import { pgDumpArgs } from '../backup/dump.ts';
+import { PgConnection } from '../backup/child-env.ts';
 import { runTool } from '../backup/tool-process.ts';
 import { quoteIdent } from '../db/ident.ts';
 import { restoreJobs, type BackupJobRow } from '../db/schema.ts';
@@ -22,6 +23,7 @@ import { startTestStack, TEST_PG_ENV, type TestStack } from '../testing/stack.ts
 import { createRestore } from './create.ts';
 import { LockCapacityError, MissingPrerequisitesError } from './errors.ts';
 import { checkPrerequisites } from './replay.ts';
+import { replayRole } from './replay-role.ts';
 import { runRestore, type RestoreContext } from './run-restore.ts';
 import { planStagedRestore, runStagedReplay } from './staged.ts';
 
@@ -70,7 +72,7 @@ describe('large schemas on a default-configured server', () => {
   let realSlots = 0;
   const stagingLeft = async () => (await exec(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'strata\\_stage\\_%'`)).rows;
   const dumpOf = async (schema: string, file: string) => {
-    await runTool(TOOLS.pgDump, [...pgDumpArgs(schema), '--no-password', '-f', file], { env: pgProgramEnv(url, 'strata-test') });
+    await runTool(TOOLS.pgDump, [...pgDumpArgs(schema), '--no-password', '-f', file], { connection: PgConnection.fromUrl(url, { appName: 'strata-test', dir: path.dirname(file) }) });
     return file;
   };
 
@@ -121,7 +123,7 @@ describe('large schemas on a default-configured server', () => {
     const dump = await dumpOf(BIG, path.join(work, 'probe.pgdump'));
     const release = await holdLocks(realSlots - 6000);
     await assert.rejects(
-      checkPrerequisites({ config: stack.config, dumpPath: dump, moveAside: { live: BIG, aside: 'strata_probe_x' } }),
+      checkPrerequisites({ config: stack.config, role: await replayRole(stack.config), dumpPath: dump, moveAside: { live: BIG, aside: 'strata_probe_x' } }),
       (err: unknown) => {
         assert.ok(err instanceof LockCapacityError, `a LockCapacityError, got ${String(err)}`);
         assert.match(err.message, /out of shared memory/);
@@ -203,7 +205,7 @@ describe('large schemas on a default-configured server', () => {
 
   it('staging rewrites every reference of a feature-rich schema exactly (quoted name, RLS, grants, default privileges)', async () => {
     await createFixtureTenant(url, { rows: 2000 });
-    await widenDefaultPrivileges(url);
+    await widenDefaultPrivileges(url, stack.restoreRole);
     const original = await fingerprint(url, FIXTURE_SCHEMA);
     const dump = await dumpOf(FIXTURE_SCHEMA, path.join(work, 'fixture.pgdump'));
     const S = quoteIdent(FIXTURE_SCHEMA);

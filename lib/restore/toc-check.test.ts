@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { pgConnectionEnv } from '../backup/dump.ts';
+import { pgTestEnv } from '../testing/pg-env.ts';
 import { startPostgres } from '../services/postgres.ts';
 import { TEST_PG_ENV, createDatabase, dropDatabase } from '../testing/stack.ts';
 import { entriesOutsideSchema, listedEntryIds, parseArchiveToc, readArchiveToc, type TocEntry } from './toc-check.ts';
@@ -111,7 +111,7 @@ describe('readArchiveToc on real pg_dump archives', () => {
 
   const dump = (name: string, args: string[]) => {
     const file = path.join(dir, name);
-    const env = { PATH: process.env.PATH ?? '', ...pgConnectionEnv(adminUrl), PGDATABASE: database } as unknown as NodeJS.ProcessEnv;
+    const env = pgTestEnv(adminUrl, database);
     execFileSync('pg_dump', ['-Fc', '-Z0', '--no-password', '-f', file, ...args], { env });
     return file;
   };

@@ -6,7 +6,8 @@
 // everywhere, so a clone or a moved-aside copy compares equal to the schema it was made from.
 import pg from 'pg';
 import { quoteIdent } from '../../db/ident.ts';
-import { pgProgramEnv } from '../../backup/dump.ts';
+import os from 'node:os';
+import { PgConnection } from '../../backup/child-env.ts';
 import { runTool } from '../../backup/tool-process.ts';
 import { TOOLS } from '../../services/system-tools.ts';
 
@@ -191,7 +192,7 @@ async function sequencesAndRows(c: pg.Client, schema: string) {
 
 async function schemaOnlyDump(url: string, schema: string): Promise<string> {
   const dump = await runTool(TOOLS.pgDump, ['-s', '--no-password', '--strict-names', '-n', quoteIdent(schema)], {
-    env: pgProgramEnv(url, 'strata-test-fingerprint'),
+    connection: PgConnection.fromUrl(url, { appName: 'strata-test-fingerprint', dir: os.tmpdir() }),
   });
   return dump
     .split('\n')
