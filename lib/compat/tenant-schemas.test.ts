@@ -128,10 +128,12 @@ describe('tenant schemas built by an application: exact through in place, undo a
   for (const tier of TIERS) {
     it(`a rich tenant and a tenant with names that need quoting, in place, undo and clone, through ${tier}`, async () => {
       assert.ok(original[RICH.schema]!.defaultPrivileges.length >= 6, 'the fixture has per-schema default privileges');
-      await Promise.all([
+      // allSettled: a failure in one does not end the test while the other is still restoring.
+      const results = await Promise.allSettled([
         roundTrip(RICH, tier, () => changeRichTenant(url, roles, RICH.schema)),
         roundTrip(ODD, tier, () => changeOddTenant(url, roles, ODD.schema, ODD.names)),
       ]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
       assert.equal(await orphanDefaultAcls(), 0, 'dropped schemas took their default privileges with them');
       assert.deepEqual(await strataSchemas(), []);
     });
