@@ -12,6 +12,7 @@ const ITEMS: Record<number, string> = {
   5: 'Production impact',
   6: 'Dashboard',
   7: 'B2 path',
+  9: 'Large-schema restore',
 };
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
