@@ -1,4 +1,4 @@
-// Item 8: the in-place restore of a tenant with thousands of relations — more than half of the
+// Item 9: the in-place restore of a tenant with thousands of relations — more than half of the
 // server's lock table, so Strata stages it (lib/restore/staged.ts: definitions in batches, data and
 // indexes by pg_restore -j, one short swap) — against raw `pg_restore --single-transaction` of the
 // same dump from a local file into an empty database. The tenant still fits one transaction on the
@@ -22,7 +22,7 @@ import { round } from './proc.ts';
 const SCHEMA = 'bench_large_schema';
 
 export async function benchLargeSchema(bench: Bench): Promise<void> {
-  bench.log('\n== 8. Large-schema restore ==');
+  bench.log('\n== 9. Large-schema restore ==');
   const tables = bench.quick ? 1200 : 1600;
   const rows = bench.quick ? 200 : 1000;
   const s = quoteIdent(SCHEMA);
@@ -66,9 +66,9 @@ export async function benchLargeSchema(bench: Bench): Promise<void> {
   const strataS = round(Number(strata.out.seconds));
   const ratio = round(strataS / single.seconds);
   const detail = `${tables} tables, ${need} locks predicted, lock table ${budget.capacity}`;
-  figure(bench, { item: 8, label: 'raw pg_restore --single-transaction, large schema (local file → empty database)', value: single.seconds, unit: 's', note: detail });
+  figure(bench, { item: 9, label: 'raw pg_restore --single-transaction, large schema (local file → empty database)', value: single.seconds, unit: 's', note: detail });
   figure(bench, {
-    item: 8,
+    item: 9,
     label: 'Strata in-place restore from S3, large schema (staged)',
     value: strataS,
     unit: 's',

@@ -13,6 +13,7 @@ const ITEMS: Record<number, string> = {
   6: 'Dashboard',
   7: 'B2 path',
   8: 'CLI',
+  9: 'Large-schema restore',
 };
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');

@@ -92,7 +92,7 @@ try {
   if (wants(4) || wants(6)) await createFleet(bench);
   if (wants(4)) await benchFleet(bench);
   if (wants(6)) await benchDashboard(bench);
-  if (wants(8)) await benchLargeSchema(bench);
+  if (wants(9)) await benchLargeSchema(bench);
 
   bench.details.loadAtEnd = load();
   bench.details.totalMinutes = Math.round((Date.now() - started.getTime()) / 600) / 100;
