@@ -17,6 +17,9 @@ import { appDb } from '@/lib/db/queries/connection';
 
 export default async function proxy(req: NextRequest) {
   const token = await getToken({ req, secret: process.env.AUTH_SECRET, secureCookie: req.nextUrl.protocol === 'https:' });
+  // Server actions check the caller themselves (requireRole, session version included) and answer
+  // with their own refusal; pages get the version check here.
+  if (token?.email && req.headers.has('next-action')) return NextResponse.next();
   if (token?.email && (await currentSessionUser(appDb(), token.email, sessionVersionOf(token.sv)))) return NextResponse.next();
   const url = new URL('/signin', req.nextUrl.origin);
   const back = req.nextUrl.pathname + req.nextUrl.search;
