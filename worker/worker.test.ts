@@ -92,7 +92,7 @@ describe('worker processes', () => {
     const schedules = (await db.execute<{ next_run_at: string; last_run_at: string | null }>(sql`select next_run_at, last_run_at from backup_schedules`)).rows;
     assert.ok(schedules.every((s) => s.last_run_at !== null && pgTime(s.next_run_at).getTime() > Date.now()));
     const stored = await keysUnder(stores, 's3_standard', 'backups/');
-    assert.equal(stored.length, 640, 'one dump and one manifest per backup');
+    assert.equal(stored.length, 960, 'one dump, one manifest and one signature per backup');
     const hb = (await db.execute<{ id: string; stopped_at: string | null }>(sql`select id, stopped_at from worker_heartbeats where id like 'many-%' order by id`)).rows;
     assert.deepEqual(hb.map((h) => [h.id, h.stopped_at !== null]), [0, 1, 2, 3].map((i) => [`many-${i}`, true]));
   });
@@ -136,7 +136,7 @@ describe('worker processes', () => {
       assert.deepEqual(keys, [`${prefix}dump.zst.age`, `${prefix}manifest.json`, `${prefix}manifest.json.sig`], `exactly one copy in ${tier}`);
     }
     const versions = await b2Versions(stack.config, 'backups/big/');
-    assert.deepEqual(versions.map((v) => v.action), ['upload', 'upload'], 'no other B2 version');
+    assert.deepEqual(versions.map((v) => v.action), ['upload', 'upload', 'upload'], 'no other B2 version (dump, manifest, signature)');
     assert.deepEqual(await b2Unfinished(stack.config), [], `no unfinished large file (${leftBehind.length} left by the victim, cleared)`);
   });
 
