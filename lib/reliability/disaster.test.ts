@@ -19,6 +19,7 @@ import { createStores, type Stores } from '../storage/registry.ts';
 import { fingerprint } from '../testing/fixture-tenant.ts';
 import { createDatabase, dropDatabase, startTestStack, type TestStack } from '../testing/stack.ts';
 import { createDemoTenant } from '../testing/tenant-data.ts';
+import { provisionReplayRole } from '../services/replay-role.ts';
 import { runCase } from './harness.ts';
 
 describe('whole database lost', () => {
@@ -51,6 +52,8 @@ describe('whole database lost', () => {
       await closeDb(url);
       await dropDatabase(stack.urlFor('postgres'), name);
       await createDatabase(stack.urlFor('postgres'), name);
+      // Roles survive (cluster-wide); the new database's grants are part of recreating it (README).
+      await provisionReplayRole(stack.urlFor('postgres'), { role: stack.restoreRole, password: decodeURIComponent(new URL(stack.config.STRATA_RESTORE_DATABASE_URL!).password), database: name });
       db = getDb(url);
       await runMigrations(db);
 
