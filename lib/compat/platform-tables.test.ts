@@ -26,6 +26,7 @@ import { addTenant, TenantError } from '../tenants/manage.ts';
 import { tenantProtection, tierLabel } from '../tenants/protection.ts';
 import { createTestBackups } from '../testing/fixture-backup.ts';
 import { createDatabase, dropDatabase, startTestStack, type TestStack } from '../testing/stack.ts';
+import { TENANT_OWNER_ROLE } from '../services/replay-role.ts';
 
 type IdType = 'text' | 'bigint' | 'uuid';
 
@@ -68,9 +69,11 @@ function tenantDdl(idType: IdType, n: 1 | 2): string {
   const schema = `app_${idType}_${n}`;
   const id = IDS[idType][n - 1];
   return `
-    CREATE SCHEMA ${schema};
+    CREATE SCHEMA ${schema} AUTHORIZATION ${TENANT_OWNER_ROLE};
+    SET ROLE ${TENANT_OWNER_ROLE};
     CREATE TABLE ${schema}.orders (id integer PRIMARY KEY, note text NOT NULL);
     INSERT INTO ${schema}.orders SELECT g, 'order ' || g FROM generate_series(1, 50) g;
+    RESET ROLE;
     INSERT INTO tenants (id, name, schema_name) VALUES ('${id}', 'Tenant ${idType} ${n}', '${schema}');
     INSERT INTO tenant_subscriptions (tenant_id, tier_id) VALUES ('${id}', '${n === 1 ? 'premium' : 'gold'}');`;
 }
@@ -110,9 +113,14 @@ describe('platform tables the application created (text, bigint and uuid ids)', 
     const url = stack.urlFor(name);
     const c = new pg.Client({ connectionString: url });
     await c.connect();
+    // The application's role may create schemas here (a restore gives each back to it).
+    await c.query(`GRANT CREATE ON DATABASE ${name} TO ${TENANT_OWNER_ROLE}`);
     await c.query(ddl);
     await c.end();
-    const env = { ...stack.env, DATABASE_URL: url };
+    // Replays connect as the stack's restore role, to this database.
+    const restoreUrl = new URL(stack.env.STRATA_RESTORE_DATABASE_URL!);
+    restoreUrl.pathname = `/${name}`;
+    const env = { ...stack.env, DATABASE_URL: url, STRATA_RESTORE_DATABASE_URL: restoreUrl.toString() };
     const config = parseConfig(env);
     const db = getDb(url);
     return { url, db, config, env, ctx: { db, config, stores: createStores(config) } };

@@ -23,7 +23,7 @@ describe('job queue', () => {
     await stack?.stop();
   });
   beforeEach(async () => {
-    await db.execute(sql`truncate backup_jobs, restore_jobs`);
+    await db.execute(sql`truncate backup_jobs, restore_jobs cascade`);
   });
 
   const group = async (tenant: string, tiers = ['s3_standard', 'b2_cold']) => {

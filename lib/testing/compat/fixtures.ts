@@ -10,6 +10,7 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { quoteIdent, quoteLiteral } from '../../db/ident.ts';
+import { TENANT_OWNER_ROLE, withClusterLock } from '../../services/replay-role.ts';
 
 export interface CompatRoles {
   /** Owns the tenant schemas and most objects in them. */
@@ -47,6 +48,11 @@ export async function createCompatRoles(url: string): Promise<CompatRoles> {
   const roles: CompatRoles = { owner: `cx${tag}_owner`, app: `cx${tag}_app`, reader: `cx${tag}_reader`, etl: `cx${tag}_etl` };
   await withClient(url, (c) =>
     c.query(Object.values(roles).map((r) => `CREATE ROLE ${quoteIdent(r)} NOLOGIN NOSUPERUSER NOBYPASSRLS;`).join('\n')),
+  );
+  // The application's main role is a member of the roles owning its objects, and the stack's restore
+  // role a member of it (lib/services/replay-role.ts): a least-privilege replay may act as each owner.
+  await withClusterLock(url, (c) =>
+    c.query(`GRANT ${[roles.owner, roles.app, roles.etl].map(quoteIdent).join(', ')} TO ${quoteIdent(TENANT_OWNER_ROLE)}`),
   );
   return roles;
 }
@@ -109,8 +115,9 @@ CREATE SCHEMA ${s} AUTHORIZATION ${owner};
 COMMENT ON SCHEMA ${s} IS ${quoteLiteral(`tenant ${tenantId}: ünïcode 'quoted'`)};
 GRANT USAGE ON SCHEMA ${s} TO ${app}, ${reader};
 GRANT USAGE, CREATE ON SCHEMA ${s} TO ${etl};
--- The connecting role's own entry in the schema: the issue's "belonging to role postgres".
-ALTER DEFAULT PRIVILEGES IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${reader};
+-- A third role's own entry in the schema (the issue's "belonging to role …"); a superuser's entry
+-- could not be replayed by a least-privilege restore role (it would have to be a member of it).
+ALTER DEFAULT PRIVILEGES FOR ROLE ${app} IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${reader};
 ALTER DEFAULT PRIVILEGES FOR ROLE ${etl} IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${reader};
 ALTER DEFAULT PRIVILEGES FOR ROLE ${etl} IN SCHEMA ${s} GRANT SELECT, INSERT ON TABLES TO ${app};
 SET LOCAL ROLE ${owner};
