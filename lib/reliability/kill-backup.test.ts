@@ -75,6 +75,7 @@ describe('SIGKILL of a worker during a backup and a prune (S3 and B2)', () => {
       const prefix = backupKey('kp', startedAt, id);
       const body = Buffer.from(`dump of ${id}`);
       await store.put(`${prefix}dump.zst.age`, body);
+      await store.put(`${prefix}manifest.json.sig`, Buffer.alloc(64));
       await store.put(`${prefix}manifest.json`, Buffer.from('{}'));
       await db.execute(sql`
         insert into backup_jobs (id, tenant_id, tier_id, storage_tier, origin, status, started_at, completed_at, expires_at, backup_location, backup_size_bytes)
