@@ -14,6 +14,8 @@ export const restoreBody = z.object({
   mode: z.enum(RESTORE_MODES, 'mode must be in_place or clone').optional(),
   target_schema: z.string().max(200).optional(),
   confirm: z.string('confirm is required: the tenant’s name (in_place) or the new schema name (clone)').max(300),
+  /** Read exactly this copy, not the best copy of its backup point (design.md "Restore"). */
+  exact_copy: z.boolean('exact_copy must be true or false').optional(),
 });
 
 export const tenantParams = z.object({ tenantId: tenantIdSchema });

@@ -19,6 +19,8 @@ export interface CreateRestoreInput {
   targetTenantId?: string;
   crossTenant?: boolean;
   requestedBy: string;
+  /** Read exactly this copy, not the best copy of its backup point (lib/restore/best-copy.ts). */
+  exactCopy?: boolean;
 }
 
 function isActiveRestoreViolation(err: unknown): boolean {
@@ -88,6 +90,7 @@ export async function createRestore(db: Db, input: CreateRestoreInput): Promise<
     mode: 'in_place',
     targetSchema: tenant.schemaName,
     requestedBy: input.requestedBy,
+    exactCopy: input.exactCopy ?? false,
   });
 }
 

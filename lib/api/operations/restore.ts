@@ -18,6 +18,8 @@ export interface RestoreInput {
   /** Cross-tenant: overwrite this other tenant's schema (admin, dashboard). */
   targetTenantId?: string;
   confirm: string;
+  /** Read exactly the named copy instead of the best copy of its backup point. */
+  exactCopy?: boolean;
 }
 
 /** What the confirmation must equal, and a sentence saying so. */
@@ -68,12 +70,13 @@ export async function requestRestore(db: Db, actor: Actor, input: RestoreInput) 
     targetSchema,
     ...(overwrites && overwrites !== tenant.id ? { targetTenantId: overwrites, crossTenant: true } : {}),
     requestedBy: actor.name,
+    exactCopy: input.exactCopy,
   });
   await audit(db, {
     actor: actor.name,
     action: 'restore.create',
     target: overwrites ?? tenant.id,
-    details: { restore_id: restore.id, backup_id: backup.id, mode: input.mode, target_schema: restore.targetSchema, via: actor.via },
+    details: { restore_id: restore.id, backup_id: backup.id, mode: input.mode, target_schema: restore.targetSchema, exact_copy: restore.exactCopy, via: actor.via },
   });
   return restore;
 }

@@ -10,6 +10,7 @@ export const POST = apiRoute({ role: 'admin', body: restoreBody, idempotent: tru
     mode: body.mode ?? 'in_place',
     targetSchema: body.target_schema,
     confirm: body.confirm,
+    exactCopy: body.exact_copy,
   });
   return { status: 202, body: { message: `restore of ${restore.tenantId} queued`, restore: restoreJson(restore) } };
 });
