@@ -42,13 +42,17 @@ describe('simulateFleet', () => {
     close(feb.billed_gb_months.s3_standard, daily, 'standard');
     close(feb.billed_gb_months.s3_ia, weekly, 'ia');
     close(feb.billed_gb_months.b2_cold, monthly * B2_GB_PER_GIB, 'b2');
-    // PUTs: 28 dailies × $0.005/1000, 4 weeklies × $0.01/1000; B2 uploads are free.
-    const hybrid = daily * 0.023 + (weekly + early) * 0.0125 + monthly * B2_GB_PER_GIB * 0.006 + (28 * 0.005 + 4 * 0.01) / 1000;
-    // The same objects for the same time on S3 Standard: no minimum duration, 33 PUTs.
-    const standard = (daily + weekly + monthly) * 0.023 + (33 * 0.005) / 1000;
-    close(feb.hybrid_dollars, hybrid, 'hybrid'); // ≈ $3.1317
-    close(feb.all_standard_dollars, standard, 'standard'); // ≈ $5.5366
-    close(feb.savings_percent, ((standard - hybrid) / standard) * 100, 'savings'); // ≈ 43.44 %
+    // PUTs: a 10 GiB dump in 16 MiB parts is 640 parts + create + complete, plus manifest and
+    // signature = 644 PUTs; 28 dailies × $0.005/1000, 4 weeklies × $0.01/1000; B2 uploads are free.
+    // Prune lists each prefix it deletes: 28 dailies, 4 weeklies (Feb 1, 8, 15, 22) and 1 monthly
+    // (Feb 2) deleted in February; B2's list is a class C call at $0.004/1000.
+    const hybrid =
+      daily * 0.023 + (weekly + early) * 0.0125 + monthly * B2_GB_PER_GIB * 0.006 + (644 * (28 * 0.005 + 4 * 0.01)) / 1000 + (28 * 0.005 + 4 * 0.01 + 0.004) / 1000;
+    // The same objects for the same time on S3 Standard: no minimum duration, 33 × 644 PUTs, 33 LISTs.
+    const standard = (daily + weekly + monthly) * 0.023 + (33 * 644 * 0.005) / 1000 + (33 * 0.005) / 1000;
+    close(feb.hybrid_dollars, hybrid, 'hybrid');
+    close(feb.all_standard_dollars, standard, 'standard');
+    close(feb.savings_percent, ((standard - hybrid) / standard) * 100, 'savings');
   });
 
   it('advanced: 12 monthlies on B2 against Standard saves ≈ 72 %', () => {
@@ -56,8 +60,8 @@ describe('simulateFleet', () => {
     const m = r.months[13]!;
     assert.deepEqual(m.backups_stored, { s3_standard: 0, s3_ia: 0, b2_cold: 12 });
     const gib = 10 * (12 + 20 / 672);
-    const hybrid = gib * B2_GB_PER_GIB * 0.006;
-    const standard = gib * 0.023 + 0.005 / 1000; // one monthly PUT in February
+    const hybrid = gib * B2_GB_PER_GIB * 0.006 + 0.004 / 1000; // one class C list (the pruned monthly)
+    const standard = gib * 0.023 + (644 * 0.005 + 0.005) / 1000; // one monthly's 644 PUTs in February, one LIST
     close(m.savings_percent, ((standard - hybrid) / standard) * 100); // ≈ 71.99 %
   });
 
