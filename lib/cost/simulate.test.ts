@@ -2,7 +2,7 @@
 // 7 dailies + 4 weeklies + 12 monthlies; the bill adds what lingers until the daily prune.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulateFleet } from './simulate.ts';
+import { simulateCompare, simulateFleet } from './simulate.ts';
 
 const close = (actual: number, expected: number, what = '') =>
   assert.ok(Math.abs(actual - expected) < 1e-9, `${what} ${actual} ≠ ${expected}`);
@@ -85,6 +85,37 @@ describe('simulateFleet', () => {
     let monthlies = 0;
     for (let i = 2; i <= 13; i++) monthlies += gib(i);
     assert.ok(Math.abs(m.stored_gb.b2_cold - 2 * monthlies) < 1e-6);
+  });
+
+  it('cost-optimized premium: one hot copy, everything retained in B2', () => {
+    const co = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1, layout: 'cost-optimized' });
+    const m = co.months[13]!;
+    // After Mar 1's prune: Feb 28's S3 copy (Feb 27's expired Feb 28 02:00 and went at midnight);
+    // in B2 the same 7 dailies, 4 weeklies and 12 monthlies the seed layout keeps.
+    assert.deepEqual(m.backups_stored, { s3_standard: 1, s3_ia: 0, b2_cold: 23 });
+    // A hot copy lives 02:00 D → 00:00 D+2: one held 00:00–02:00, two otherwise → 10 × 46/24.
+    close(m.billed_gb_months.s3_standard, (10 * 46) / 24, 'hot copies');
+    // The baseline is the same backup points in S3 Standard: equal to the seed layout's.
+    const seed = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1 });
+    close(m.all_standard_dollars, seed.months[13]!.all_standard_dollars, 'baseline');
+    assert.ok(m.hybrid_dollars < seed.months[13]!.hybrid_dollars);
+    // summary: the mean of the last 12 months; --compare adds the other preset.
+    const mean = co.months.slice(-12).reduce((n, x) => n + x.savings_percent, 0) / 12;
+    close(co.summary.steady_state_savings_percent, mean, 'mean');
+    const both = simulateCompare({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1, layout: 'cost-optimized' });
+    assert.deepEqual(both.summary.presets.map((p) => p.preset), ['cost-optimized', 'seed']);
+    close(both.summary.presets[1]!.steady_state_savings_percent, seed.summary.steady_state_savings_percent, 'seed beside it');
+  });
+
+  it('restores read the newest point\'s best copy; B2 egress is free within 3x stored, S3 egress is not', () => {
+    // Two restores in February 2027, at Feb 7 12:00 and Feb 21 12:00 (both Sundays): the newest
+    // point is that day's weekly (03:00). Cost-optimized reads its B2 copy; the all-Standard
+    // baseline reads the same backup point from S3 Standard.
+    const base = { tenants: 1, sizeGb: 10, plan: 'premium' as const, months: 14, windowMinutes: 1, layout: 'cost-optimized' as const };
+    const quiet = simulateFleet(base).months[13]!;
+    const busy = simulateFleet({ ...base, restoresPerMonth: 2 }).months[13]!;
+    close(busy.hybrid_dollars - quiet.hybrid_dollars, (6 * 0.0004) / 1000, 'B2: 6 class B calls, egress free');
+    close(busy.all_standard_dollars - quiet.all_standard_dollars, 2 * 10 * 0.09 + (6 * 0.0004) / 1000, 'S3: 20 GB out + 6 GETs');
   });
 
   it('refuses nonsense input', () => {
