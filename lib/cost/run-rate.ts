@@ -38,26 +38,44 @@ const line = (hybrid: number, standard: number): CostLine => {
 };
 
 // Raw SQL through Drizzle returns timestamps as text.
-type Row = { tenant_id: string; storage_tier: StorageTier; bytes: number; stored_from: string; deleted_at: string | null };
+type Row = { tenant_id: string; storage_tier: StorageTier; bytes: number; stored_from: string; deleted_at: string | null; dump_group: string; origin: string };
+
+/**
+ * The all-S3-Standard baseline at equal retention: one object per backup point and origin, kept as
+ * long as that origin's longest-lived copy. Several copies of one dump (a hot S3 copy beside a B2
+ * one) are one backup kept once, not two; with one copy per origin (seed) this is every object.
+ */
+export function equalRetentionBaseline<T extends StoredObject & { dumpGroup: string; origin: string }>(objects: T[]): T[] {
+  const longest = new Map<string, T>();
+  const life = (o: T) => o.deletedAt?.getTime() ?? Infinity;
+  for (const o of objects) {
+    const key = `${o.dumpGroup}\u0000${o.origin}`;
+    const cur = longest.get(key);
+    if (!cur || life(o) > life(cur)) longest.set(key, o);
+  }
+  return [...longest.values()];
+}
 
 export async function runRate(db: Db, month: BillingMonth, prices: PriceTable, now = new Date()): Promise<RunRate> {
   // Every object that existed during the month: completed backups, and deleted ones until their deletion.
   const rows = (await db.execute<Row>(sql`
-    select tenant_id, storage_tier, backup_size_bytes as bytes, completed_at as stored_from, deleted_at
+    select tenant_id, storage_tier, backup_size_bytes as bytes, completed_at as stored_from, deleted_at, dump_group::text, origin
     from backup_jobs
     where backup_size_bytes is not null and completed_at is not null and completed_at < ${month.end}
       and (deleted_at is null or deleted_at >= ${month.start})
       and status in ('completed', 'deleted')`)).rows;
   // The rest of this month is billed as a run-rate: objects alive now are assumed kept to month end.
-  const objects: (StoredObject & { tenantId: string })[] = rows.map((r) => ({
+  const objects: (StoredObject & { tenantId: string; dumpGroup: string; origin: string })[] = rows.map((r) => ({
     tenantId: r.tenant_id,
+    dumpGroup: r.dump_group,
+    origin: r.origin,
     tier: r.storage_tier,
     bytes: r.bytes,
     storedFrom: new Date(r.stored_from),
     deletedAt: r.deleted_at ? new Date(r.deleted_at) : null,
   }));
   const hybrid = monthCost(objects, month, prices);
-  const standard = allStandardCost(objects, month, prices);
+  const standard = allStandardCost(equalRetentionBaseline(objects), month, prices);
   const alive = rows.filter((r) => !r.deleted_at || new Date(r.deleted_at) > now);
   const tiers = Object.fromEntries(
     STORAGE_TIERS.map((t) => {
@@ -72,7 +90,7 @@ export async function runRate(db: Db, month: BillingMonth, prices: PriceTable, n
     return {
       tenant_id: id,
       stored_bytes: alive.filter((r) => r.tenant_id === id).reduce((a, r) => a + r.bytes, 0),
-      ...line(monthCost(mine, month, prices).total_dollars, allStandardCost(mine, month, prices).total_dollars),
+      ...line(monthCost(mine, month, prices).total_dollars, allStandardCost(equalRetentionBaseline(mine), month, prices).total_dollars),
     };
   });
   return {
