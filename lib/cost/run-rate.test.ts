@@ -45,6 +45,19 @@ describe('run-rate cost of the stored backups', () => {
     assert.equal(r.month, '2026-11');
   });
 
+  it('counts the month\'s restore and verification downloads from the copy read', async () => {
+    const month = parseMonth('2026-11');
+    const before = await runRate(stack.db, month, withPrices(), new Date('2026-11-20T00:00:00Z'));
+    const [ia] = (await stack.db.execute<{ id: string }>(sql`select id::text from backup_jobs where tenant_id = 't1' and storage_tier = 's3_ia'`)).rows;
+    await stack.db.execute(sql`insert into restore_jobs (tenant_id, backup_id, copy_backup_id, mode, target_schema, status, completed_at)
+      values ('t1', ${ia!.id}::uuid, ${ia!.id}::uuid, 'clone', 'read_back', 'completed', '2026-11-12T00:00:00Z')`);
+    const afterRestore = await runRate(stack.db, month, withPrices(), new Date('2026-11-20T00:00:00Z'));
+    // 100 GiB out of Standard-IA: retrieval $0.01/GB + egress $0.09/GB + 3 GETs at $0.001/1000.
+    close(afterRestore.tiers.s3_ia.dollars - before.tiers.s3_ia.dollars, 100 * 0.01 + 100 * 0.09 + (3 * 0.001) / 1000);
+    close(afterRestore.hybrid_dollars - before.hybrid_dollars, 100 * 0.01 + 100 * 0.09 + (3 * 0.001) / 1000);
+    await stack.db.execute(sql`delete from restore_jobs`);
+  });
+
   it('takes price overrides from configuration and refuses a bad month', () => {
     assert.equal(pricesFromConfig('{"storage_per_gb_month":{"b2_cold":0.005}}').storage_per_gb_month.b2_cold, 0.005);
     assert.throws(() => parseMonth('2026-13'), /YYYY-MM/);

@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { STORAGE_TIERS, type StorageTier } from '../domain.ts';
-import { allStandardCost, billingMonthOf, monthCost, savings, type BillingMonth, type StoredObject } from './model.ts';
+import { allStandardCost, billingMonthOf, monthCost, savings, type BillingMonth, type ObjectRead, type StoredObject } from './model.ts';
 import { withPrices, type PriceOverrides, type PriceTable } from './prices.ts';
 
 export interface CostLine {
@@ -56,6 +56,24 @@ export function equalRetentionBaseline<T extends StoredObject & { dumpGroup: str
   return [...longest.values()];
 }
 
+/**
+ * The month's downloads: every restore and every verification (drills included) that finished in
+ * it, from the copy it read (restore_jobs.copy_backup_id, else the backup it names), priced as
+ * egress — the worker's location is unknown, so a read is counted as leaving the provider.
+ */
+async function downloads(db: Db, month: BillingMonth): Promise<ObjectRead[]> {
+  const rows = (await db.execute<{ storage_tier: StorageTier; bytes: number; at: string }>(sql`
+    select b.storage_tier, b.backup_size_bytes as bytes, r.completed_at as at
+    from restore_jobs r join backup_jobs b on b.id = coalesce(r.copy_backup_id, r.backup_id)
+    where r.completed_at >= ${month.start} and r.completed_at < ${month.end} and r.status in ('completed', 'undone')
+      and b.backup_size_bytes is not null
+    union all
+    select b.storage_tier, b.backup_size_bytes, v.completed_at
+    from backup_verifications v join backup_jobs b on b.id = v.backup_id
+    where v.completed_at >= ${month.start} and v.completed_at < ${month.end} and b.backup_size_bytes is not null`)).rows;
+  return rows.map((r) => ({ tier: r.storage_tier, bytes: Number(r.bytes), at: new Date(r.at) }));
+}
+
 export async function runRate(db: Db, month: BillingMonth, prices: PriceTable, now = new Date()): Promise<RunRate> {
   // Every object that existed during the month: completed backups, and deleted ones until their deletion.
   const rows = (await db.execute<Row>(sql`
@@ -74,8 +92,9 @@ export async function runRate(db: Db, month: BillingMonth, prices: PriceTable, n
     storedFrom: new Date(r.stored_from),
     deletedAt: r.deleted_at ? new Date(r.deleted_at) : null,
   }));
-  const hybrid = monthCost(objects, month, prices);
-  const standard = allStandardCost(equalRetentionBaseline(objects), month, prices);
+  const reads = await downloads(db, month);
+  const hybrid = monthCost(objects, month, prices, reads);
+  const standard = allStandardCost(equalRetentionBaseline(objects), month, prices, reads);
   const alive = rows.filter((r) => !r.deleted_at || new Date(r.deleted_at) > now);
   const tiers = Object.fromEntries(
     STORAGE_TIERS.map((t) => {
