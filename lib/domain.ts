@@ -23,12 +23,28 @@ export type RestoreMode = (typeof RESTORE_MODES)[number];
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Where each scheduled origin is stored (CONTRACTS.md "Schedules"). */
+/**
+ * Where each scheduled origin is stored under the `seed` layout (design.md "Schedules"): the tier
+ * table as the business case wrote it. Other layouts give an origin several copies
+ * (lib/retention/layouts.ts).
+ */
 export const SCHEDULE_STORAGE: Record<ScheduleType, StorageTier> = {
   daily: 's3_standard',
   weekly: 's3_ia',
   monthly: 'b2_cold',
 };
+
+/**
+ * A plan's copy layout (design.md "Retention"): which copies each scheduled origin gets.
+ * `seed` = SCHEDULE_STORAGE, one copy per origin; `cost-optimized` = the newest daily hot in
+ * S3 Standard for a day, every retained copy in B2.
+ */
+export const LAYOUTS = ['seed', 'cost-optimized'] as const;
+export type Layout = (typeof LAYOUTS)[number];
+export const layoutSchema = z.enum(LAYOUTS, { error: `layout must be one of ${LAYOUTS.join(', ')}` });
+
+/** Which copy of a backup point a restore or a verification reads first: cheapest and fastest to read. */
+export const COPY_READ_ORDER: readonly StorageTier[] = ['s3_standard', 'b2_cold', 's3_ia'];
 
 export const TENANT_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const tenantIdSchema = z

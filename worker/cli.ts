@@ -11,6 +11,7 @@ const commands: Record<string, () => Promise<Command>> = {
   tenant: async () => (await import('./commands/tenant.ts')).tenantCommand,
   doctor: async () => (await import('./commands/doctor.ts')).doctorCommand,
   cost: async () => (await import('./commands/cost.ts')).costCommand,
+  policy: async () => (await import('./commands/policy.ts')).policyCommand,
   list: async () => (await import('./commands/backups.ts')).listCommand,
   show: async () => (await import('./commands/backups.ts')).showCommand,
   backup: async () => (await import('./commands/jobs.ts')).backupCommand,
@@ -40,6 +41,7 @@ Usage: strata <command> [flags] [--json]
   prune [--dry-run]               apply retention
   catalog rebuild                 recreate the catalog from the manifests in the buckets
   cost [--month YYYY-MM]          this month's storage cost and savings; cost simulate …
+  policy show|set --tier PLAN     a plan's copy layout; set --preset seed|cost-optimized [--dry-run] --yes
   user add --email E --role R     dashboard user (password on stdin)
   worker                          run a worker
   services                        run local PostgreSQL, S3 and B2 servers in the foreground

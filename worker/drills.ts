@@ -16,7 +16,8 @@ export async function queueDrills(db: Db, config: Pick<Config, 'STRATA_DRILL_SAM
       select distinct on (b.tenant_id) b.id, b.tenant_id from backup_jobs b
       join ${platformTenantsSql} t on t.id = b.tenant_id
       where b.status = 'completed'
-      order by b.tenant_id, b.started_at desc, b.id desc
+      -- the newest backup point's cheapest copy to read (design.md "Restore": S3 Standard, B2, Standard-IA)
+      order by b.tenant_id, b.started_at desc, b.dump_group, array_position(array['s3_standard', 'b2_cold', 's3_ia'], b.storage_tier), b.id desc
     ),
     sample as (select * from newest order by random() limit ${config.STRATA_DRILL_SAMPLE})
     insert into backup_verifications (backup_id, tenant_id, status, is_drill, requested_by)

@@ -24,6 +24,9 @@ export function restoreJson(r: RestoreJobRow) {
     progress_bytes: r.progressBytes,
     total_bytes: r.totalBytes,
     undo_expires_at: isoUtc(r.undoExpiresAt),
+    // The copy of the backup point the restore read (the best one unless exact_copy).
+    copy_backup_id: r.copyBackupId,
+    exact_copy: r.exactCopy,
   };
 }
 

@@ -16,6 +16,8 @@ export const restoreBody = z.object({
   confirm: z.string('confirm is required: the tenant’s name (in_place) or the new schema name (clone)').max(300),
   /** issue 13: restore a backup whose manifest is unsigned (taken before signing existed); admin only. */
   allow_unsigned: z.boolean('allow_unsigned must be true or false').optional(),
+  /** Read exactly this copy, not the best copy of its backup point (design.md "Restore"). */
+  exact_copy: z.boolean('exact_copy must be true or false').optional(),
 });
 
 export const tenantParams = z.object({ tenantId: tenantIdSchema });

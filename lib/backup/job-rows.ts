@@ -4,9 +4,9 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { findPlatformTenant } from '../db/platform.ts';
 import { backupJobs, backupRetentionPolicies, tenantState, type BackupJobRow } from '../db/schema.ts';
-import { ORIGINS, type Origin } from '../domain.ts';
+import { ORIGINS, type Origin, type StorageTier } from '../domain.ts';
 import type { Config } from '../env.ts';
-import { expiryOf } from '../retention/expiry.ts';
+import { copyExpiry } from '../retention/layouts.ts';
 import type { BackupTarget } from './objects.ts';
 import type { DumpPipelineResult } from './pipeline.ts';
 
@@ -117,9 +117,12 @@ export async function withExpiry(
     : null;
   return targets.map((t) => {
     if (!ORIGINS.includes(t.row.origin as Origin)) throw new Error(`backup ${t.row.id} has an unknown origin ${JSON.stringify(t.row.origin)}`);
-    const expiresAt = expiryOf({ origin: t.row.origin as Origin, completedAt }, policy, {
-      manualRetentionDays: config.STRATA_MANUAL_RETENTION_DAYS,
-    });
+    // Each copy expires on its own: the keep of its (origin, storage tier) under the layout it was planned with.
+    const expiresAt = copyExpiry(
+      { origin: t.row.origin as Origin, storageTier: t.row.storageTier as StorageTier, layout: t.row.layout, completedAt },
+      policy,
+      { manualRetentionDays: config.STRATA_MANUAL_RETENTION_DAYS },
+    );
     return {
       ...t.row,
       tierId: tenant.tierId,

@@ -54,7 +54,8 @@ describe('monthCost', () => {
     close(c.storage_dollars, 1.25 / 3); // 0.41666…
     close(c.early_deletion_dollars, 2.5 / 3); // 0.83333…
     close(c.put_requests, 1);
-    close(c.total_dollars, 1.25 + 0.01 / 1000); // = a full 30 days + one IA PUT
+    close(c.list_requests, 1); // prune lists the prefix it deletes
+    close(c.total_dollars, 1.25 + 0.01 / 1000 + 0.01 / 1000); // = a full 30 days + one IA PUT + one LIST
   });
 
   it('the early-deletion charge falls in the month of deletion', () => {
@@ -75,8 +76,8 @@ describe('monthCost', () => {
       JUNE,
       P,
     );
-    close(c.tiers.s3_standard.total_dollars, 2.3 / 10 + 0.005 / 1000); // 3/30 of a month + 1 PUT
-    close(c.tiers.b2_cold.total_dollars, 0.6 / 10); // B2 uploads are free
+    close(c.tiers.s3_standard.total_dollars, 2.3 / 10 + (2 * 0.005) / 1000); // 3/30 of a month + 1 PUT + 1 LIST
+    close(c.tiers.b2_cold.total_dollars, 0.6 / 10 + 0.004 / 1000); // B2 uploads are free; one class C list
   });
 
   it('requests, retrieval and egress', () => {
@@ -87,21 +88,34 @@ describe('monthCost', () => {
       { tier: 'b2_cold', bytes: 10e9, at: at('2026-06-12T00:00:00Z') },
       { tier: 's3_standard', bytes: 10 * GIB, at: at('2026-07-01T00:00:00Z') }, // next month
     ]);
-    close(c.tiers.s3_ia.request_dollars, 0.01); // 1000 PUTs × $0.01/1000
+    close(c.tiers.s3_ia.request_dollars, 0.01 + (6 * 0.001) / 1000); // 1000 PUTs × $0.01/1000 + 2 reads × 3 GETs
     close(c.tiers.s3_ia.retrieval_dollars, 0.2); // 20 GB × $0.01
     close(c.tiers.s3_ia.egress_dollars, 0.9); // 10 GB × $0.09
-    close(c.tiers.b2_cold.egress_dollars, 0.1); // 10 GB × $0.01
+    close(c.tiers.b2_cold.egress_dollars, 0.1); // 10 GB × $0.01: nothing stored in B2, so no free allowance
+    close(c.tiers.b2_cold.request_dollars, (3 * 0.0004) / 1000); // 3 class B downloads
     close(c.tiers.s3_standard.total_dollars, 0);
+  });
+
+  it('B2 egress is free up to 3× the average stored in the month', () => {
+    // 10 GB stored all June; 35 GB downloaded: 30 GB free, 5 GB at $0.01.
+    const stored = [obj('b2_cold', 10e9, '2026-05-01T00:00:00Z', null)];
+    const reads = [{ tier: 'b2_cold' as const, bytes: 35e9, at: at('2026-06-10T00:00:00Z'), requests: 1 }];
+    const c = monthCost(stored, JUNE, P, reads).tiers.b2_cold;
+    close(c.egress_dollars, 5 * 0.01);
+    close(monthCost(stored, JUNE, P, [{ ...reads[0]!, bytes: 30e9 }]).tiers.b2_cold.egress_dollars, 0);
+    // S3 has no allowance: every GB out is billed.
+    const s3 = monthCost([obj('s3_standard', 10 * GIB, '2026-05-01T00:00:00Z', null)], JUNE, P, [{ tier: 's3_standard', bytes: GIB, at: at('2026-06-10T00:00:00Z') }]);
+    close(s3.tiers.s3_standard.egress_dollars, 0.09);
   });
 
   it('allStandardCost and savings: a short-lived IA object costs more than on Standard', () => {
     const o = [obj('s3_ia', 100 * GIB, '2026-06-01T00:00:00Z', '2026-06-11T00:00:00Z')];
-    const hybrid = monthCost(o, JUNE, P); // 1.25 + 0.00001
-    const std = allStandardCost(o, JUNE, P); // 100 × 10/30 × 0.023 + 0.000005 = 0.766671666…
-    close(std.total_dollars, 2.3 / 3 + 0.005 / 1000);
+    const hybrid = monthCost(o, JUNE, P); // 1.25 + PUT 0.00001 + LIST 0.00001
+    const std = allStandardCost(o, JUNE, P); // 100 × 10/30 × 0.023 + PUT and LIST 0.00001 = 0.766676666…
+    close(std.total_dollars, 2.3 / 3 + 0.01 / 1000);
     const s = savings(hybrid, std);
-    close(s.dollars, 2.3 / 3 + 0.000005 - 1.25001);
-    close(s.percent, ((2.3 / 3 + 0.000005 - 1.25001) / (2.3 / 3 + 0.000005)) * 100); // ≈ −63 %
+    close(s.dollars, 2.3 / 3 + 0.00001 - 1.25002);
+    close(s.percent, ((2.3 / 3 + 0.00001 - 1.25002) / (2.3 / 3 + 0.00001)) * 100); // ≈ −63 %
     assert.deepEqual(savings(monthCost([], JUNE, P), monthCost([], JUNE, P)), { dollars: 0, percent: 0 });
   });
 

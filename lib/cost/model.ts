@@ -1,6 +1,7 @@
 // What a month of stored backups costs, per storage tier, the way the providers bill it:
 // GB-months from byte-hours, S3 Standard-IA's 128 KB minimum object size and 30-day minimum
-// storage duration, request, retrieval and egress fees. Pure: objects in, dollars out.
+// storage duration, requests (PUT, LIST, GET; B2 class A/B/C), IA retrieval, and egress (B2 free up
+// to 3× the average stored). Pure: objects in, dollars out.
 import { STORAGE_TIERS, type StorageTier } from '../domain.ts';
 import type { PriceTable } from './prices.ts';
 
@@ -21,6 +22,8 @@ export interface ObjectRead {
   at: Date;
   /** Leaves the provider's network (a restore elsewhere); false for in-region reads. Default true. */
   egress?: boolean;
+  /** GET requests (S3) / class B transactions (B2) it took. Default 3: the dump, its manifest and signature. */
+  requests?: number;
 }
 
 /** A billing period [start, end): providers bill calendar months in UTC. */
@@ -37,6 +40,10 @@ export interface TierCost {
   early_deletion_gb_months: number;
   early_deletion_dollars: number;
   put_requests: number;
+  /** Prune lists each prefix it deletes: one LIST (S3) / class C call (B2) per deleted object. */
+  list_requests: number;
+  get_requests: number;
+  /** PUT + LIST + GET (B2: class A free, B and C priced). */
   request_dollars: number;
   retrieval_dollars: number;
   egress_dollars: number;
@@ -56,6 +63,8 @@ const emptyTier = (): TierCost => ({
   early_deletion_gb_months: 0,
   early_deletion_dollars: 0,
   put_requests: 0,
+  list_requests: 0,
+  get_requests: 0,
   request_dollars: 0,
   retrieval_dollars: 0,
   egress_dollars: 0,
@@ -88,13 +97,21 @@ export function monthCost(objects: StoredObject[], month: BillingMonth, prices: 
       c.early_deletion_gb_months += (billedGb * (minMs - (to - from))) / monthMs;
     }
     if (within(from, month)) c.put_requests += o.requests ?? 1;
+    if (o.deletedAt && within(to, month)) c.list_requests += 1;
   }
 
+  const egressGb = Object.fromEntries(STORAGE_TIERS.map((t) => [t, 0])) as Record<StorageTier, number>;
   for (const r of reads) {
     if (!within(r.at.getTime(), month)) continue;
     const gb = r.bytes / prices.bytes_per_gb[r.tier];
     tiers[r.tier].retrieval_dollars += gb * prices.retrieval_per_gb[r.tier];
-    if (r.egress !== false) tiers[r.tier].egress_dollars += gb * prices.egress_per_gb[r.tier];
+    tiers[r.tier].get_requests += r.requests ?? 3;
+    if (r.egress !== false) egressGb[r.tier] += gb;
+  }
+  // B2: downloads are free up to 3× the month's average stored data (gb_months is that average).
+  for (const t of STORAGE_TIERS) {
+    const free = prices.free_egress_stored_multiple[t] * tiers[t].gb_months;
+    tiers[t].egress_dollars = Math.max(0, egressGb[t] - free) * prices.egress_per_gb[t];
   }
 
   let total = 0;
@@ -102,7 +119,10 @@ export function monthCost(objects: StoredObject[], month: BillingMonth, prices: 
     const c = tiers[t];
     c.storage_dollars = c.gb_months * prices.storage_per_gb_month[t];
     c.early_deletion_dollars = c.early_deletion_gb_months * prices.storage_per_gb_month[t];
-    c.request_dollars = (c.put_requests / 1000) * prices.put_per_1000[t];
+    c.request_dollars =
+      (c.put_requests / 1000) * prices.put_per_1000[t] +
+      (c.list_requests / 1000) * prices.list_per_1000[t] +
+      (c.get_requests / 1000) * prices.get_per_1000[t];
     c.total_dollars = c.storage_dollars + c.early_deletion_dollars + c.request_dollars + c.retrieval_dollars + c.egress_dollars;
     total += c.total_dollars;
   }

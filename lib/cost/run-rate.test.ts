@@ -33,16 +33,29 @@ describe('run-rate cost of the stored backups', () => {
     // IA: 100 GiB all month + 10 GiB for 10 of 30 days + 20 days early deletion = 110 GiB-months' worth.
     close(r.tiers.s3_ia.gb_months, 100 + 10 / 3);
     close(r.tiers.s3_ia.early_deletion_dollars, (10 * 20) / 30 * 0.0125);
-    close(r.tiers.s3_ia.dollars, 110 * 0.0125 + 0.01 / 1000); // + the one IA PUT made in November
+    close(r.tiers.s3_ia.dollars, 110 * 0.0125 + (2 * 0.01) / 1000); // + the one IA PUT made in November and prune's LIST of it
     close(r.tiers.b2_cold.dollars, 100 * 0.006);
     // Objects alive now: 3 (the deleted IA object is not counted as stored).
     assert.equal(r.tiers.s3_ia.objects, 1);
-    const standard = (100 + 100 + 10 / 3) * 0.023 + (100e9 / GiB) * 0.023 + 0.005 / 1000; // + one PUT in November
+    const standard = (100 + 100 + 10 / 3) * 0.023 + (100e9 / GiB) * 0.023 + (2 * 0.005) / 1000; // + one PUT and one LIST in November
     close(r.all_standard_dollars, standard);
-    close(r.hybrid_dollars, 2.3 + 110 * 0.0125 + 0.6 + 0.01 / 1000);
+    close(r.hybrid_dollars, 2.3 + 110 * 0.0125 + 0.6 + (2 * 0.01) / 1000);
     close(r.savings_percent, ((r.all_standard_dollars - r.hybrid_dollars) / r.all_standard_dollars) * 100);
     assert.deepEqual(r.tenants.map((t) => t.tenant_id), ['t1', 't2']);
     assert.equal(r.month, '2026-11');
+  });
+
+  it('counts the month\'s restore and verification downloads from the copy read', async () => {
+    const month = parseMonth('2026-11');
+    const before = await runRate(stack.db, month, withPrices(), new Date('2026-11-20T00:00:00Z'));
+    const [ia] = (await stack.db.execute<{ id: string }>(sql`select id::text from backup_jobs where tenant_id = 't1' and storage_tier = 's3_ia'`)).rows;
+    await stack.db.execute(sql`insert into restore_jobs (tenant_id, backup_id, copy_backup_id, mode, target_schema, status, completed_at)
+      values ('t1', ${ia!.id}::uuid, ${ia!.id}::uuid, 'clone', 'read_back', 'completed', '2026-11-12T00:00:00Z')`);
+    const afterRestore = await runRate(stack.db, month, withPrices(), new Date('2026-11-20T00:00:00Z'));
+    // 100 GiB out of Standard-IA: retrieval $0.01/GB + egress $0.09/GB + 3 GETs at $0.001/1000.
+    close(afterRestore.tiers.s3_ia.dollars - before.tiers.s3_ia.dollars, 100 * 0.01 + 100 * 0.09 + (3 * 0.001) / 1000);
+    close(afterRestore.hybrid_dollars - before.hybrid_dollars, 100 * 0.01 + 100 * 0.09 + (3 * 0.001) / 1000);
+    await stack.db.execute(sql`delete from restore_jobs`);
   });
 
   it('takes price overrides from configuration and refuses a bad month', () => {

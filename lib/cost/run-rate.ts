@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { STORAGE_TIERS, type StorageTier } from '../domain.ts';
-import { allStandardCost, billingMonthOf, monthCost, savings, type BillingMonth, type StoredObject } from './model.ts';
+import { allStandardCost, billingMonthOf, monthCost, savings, type BillingMonth, type ObjectRead, type StoredObject } from './model.ts';
 import { withPrices, type PriceOverrides, type PriceTable } from './prices.ts';
 
 export interface CostLine {
@@ -38,26 +38,63 @@ const line = (hybrid: number, standard: number): CostLine => {
 };
 
 // Raw SQL through Drizzle returns timestamps as text.
-type Row = { tenant_id: string; storage_tier: StorageTier; bytes: number; stored_from: string; deleted_at: string | null };
+type Row = { tenant_id: string; storage_tier: StorageTier; bytes: number; stored_from: string; deleted_at: string | null; dump_group: string; origin: string };
+
+/**
+ * The all-S3-Standard baseline at equal retention: one object per backup point and origin, kept as
+ * long as that origin's longest-lived copy. Several copies of one dump (a hot S3 copy beside a B2
+ * one) are one backup kept once, not two; with one copy per origin (seed) this is every object.
+ */
+export function equalRetentionBaseline<T extends StoredObject & { dumpGroup: string; origin: string }>(objects: T[]): T[] {
+  const longest = new Map<string, T>();
+  const life = (o: T) => o.deletedAt?.getTime() ?? Infinity;
+  for (const o of objects) {
+    const key = `${o.dumpGroup}\u0000${o.origin}`;
+    const cur = longest.get(key);
+    if (!cur || life(o) > life(cur)) longest.set(key, o);
+  }
+  return [...longest.values()];
+}
+
+/**
+ * The month's downloads: every restore and every verification (drills included) that finished in
+ * it, from the copy it read (restore_jobs.copy_backup_id, else the backup it names), priced as
+ * egress — the worker's location is unknown, so a read is counted as leaving the provider.
+ */
+async function downloads(db: Db, month: BillingMonth): Promise<ObjectRead[]> {
+  const rows = (await db.execute<{ storage_tier: StorageTier; bytes: number; at: string }>(sql`
+    select b.storage_tier, b.backup_size_bytes as bytes, r.completed_at as at
+    from restore_jobs r join backup_jobs b on b.id = coalesce(r.copy_backup_id, r.backup_id)
+    where r.completed_at >= ${month.start} and r.completed_at < ${month.end} and r.status in ('completed', 'undone')
+      and b.backup_size_bytes is not null
+    union all
+    select b.storage_tier, b.backup_size_bytes, v.completed_at
+    from backup_verifications v join backup_jobs b on b.id = v.backup_id
+    where v.completed_at >= ${month.start} and v.completed_at < ${month.end} and b.backup_size_bytes is not null`)).rows;
+  return rows.map((r) => ({ tier: r.storage_tier, bytes: Number(r.bytes), at: new Date(r.at) }));
+}
 
 export async function runRate(db: Db, month: BillingMonth, prices: PriceTable, now = new Date()): Promise<RunRate> {
   // Every object that existed during the month: completed backups, and deleted ones until their deletion.
   const rows = (await db.execute<Row>(sql`
-    select tenant_id, storage_tier, backup_size_bytes as bytes, completed_at as stored_from, deleted_at
+    select tenant_id, storage_tier, backup_size_bytes as bytes, completed_at as stored_from, deleted_at, dump_group::text, origin
     from backup_jobs
     where backup_size_bytes is not null and completed_at is not null and completed_at < ${month.end}
       and (deleted_at is null or deleted_at >= ${month.start})
       and status in ('completed', 'deleted')`)).rows;
   // The rest of this month is billed as a run-rate: objects alive now are assumed kept to month end.
-  const objects: (StoredObject & { tenantId: string })[] = rows.map((r) => ({
+  const objects: (StoredObject & { tenantId: string; dumpGroup: string; origin: string })[] = rows.map((r) => ({
     tenantId: r.tenant_id,
+    dumpGroup: r.dump_group,
+    origin: r.origin,
     tier: r.storage_tier,
     bytes: r.bytes,
     storedFrom: new Date(r.stored_from),
     deletedAt: r.deleted_at ? new Date(r.deleted_at) : null,
   }));
-  const hybrid = monthCost(objects, month, prices);
-  const standard = allStandardCost(objects, month, prices);
+  const reads = await downloads(db, month);
+  const hybrid = monthCost(objects, month, prices, reads);
+  const standard = allStandardCost(equalRetentionBaseline(objects), month, prices, reads);
   const alive = rows.filter((r) => !r.deleted_at || new Date(r.deleted_at) > now);
   const tiers = Object.fromEntries(
     STORAGE_TIERS.map((t) => {
@@ -72,7 +109,7 @@ export async function runRate(db: Db, month: BillingMonth, prices: PriceTable, n
     return {
       tenant_id: id,
       stored_bytes: alive.filter((r) => r.tenant_id === id).reduce((a, r) => a + r.bytes, 0),
-      ...line(monthCost(mine, month, prices).total_dollars, allStandardCost(mine, month, prices).total_dollars),
+      ...line(monthCost(mine, month, prices).total_dollars, allStandardCost(equalRetentionBaseline(mine), month, prices).total_dollars),
     };
   });
   return {

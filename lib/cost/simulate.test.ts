@@ -2,7 +2,7 @@
 // 7 dailies + 4 weeklies + 12 monthlies; the bill adds what lingers until the daily prune.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { simulateFleet } from './simulate.ts';
+import { simulateCompare, simulateFleet } from './simulate.ts';
 
 const close = (actual: number, expected: number, what = '') =>
   assert.ok(Math.abs(actual - expected) < 1e-9, `${what} ${actual} ≠ ${expected}`);
@@ -42,13 +42,17 @@ describe('simulateFleet', () => {
     close(feb.billed_gb_months.s3_standard, daily, 'standard');
     close(feb.billed_gb_months.s3_ia, weekly, 'ia');
     close(feb.billed_gb_months.b2_cold, monthly * B2_GB_PER_GIB, 'b2');
-    // PUTs: 28 dailies × $0.005/1000, 4 weeklies × $0.01/1000; B2 uploads are free.
-    const hybrid = daily * 0.023 + (weekly + early) * 0.0125 + monthly * B2_GB_PER_GIB * 0.006 + (28 * 0.005 + 4 * 0.01) / 1000;
-    // The same objects for the same time on S3 Standard: no minimum duration, 33 PUTs.
-    const standard = (daily + weekly + monthly) * 0.023 + (33 * 0.005) / 1000;
-    close(feb.hybrid_dollars, hybrid, 'hybrid'); // ≈ $3.1317
-    close(feb.all_standard_dollars, standard, 'standard'); // ≈ $5.5366
-    close(feb.savings_percent, ((standard - hybrid) / standard) * 100, 'savings'); // ≈ 43.44 %
+    // PUTs: a 10 GiB dump in 16 MiB parts is 640 parts + create + complete, plus manifest and
+    // signature = 644 PUTs; 28 dailies × $0.005/1000, 4 weeklies × $0.01/1000; B2 uploads are free.
+    // Prune lists each prefix it deletes: 28 dailies, 4 weeklies (Feb 1, 8, 15, 22) and 1 monthly
+    // (Feb 2) deleted in February; B2's list is a class C call at $0.004/1000.
+    const hybrid =
+      daily * 0.023 + (weekly + early) * 0.0125 + monthly * B2_GB_PER_GIB * 0.006 + (644 * (28 * 0.005 + 4 * 0.01)) / 1000 + (28 * 0.005 + 4 * 0.01 + 0.004) / 1000;
+    // The same objects for the same time on S3 Standard: no minimum duration, 33 × 644 PUTs, 33 LISTs.
+    const standard = (daily + weekly + monthly) * 0.023 + (33 * 644 * 0.005) / 1000 + (33 * 0.005) / 1000;
+    close(feb.hybrid_dollars, hybrid, 'hybrid');
+    close(feb.all_standard_dollars, standard, 'standard');
+    close(feb.savings_percent, ((standard - hybrid) / standard) * 100, 'savings');
   });
 
   it('advanced: 12 monthlies on B2 against Standard saves ≈ 72 %', () => {
@@ -56,8 +60,8 @@ describe('simulateFleet', () => {
     const m = r.months[13]!;
     assert.deepEqual(m.backups_stored, { s3_standard: 0, s3_ia: 0, b2_cold: 12 });
     const gib = 10 * (12 + 20 / 672);
-    const hybrid = gib * B2_GB_PER_GIB * 0.006;
-    const standard = gib * 0.023 + 0.005 / 1000; // one monthly PUT in February
+    const hybrid = gib * B2_GB_PER_GIB * 0.006 + 0.004 / 1000; // one class C list (the pruned monthly)
+    const standard = gib * 0.023 + (644 * 0.005 + 0.005) / 1000; // one monthly's 644 PUTs in February, one LIST
     close(m.savings_percent, ((standard - hybrid) / standard) * 100); // ≈ 71.99 %
   });
 
@@ -81,6 +85,37 @@ describe('simulateFleet', () => {
     let monthlies = 0;
     for (let i = 2; i <= 13; i++) monthlies += gib(i);
     assert.ok(Math.abs(m.stored_gb.b2_cold - 2 * monthlies) < 1e-6);
+  });
+
+  it('cost-optimized premium: one hot copy, everything retained in B2', () => {
+    const co = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1, layout: 'cost-optimized' });
+    const m = co.months[13]!;
+    // After Mar 1's prune: Feb 28's S3 copy (Feb 27's expired Feb 28 02:00 and went at midnight);
+    // in B2 the same 7 dailies, 4 weeklies and 12 monthlies the seed layout keeps.
+    assert.deepEqual(m.backups_stored, { s3_standard: 1, s3_ia: 0, b2_cold: 23 });
+    // A hot copy lives 02:00 D → 00:00 D+2: one held 00:00–02:00, two otherwise → 10 × 46/24.
+    close(m.billed_gb_months.s3_standard, (10 * 46) / 24, 'hot copies');
+    // The baseline is the same backup points in S3 Standard: equal to the seed layout's.
+    const seed = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1 });
+    close(m.all_standard_dollars, seed.months[13]!.all_standard_dollars, 'baseline');
+    assert.ok(m.hybrid_dollars < seed.months[13]!.hybrid_dollars);
+    // summary: the mean of the last 12 months; --compare adds the other preset.
+    const mean = co.months.slice(-12).reduce((n, x) => n + x.savings_percent, 0) / 12;
+    close(co.summary.steady_state_savings_percent, mean, 'mean');
+    const both = simulateCompare({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1, layout: 'cost-optimized' });
+    assert.deepEqual(both.summary.presets.map((p) => p.preset), ['cost-optimized', 'seed']);
+    close(both.summary.presets[1]!.steady_state_savings_percent, seed.summary.steady_state_savings_percent, 'seed beside it');
+  });
+
+  it('restores read the newest point\'s best copy; B2 egress is free within 3x stored, S3 egress is not', () => {
+    // Two restores in February 2027, at Feb 7 12:00 and Feb 21 12:00 (both Sundays): the newest
+    // point is that day's weekly (03:00). Cost-optimized reads its B2 copy; the all-Standard
+    // baseline reads the same backup point from S3 Standard.
+    const base = { tenants: 1, sizeGb: 10, plan: 'premium' as const, months: 14, windowMinutes: 1, layout: 'cost-optimized' as const };
+    const quiet = simulateFleet(base).months[13]!;
+    const busy = simulateFleet({ ...base, restoresPerMonth: 2 }).months[13]!;
+    close(busy.hybrid_dollars - quiet.hybrid_dollars, (6 * 0.0004) / 1000, 'B2: 6 class B calls, egress free');
+    close(busy.all_standard_dollars - quiet.all_standard_dollars, 2 * 10 * 0.09 + (6 * 0.0004) / 1000, 'S3: 20 GB out + 6 GETs');
   });
 
   it('refuses nonsense input', () => {

@@ -1,14 +1,15 @@
 // `strata cost simulate`: a fleet of identical tenants run day by day through the REAL schedule
-// slots (lib/schedule), expiry and prune decisions (lib/retention), then billed month by month
-// (model.ts) hybrid vs all-S3-Standard. Pure and deterministic: no clock, no randomness.
-import { SCHEDULE_STORAGE, STORAGE_TIERS, type Plan, type StorageTier } from '../domain.ts';
+// slots (lib/schedule), copy planning, expiry and prune decisions (lib/retention), then billed
+// month by month (model.ts) against the same backup points kept for the same time in S3 Standard.
+// Pure and deterministic: no clock, no randomness.
+import { COPY_READ_ORDER, LAYOUTS, STORAGE_TIERS, type Layout, type Plan, type ScheduleType, type StorageTier } from '../domain.ts';
 import { pruneDecisions, type PruneCandidate } from '../retention/decisions.ts';
-import { expiryOf } from '../retention/expiry.ts';
+import { addKeep, copiesFor, planCopies, type CopyLayout } from '../retention/layouts.ts';
 import { SEEDED_POLICIES, type RetentionWindows } from '../retention/policies.ts';
 import { slotsBetween } from '../schedule/next-run.ts';
 import { tenantOffsetMinutes } from '../schedule/offset.ts';
 import { schedulesForPolicy } from '../schedule/policy.ts';
-import { allStandardCost, monthCost, savings, type StoredObject } from './model.ts';
+import { allStandardCost, monthCost, savings, type ObjectRead, type StoredObject } from './model.ts';
 import { DEFAULT_PRICES, GIB, type PriceTable } from './prices.ts';
 
 const DAY_MS = 86_400_000;
@@ -31,6 +32,14 @@ export interface SimulationInput {
   windowMinutes?: number;
   /** First day simulated; must be the 1st of a month, 00:00 UTC. Default 2026-01-01. */
   start?: Date;
+  /** The copy layout (preset). Default seed. */
+  layout?: Layout;
+  /** Restores across the fleet per month, each downloading the newest backup point's best copy. Default 0. */
+  restoresPerMonth?: number;
+  /** The weekly restore drill: this many tenants' newest backup point downloaded every week. Default 0. */
+  drillSample?: number;
+  /** Multipart part size of uploads (S3_PART_SIZE_MB): a dump is parts + 2 PUTs, plus manifest and signature. Default 16. */
+  partSizeMb?: number;
 }
 
 /** snake_case: printed as-is by `strata cost simulate --json`. */
@@ -47,29 +56,48 @@ export interface SimulatedMonth {
   savings_percent: number;
 }
 
+/** snake_case: one preset's figures in `summary.presets`. */
+export interface PresetSummary {
+  preset: Layout;
+  /** Mean savings_percent of the last 12 simulated months (all of them when fewer). */
+  steady_state_savings_percent: number;
+  /** Mean monthly bill over the same months. */
+  steady_state_monthly_dollars: number;
+  all_standard_monthly_dollars: number;
+  restore_and_drill_dollars_per_month: number;
+}
+
+export interface SimulationSummary extends PresetSummary {
+  months_averaged: number;
+  /** Every preset simulated (`--compare`), the report's own first. */
+  presets: PresetSummary[];
+}
+
 export interface SimulationReport {
   plan: Plan;
   policy: RetentionWindows;
+  layout: Layout;
+  /** The copies each origin gets under the layout. */
+  copies: CopyLayout;
   tenants: number;
   prices_as_of: string;
   months: SimulatedMonth[];
   /** The last month; `reached` once the longest retention has run a full cycle (sizes then repeat). */
   steady_state: SimulatedMonth & { reached: boolean };
+  summary: SimulationSummary;
   assumptions: string[];
 }
 
 const ASSUMPTIONS = [
-  'each scheduled slot produces one backup per storage tier at the slot instant, completing at once',
-  'prune runs once a day at 00:00 UTC, so an expired backup is billed until the next midnight',
-  'no manual backups, failures, restores or verification reads (no retrieval or egress fees)',
-  'one PUT per backup object (multipart uploads cost a few more requests; negligible)',
-  'a dump group stored to several tiers is one dump; joining schedules shifts start times by under the window and is not modelled',
+  'schedules due within the window share one dump at the first one\'s slot (as the tick does); the layout plans its copies, one object per storage tier, completing at the slot instant',
+  'prune runs once a day at 00:00 UTC, so an expired copy is billed until the next midnight; each deleted copy costs one LIST',
+  'uploads: ceil(size / part size) + 2 PUTs for the dump, 2 for manifest and signature; no manual backups or failures',
+  'restores and drills download the newest backup point\'s best copy (S3 Standard, B2, Standard-IA) to outside the provider: 3 GETs, egress, IA retrieval; B2 egress free up to 3x the month\'s average stored',
+  'the all-S3-Standard baseline keeps the same backup points (one object per origin, seed layout) for the same time, read the same way',
 ];
 
 const perTier = (f: (t: StorageTier) => number) => Object.fromEntries(STORAGE_TIERS.map((t) => [t, f(t)])) as Record<StorageTier, number>;
 const addMonthsUtc = (d: Date, n: number) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n, 1));
-
-interface SimBackup extends PruneCandidate, StoredObject {}
 
 function validate(input: SimulationInput, start: Date): void {
   const positiveInt = (n: number, what: string) => {
@@ -87,69 +115,162 @@ function cycleMonths(p: RetentionWindows): number {
   return Math.max(Math.ceil(p.dailyRetentionDays / 28), Math.ceil((p.weeklyRetentionWeeks * 7) / 28), p.monthlyRetentionMonths);
 }
 
-export function simulateFleet(input: SimulationInput): SimulationReport {
-  const start = input.start ?? new Date('2026-01-01T00:00:00Z');
-  validate(input, start);
-  const policy = input.policy ?? SEEDED_POLICIES[input.plan];
-  const tz = input.timeZone ?? 'UTC';
-  const prices = input.prices ?? DEFAULT_PRICES;
-  const growth = 1 + (input.growthPctPerMonth ?? 0) / 100;
-  const factor = input.compressionFactor ?? 1;
-  const end = addMonthsUtc(start, input.months);
-  const schedules = schedulesForPolicy(policy);
-  const tenants = Array.from({ length: input.tenants }, (_, i) => {
-    const id = `sim-tenant-${String(i + 1).padStart(4, '0')}`;
-    return { id, offset: tenantOffsetMinutes(id, input.windowMinutes ?? 120) };
-  });
-  const bytesAt = (t: Date) => {
-    const monthIndex = (t.getUTCFullYear() - start.getUTCFullYear()) * 12 + t.getUTCMonth() - start.getUTCMonth();
-    return Math.round(input.sizeGb * growth ** monthIndex * GIB * factor);
-  };
+interface SimCopy extends PruneCandidate, StoredObject {
+  dumpGroup: string;
+  storageTier: StorageTier;
+}
 
-  // Every run in [start, end) from the real slot code (slotsBetween is (from, to]; shifting both
-  // ends by 1 ms makes it [start, end)), in time order.
-  const runs: SimBackup[] = [];
-  for (const t of tenants) {
-    for (const s of schedules) {
-      for (const slot of slotsBetween(s.scheduleType, t.offset, new Date(start.getTime() - 1), new Date(end.getTime() - 1), tz)) {
-        runs.push({
-          id: `${t.id}/${s.scheduleType}/${slot.toISOString()}`,
+/** A dump's PUT requests: the multipart upload (parts + create + complete) and the manifest and signature. */
+export function uploadRequests(bytes: number, partSizeMb: number): number {
+  return Math.max(1, Math.ceil(bytes / (partSizeMb * 2 ** 20))) + 2 + 2;
+}
+
+interface Fleet {
+  tenants: { id: string; offset: number }[];
+  start: Date;
+  end: Date;
+  bytesAt: (t: Date) => number;
+}
+
+/** Every stored copy in [start, end) for one layout, with the day it was pruned (deletedAt). */
+function runCopies(input: SimulationInput, fleet: Fleet, policy: RetentionWindows, layout: Layout): SimCopy[] {
+  const tz = input.timeZone ?? 'UTC';
+  const windowMs = (input.windowMinutes ?? 120) * 60_000;
+  const schedules = schedulesForPolicy({ ...policy, layout });
+  const copies: SimCopy[] = [];
+  for (const t of fleet.tenants) {
+    // The real slot code (slotsBetween is (from, to]; shifting both ends by 1 ms makes it [start, end)).
+    const slots = schedules
+      .flatMap((s) =>
+        slotsBetween(s.scheduleType, t.offset, new Date(fleet.start.getTime() - 1), new Date(fleet.end.getTime() - 1), tz).map((at) => ({ type: s.scheduleType, at })),
+      )
+      .sort((a, b) => a.at.getTime() - b.at.getTime());
+    const taken = new Set<number>();
+    for (let i = 0; i < slots.length; i++) {
+      if (taken.has(i)) continue;
+      const at = slots[i]!.at;
+      const origins: ScheduleType[] = [slots[i]!.type];
+      // Others due within the window join this dump (tick.ts), one slot per schedule.
+      for (let j = i + 1; j < slots.length && slots[j]!.at.getTime() <= at.getTime() + windowMs; j++) {
+        if (!taken.has(j) && !origins.includes(slots[j]!.type)) {
+          origins.push(slots[j]!.type);
+          taken.add(j);
+        }
+      }
+      const bytes = fleet.bytesAt(at);
+      const point = `${t.id}/${at.toISOString()}`;
+      for (const c of planCopies(origins, { ...policy, layout }, at)) {
+        copies.push({
+          id: `${point}/${c.storageTier}`,
+          dumpGroup: point,
           tenantId: t.id,
           status: 'completed',
-          startedAt: slot,
-          expiresAt: expiryOf({ origin: s.scheduleType, completedAt: slot }, policy, { manualRetentionDays: 30 }),
+          startedAt: at,
+          expiresAt: addKeep(at, c.keep),
           legalHold: false,
           tenantRemoved: false,
-          tier: SCHEDULE_STORAGE[s.scheduleType],
-          bytes: bytesAt(slot),
-          storedFrom: slot,
+          storageTier: c.storageTier,
+          tier: c.storageTier,
+          bytes,
+          storedFrom: at,
           deletedAt: null,
+          requests: uploadRequests(bytes, input.partSizeMb ?? 16),
         });
       }
     }
   }
-  runs.sort((a, b) => a.storedFrom.getTime() - b.storedFrom.getTime());
+  copies.sort((a, b) => a.storedFrom.getTime() - b.storedFrom.getTime());
 
-  // Day by day (UTC days): the day's runs complete, then prune decides at the next midnight.
-  let live: SimBackup[] = [];
+  // Day by day (UTC days): the day's copies complete, then prune decides at the next midnight.
+  let live: SimCopy[] = [];
   let next = 0;
-  for (let day = start.getTime(); day < end.getTime(); day += DAY_MS) {
+  for (let day = fleet.start.getTime(); day < fleet.end.getTime(); day += DAY_MS) {
     const dayEnd = new Date(day + DAY_MS);
-    while (next < runs.length && runs[next]!.storedFrom < dayEnd) live.push(runs[next++]!);
+    while (next < copies.length && copies[next]!.storedFrom < dayEnd) live.push(copies[next++]!);
     const doomed = new Set(pruneDecisions(live, dayEnd).filter((d) => d.action === 'delete').map((d) => d.backup_id));
     for (const b of live) if (doomed.has(b.id)) Object.assign(b, { status: 'deleted', deletedAt: dayEnd });
     live = live.filter((b) => !doomed.has(b.id));
   }
-  const all = runs;
+  return copies;
+}
+
+/**
+ * Downloads: restores spread evenly over each month, round-robin over the tenants, and the weekly
+ * drill's sample (every 7 days from the start, 12:00 UTC); each reads the newest backup point's
+ * best copy alive at that instant.
+ */
+function runReads(input: SimulationInput, fleet: Fleet, copies: SimCopy[]): ObjectRead[] {
+  const byTenant = new Map<string, SimCopy[]>();
+  for (const c of copies) byTenant.set(c.tenantId, [...(byTenant.get(c.tenantId) ?? []), c]);
+  const readAt = (tenantId: string, at: Date): ObjectRead | null => {
+    const alive = (byTenant.get(tenantId) ?? []).filter((c) => c.storedFrom <= at && (c.deletedAt === null || c.deletedAt > at));
+    if (alive.length === 0) return null;
+    const newest = Math.max(...alive.map((c) => c.storedFrom.getTime()));
+    const point = alive.filter((c) => c.storedFrom.getTime() === newest);
+    point.sort((a, b) => COPY_READ_ORDER.indexOf(a.tier) - COPY_READ_ORDER.indexOf(b.tier));
+    return { tier: point[0]!.tier, bytes: point[0]!.bytes, at, egress: true };
+  };
+  const reads: ObjectRead[] = [];
+  let k = 0;
+  const perMonth = input.restoresPerMonth ?? 0;
+  for (let m = 0; perMonth > 0 && m < input.months; m++) {
+    const from = addMonthsUtc(fleet.start, m).getTime();
+    const span = addMonthsUtc(fleet.start, m + 1).getTime() - from;
+    for (let i = 0; i < perMonth; i++) {
+      const read = readAt(fleet.tenants[k++ % fleet.tenants.length]!.id, new Date(from + ((i + 0.5) * span) / perMonth));
+      if (read) reads.push(read);
+    }
+  }
+  const sample = Math.min(input.drillSample ?? 0, fleet.tenants.length);
+  let d = 0;
+  for (let at = fleet.start.getTime() + 7 * DAY_MS + DAY_MS / 2; sample > 0 && at < fleet.end.getTime(); at += 7 * DAY_MS) {
+    for (let i = 0; i < sample; i++) {
+      const read = readAt(fleet.tenants[d++ % fleet.tenants.length]!.id, new Date(at));
+      if (read) reads.push(read);
+    }
+  }
+  return reads;
+}
+
+export function simulateFleet(input: SimulationInput): SimulationReport {
+  const start = input.start ?? new Date('2026-01-01T00:00:00Z');
+  validate(input, start);
+  const policy = input.policy ?? SEEDED_POLICIES[input.plan];
+  const layout = input.layout ?? 'seed';
+  const prices = input.prices ?? DEFAULT_PRICES;
+  const growth = 1 + (input.growthPctPerMonth ?? 0) / 100;
+  const factor = input.compressionFactor ?? 1;
+  const fleet: Fleet = {
+    start,
+    end: addMonthsUtc(start, input.months),
+    tenants: Array.from({ length: input.tenants }, (_, i) => {
+      const id = `sim-tenant-${String(i + 1).padStart(4, '0')}`;
+      return { id, offset: tenantOffsetMinutes(id, input.windowMinutes ?? 120) };
+    }),
+    bytesAt: (t: Date) => {
+      const monthIndex = (t.getUTCFullYear() - start.getUTCFullYear()) * 12 + t.getUTCMonth() - start.getUTCMonth();
+      return Math.round(input.sizeGb * growth ** monthIndex * GIB * factor);
+    },
+  };
+
+  const all = runCopies(input, fleet, policy, layout);
+  const reads = runReads(input, fleet, all);
+  // Equal retention on S3 Standard: the same backup points, one object per origin (seed), read alike.
+  const baseline = layout === 'seed' ? all : runCopies(input, fleet, policy, 'seed');
+  const baselineReads = layout === 'seed' ? reads : runReads(input, fleet, baseline);
 
   const months: SimulatedMonth[] = [];
+  let readDollars = 0;
   for (let m = 0; m < input.months; m++) {
     const month = { start: addMonthsUtc(start, m), end: addMonthsUtc(start, m + 1) };
     const storedAtEnd = all.filter(
       (b) => b.storedFrom < month.end && (b.deletedAt === null || b.deletedAt.getTime() > month.end.getTime()),
     );
-    const hybrid = monthCost(all, month, prices);
-    const standard = allStandardCost(all, month, prices);
+    const hybrid = monthCost(all, month, prices, reads);
+    const standard = allStandardCost(baseline, month, prices, baselineReads);
+    if (m >= input.months - 12) {
+      readDollars += STORAGE_TIERS.reduce((n, t) => n + hybrid.tiers[t].retrieval_dollars + hybrid.tiers[t].egress_dollars + hybrid.tiers[t].get_requests * (prices.get_per_1000[t] / 1000), 0);
+    }
     const s = savings(hybrid, standard);
     months.push({
       month: month.start.toISOString().slice(0, 7),
@@ -162,13 +283,32 @@ export function simulateFleet(input: SimulationInput): SimulationReport {
       savings_percent: s.percent,
     });
   }
+  const last = months.slice(-12);
+  const mean = (f: (m: SimulatedMonth) => number) => last.reduce((n, m) => n + f(m), 0) / last.length;
+  const own: PresetSummary = {
+    preset: layout,
+    steady_state_savings_percent: mean((m) => m.savings_percent),
+    steady_state_monthly_dollars: mean((m) => m.hybrid_dollars),
+    all_standard_monthly_dollars: mean((m) => m.all_standard_dollars),
+    restore_and_drill_dollars_per_month: readDollars / last.length,
+  };
   return {
     plan: input.plan,
     policy,
+    layout,
+    copies: copiesFor(layout, policy),
     tenants: input.tenants,
     prices_as_of: prices.as_of,
     months,
     steady_state: { ...months[months.length - 1]!, reached: input.months > cycleMonths(policy) },
+    summary: { ...own, months_averaged: last.length, presets: [own] },
     assumptions: ASSUMPTIONS,
   };
+}
+
+/** The report for `input.layout`, with every other preset's figures beside it in summary.presets (`--compare`). */
+export function simulateCompare(input: SimulationInput): SimulationReport {
+  const report = simulateFleet(input);
+  const others = LAYOUTS.filter((l) => l !== report.layout).map((layout) => simulateFleet({ ...input, layout }).summary.presets[0]!);
+  return { ...report, summary: { ...report.summary, presets: [...report.summary.presets, ...others] } };
 }

@@ -1,6 +1,7 @@
 // Strata's own tables. No foreign keys to the platform tables (lib/db/platform.ts): the SaaS app
 // may delete a tenant at any time and the backup catalog must survive it.
 import { sql } from 'drizzle-orm';
+import type { Layout } from '../domain.ts';
 import {
   bigint,
   bigserial,
@@ -64,6 +65,11 @@ export const backupJobs = pgTable(
     deleteDecidedAt: ts('delete_decided_at'),
     deletedAt: ts('deleted_at'),
     deleteReason: text('delete_reason'),
+    /**
+     * The copy layout a scheduled copy was planned under (design.md "Retention"): its expiry follows
+     * that layout's keep for (origin, storage_tier). Null: manual, or taken before layouts (= seed).
+     */
+    layout: text('layout').$type<Layout>(),
     ...lease,
   },
   (t) => [
@@ -105,6 +111,8 @@ export const backupRetentionPolicies = pgTable('backup_retention_policies', {
   dailyRetentionDays: integer('daily_retention_days').notNull().default(0),
   weeklyRetentionWeeks: integer('weekly_retention_weeks').notNull().default(0),
   monthlyRetentionMonths: integer('monthly_retention_months').notNull().default(0),
+  /** Which copies each origin gets (lib/retention/layouts.ts): 'seed' | 'cost-optimized'. */
+  layout: text('layout').$type<Layout>().notNull().default('seed'),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
@@ -133,6 +141,10 @@ export const restoreJobs = pgTable(
     requestedBy: text('requested_by').notNull().default('system'),
     /** An admin confirmed restoring a backup whose manifest is unsigned (taken before signing existed). */
     allowUnsigned: boolean('allow_unsigned').notNull().default(false),
+    /** The copy of the backup point actually read (the best one unless exact_copy); null until chosen. */
+    copyBackupId: uuid('copy_backup_id'),
+    /** An admin asked for exactly the named copy (backup_id), not the best copy of its backup point. */
+    exactCopy: boolean('exact_copy').notNull().default(false),
     ...lease,
   },
   (t) => [

@@ -30,13 +30,14 @@ interface Row extends Record<string, unknown> {
   tenant_removed: boolean;
   delete_decided_at: string | null;
   delete_reason: string | null;
+  dump_group: string;
 }
 
 /** Backups as prune sees them; a tenant is removed once it is gone from `tenants` (or recorded removed). */
 export async function readCatalog(db: Db, tenantId?: string): Promise<CatalogBackup[]> {
   const res = await db.execute<Row>(sql`
     select b.id::text, b.seq, b.tenant_id, b.status, b.storage_tier, b.backup_location, b.started_at, b.expires_at,
-      b.legal_hold, b.delete_decided_at, b.delete_reason,
+      b.legal_hold, b.delete_decided_at, b.delete_reason, b.dump_group::text,
       (ts.removed_at is not null or not exists (select 1 from ${platformTenantsSql} t where t.id = b.tenant_id)) as tenant_removed
     from backup_jobs b left join tenant_state ts on ts.tenant_id = b.tenant_id
     ${tenantId === undefined ? sql`` : sql`where b.tenant_id = ${tenantId}`}`);
@@ -55,6 +56,8 @@ export async function readCatalog(db: Db, tenantId?: string): Promise<CatalogBac
     hasObjects: r.started_at === null && r.backup_location === null ? false : undefined,
     deleteDecidedAt: pgTimeOrNull(r.delete_decided_at),
     deleteReason: r.delete_reason,
+    // Copies of one dump are one backup point: the newest-backup floor keeps the last of them.
+    dumpGroup: r.dump_group,
   }));
 }
 

@@ -1,12 +1,13 @@
 // An admin edited a plan's retention policy: expires_at of the completed backups taken under that
-// plan (tier_id recorded on the backup) follows the new windows (CONTRACTS.md "Retention"). A
-// tenant changing plan never comes here: its existing backups keep their expiry.
+// plan (tier_id recorded on the backup) follows the new windows (design.md "Retention"), each copy
+// under the layout recorded on it. A tenant changing plan never comes here: its existing backups
+// keep their expiry.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import type { Origin } from '../domain.ts';
+import type { Layout, Origin, StorageTier } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { pgTime, pgTimeOrNull } from '../jobs/pg-time.ts';
-import { expiryOf } from '../retention/expiry.ts';
+import { copyExpiry, isLayout } from '../retention/layouts.ts';
 import type { Decision } from '../retention/decisions.ts';
 import { readCatalog } from './catalog.ts';
 import { decide } from './run-prune.ts';
@@ -36,14 +37,19 @@ export async function recomputeExpiries(
         from backup_retention_policies where tier_id = ${tierId}`)
     ).rows[0];
     const windows = policy ? { dailyRetentionDays: policy.daily, weeklyRetentionWeeks: policy.weekly, monthlyRetentionMonths: policy.monthly } : null;
-    const rows = await tx.execute<{ id: string; origin: Origin; completed_at: string; expires_at: string | null; now: string }>(sql`
-      select id::text, origin, completed_at, expires_at, now() as now from backup_jobs
+    const rows = await tx.execute<{ id: string; origin: Origin; storage_tier: StorageTier; layout: Layout | null; completed_at: string; expires_at: string | null; now: string }>(sql`
+      select id::text, origin, storage_tier, layout, completed_at, expires_at, now() as now from backup_jobs
       where tier_id = ${tierId} and status = 'completed' and completed_at is not null
       for update`);
     const changed: ExpiryChange[] = [];
     for (const r of rows.rows) {
       const from = pgTimeOrNull(r.expires_at);
-      const to = expiryOf({ origin: r.origin, completedAt: pgTime(r.completed_at) }, windows, { manualRetentionDays: config.STRATA_MANUAL_RETENTION_DAYS });
+      // Each copy under the layout it was planned with: a layout change never reaches existing copies.
+      const to = copyExpiry(
+        { origin: r.origin, storageTier: r.storage_tier, layout: isLayout(r.layout) ? r.layout : null, completedAt: pgTime(r.completed_at) },
+        windows,
+        { manualRetentionDays: config.STRATA_MANUAL_RETENTION_DAYS },
+      );
       if ((to?.getTime() ?? null) !== (from?.getTime() ?? null)) changed.push({ backup_id: r.id, from, to });
     }
     if (changed.length > 0) {

@@ -1,7 +1,7 @@
 // Creating restore rows (what the CLI, the API and the dashboard call): validated, with typed errors.
 // One restore per tenant at a time is the database's rule (restore_jobs_one_active_uq); its violation
 // becomes RestoreConflictError.
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { findPlatformTenant, platformTenantsSql } from '../db/platform.ts';
 import { backupJobs, restoreJobs, type RestoreJobRow } from '../db/schema.ts';
@@ -21,6 +21,8 @@ export interface CreateRestoreInput {
   requestedBy: string;
   /** An admin confirmed restoring a backup whose manifest is unsigned (issue 13; taken before signing existed). */
   allowUnsigned?: boolean;
+  /** Read exactly this copy, not the best copy of its backup point (lib/restore/best-copy.ts). */
+  exactCopy?: boolean;
 }
 
 function isActiveRestoreViolation(err: unknown): boolean {
@@ -45,7 +47,11 @@ export async function createRestore(db: Db, input: CreateRestoreInput): Promise<
   if (input.mode !== 'in_place' && input.mode !== 'clone') throw new RestoreRequestError('mode must be in_place or clone', 'mode');
   const [backup] = await db.select().from(backupJobs).where(eq(backupJobs.id, input.backupId));
   if (!backup) throw new RestoreNotFoundError(`backup ${input.backupId}`, 'backup_id');
-  if (backup.status !== 'completed') {
+  // A backup point stays restorable while any copy of it is completed (the restore reads the best one).
+  const pointAlive =
+    !input.exactCopy &&
+    (await db.select({ id: backupJobs.id }).from(backupJobs).where(and(eq(backupJobs.dumpGroup, backup.dumpGroup), eq(backupJobs.tenantId, backup.tenantId), eq(backupJobs.status, 'completed'))).limit(1)).length > 0;
+  if (backup.status !== 'completed' && !pointAlive) {
     throw new RestoreRequestError(`backup ${backup.id} is ${backup.status}; only a completed backup can be restored`, 'backup_id');
   }
 
@@ -92,6 +98,7 @@ export async function createRestore(db: Db, input: CreateRestoreInput): Promise<
     targetSchema: tenant.schemaName,
     requestedBy: input.requestedBy,
     allowUnsigned: input.allowUnsigned === true,
+    exactCopy: input.exactCopy ?? false,
   });
 }
 

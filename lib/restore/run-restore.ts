@@ -9,7 +9,7 @@ import { eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import type { Db } from '../db/client.ts';
 import { quoteIdent } from '../db/ident.ts';
-import { backupJobs, restoreJobs, type RestoreJobRow } from '../db/schema.ts';
+import { restoreJobs, type RestoreJobRow } from '../db/schema.ts';
 import { dependentsOutside, functionsNamingSchema, schemaExists } from './catalog.ts';
 import {
   DependentObjectsError,
@@ -18,6 +18,7 @@ import {
   RestoreRequestError,
   SchemaTextReferenceError,
 } from './errors.ts';
+import { restoreCopy } from './best-copy.ts';
 import { checkFreeSpace, fetchVerifiedDump, type FetchProgress } from './fetch.ts';
 import { auditRefusal, readTrustedManifest } from './manifest.ts';
 import { checkPrerequisites, replayDump } from './replay.ts';
@@ -101,8 +102,8 @@ function progressWriter(db: Db, restoreId: string) {
 async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promise<void> {
   const { db, config, signal } = ctx;
   if (!row.backupId) throw new RestoreRequestError('the restore names no backup', 'backup_id');
-  const [backup] = await db.select().from(backupJobs).where(eq(backupJobs.id, row.backupId));
-  if (!backup) throw new RestoreNotFoundError(`backup ${row.backupId}`, 'backup_id');
+  // The best copy of the backup point (or exactly the named one), recorded as copy_backup_id (lib/restore/best-copy.ts).
+  const backup = await restoreCopy(db, row);
   if (backup.status !== 'completed' || !backup.backupLocation) {
     throw new RestoreRequestError(`backup ${backup.id} is ${backup.status}, not completed`, 'backup_id');
   }

@@ -1,7 +1,7 @@
 // What prune does with each backup (CONTRACTS.md "Retention"). Pure: the caller reads the catalog
 // (and, for orphans, lists the stores), calls this, records the decisions, then deletes — so
 // `strata prune --dry-run` shows exactly the decisions a real run would act on.
-import type { BackupStatus } from '../domain.ts';
+import { COPY_READ_ORDER, type BackupStatus, type StorageTier } from '../domain.ts';
 
 export interface PruneCandidate {
   id: string;
@@ -19,6 +19,13 @@ export interface PruneCandidate {
   tenantRemoved: boolean;
   /** For failed backups: false when nothing was ever uploaded. Unknown (undefined) counts as true. */
   hasObjects?: boolean;
+  /**
+   * The backup point this row is a copy of (one dump stored in several places). Undefined: the row
+   * is a backup point of its own.
+   */
+  dumpGroup?: string;
+  /** Where the copy lives: breaks ties when the floor keeps one copy of several. */
+  storageTier?: StorageTier;
 }
 
 /** snake_case: printed as-is by `strata prune --json`. */
@@ -70,15 +77,44 @@ function compareForOutput(a: PruneCandidate, b: PruneCandidate): number {
   return compareText(a.tenantId, b.tenantId) || compareNewestFirst(a, b);
 }
 
-/** The newest completed backup of each active (not removed) tenant: the floor prune never crosses. */
-function floorIds(backups: PruneCandidate[]): Set<string> {
+const pointOf = (b: PruneCandidate) => b.dumpGroup ?? b.id;
+
+/** Kept whatever the floor says: not expired, never expiring, or on legal hold. */
+const keptAnyway = (b: PruneCandidate, now: Date) => b.legalHold || b.expiresAt === null || b.expiresAt.getTime() > now.getTime();
+
+/** Which copy the floor keeps when every copy of the newest point has expired: the longest-lived, then the best to read. */
+function compareFloorCopy(a: PruneCandidate, b: PruneCandidate): number {
+  const ea = a.expiresAt?.getTime() ?? Infinity;
+  const eb = b.expiresAt?.getTime() ?? Infinity;
+  if (ea !== eb) return eb - ea;
+  const rank = (c: PruneCandidate) => (c.storageTier ? COPY_READ_ORDER.indexOf(c.storageTier) : COPY_READ_ORDER.length);
+  return rank(a) - rank(b) || compareText(a.id, b.id);
+}
+
+/**
+ * The floor prune never crosses: the newest completed backup point (latest started_at, then id) of
+ * each active (not removed) tenant keeps at least one copy. When one of its copies stays anyway
+ * (unexpired or held) the floor holds nothing back; otherwise it keeps one copy, the longest-lived.
+ */
+function floorIds(backups: PruneCandidate[], now: Date): Set<string> {
   const newest = new Map<string, PruneCandidate>();
+  const points = new Map<string, PruneCandidate[]>();
   for (const b of backups) {
     if (b.status !== 'completed' || b.tenantRemoved) continue;
     const current = newest.get(b.tenantId);
     if (!current || compareNewestFirst(b, current) < 0) newest.set(b.tenantId, b);
+    const key = `${b.tenantId}\u0000${pointOf(b)}`;
+    const copies = points.get(key);
+    if (copies) copies.push(b);
+    else points.set(key, [b]);
   }
-  return new Set([...newest.values()].map((b) => b.id));
+  const floor = new Set<string>();
+  for (const top of newest.values()) {
+    const copies = points.get(`${top.tenantId}\u0000${pointOf(top)}`)!;
+    if (copies.some((c) => keptAnyway(c, now))) continue;
+    floor.add(copies.sort(compareFloorCopy)[0]!.id);
+  }
+  return floor;
 }
 
 function decideCompleted(b: PruneCandidate, now: Date, floor: Set<string>): Decision {
@@ -122,14 +158,14 @@ function decideOrphan(o: OrphanObjects, now: Date): Decision | null {
  * orphan object set (by tenant, then backup id). Rules:
  * - completed, not expired (expires_at > now) or never expiring → keep "retained until …";
  * - completed, expired (expires_at ≤ now) → delete "expired …", unless on legal hold (keep
- *   "legal hold …") or it is its active tenant's newest completed backup (keep "newest backup of
- *   tenant (floor …)"); a removed tenant has no floor;
+ *   "legal hold …") or it is the last copy of its active tenant's newest completed backup point
+ *   (keep "newest backup of tenant (floor …)"); a removed tenant has no floor;
  * - failed → delete "failed backup" (its objects), unless held or known to have no objects.
  * Orphans whose id matches a live (not deleted) catalog row are ignored: the row decides.
  * Deterministic: the same input in any order gives the same decisions in the same order.
  */
 export function pruneDecisions(backups: PruneCandidate[], now: Date, opts: PruneOptions = {}): Decision[] {
-  const floor = floorIds(backups);
+  const floor = floorIds(backups, now);
   const decisions = backups
     .filter((b) => b.status === 'completed' || b.status === 'failed')
     .sort(compareForOutput)

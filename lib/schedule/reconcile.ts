@@ -11,6 +11,7 @@ import { pgTime } from '../jobs/pg-time.ts';
 import { nextRunAt } from './next-run.ts';
 import { tenantOffsetMinutes } from './offset.ts';
 import { schedulesForPolicy } from './policy.ts';
+import { isLayout } from '../retention/layouts.ts';
 
 export interface ReconcileResult {
   /** False when another worker was reconciling at that moment (its result stands). */
@@ -31,6 +32,7 @@ interface TenantRow extends Record<string, unknown> {
   daily: number | null;
   weekly: number | null;
   monthly: number | null;
+  layout: string | null;
 }
 
 interface ScheduleRowLite extends Record<string, unknown> {
@@ -61,7 +63,7 @@ export async function reconcileSchedules(db: Db, config: Config, now?: Date): Pr
     const tenants = (
       await tx.execute<TenantRow>(sql`
         select t.id, t.name, t.schema_name, t.tier_id,
-          p.daily_retention_days as daily, p.weekly_retention_weeks as weekly, p.monthly_retention_months as monthly
+          p.daily_retention_days as daily, p.weekly_retention_weeks as weekly, p.monthly_retention_months as monthly, p.layout
         from ${platformTenantsSql} t
         left join backup_retention_policies p on p.tier_id = t.tier_id`)
     ).rows;
@@ -97,7 +99,12 @@ export async function reconcileSchedules(db: Db, config: Config, now?: Date): Pr
       const wanted =
         t.daily === null
           ? []
-          : schedulesForPolicy({ dailyRetentionDays: t.daily, weeklyRetentionWeeks: t.weekly ?? 0, monthlyRetentionMonths: t.monthly ?? 0 });
+          : schedulesForPolicy({
+              dailyRetentionDays: t.daily,
+              weeklyRetentionWeeks: t.weekly ?? 0,
+              monthlyRetentionMonths: t.monthly ?? 0,
+              layout: isLayout(t.layout) ? t.layout : 'seed',
+            });
       const offset = tenantOffsetMinutes(t.id, config.STRATA_SCHEDULE_WINDOW_MINUTES);
       const wantedTypes = new Set(wanted.map((w) => w.scheduleType));
       for (const w of wanted) {

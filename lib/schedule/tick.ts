@@ -1,15 +1,17 @@
 // Fire due schedules (CONTRACTS.md "Schedules"), exactly once across all workers.
 // Per tenant, in one transaction: a compare-and-set UPDATE moves every schedule that fires from the
 // next_run_at it was read with to its next calendar slot (graphile-worker cron: a concurrent
-// ticker's UPDATE matches nothing), then one backup row per fired schedule is queued under one
-// dump_group. "Due" and "now" are the database clock's. A tenant with a backup still queued or
+// ticker's UPDATE matches nothing), then one backup row per stored copy is queued under one
+// dump_group (the backup point): the plan's layout planned over the fired origins, one object per
+// storage tier with the longest keep (lib/retention/layouts.ts). "Due" and "now" are the database clock's. A tenant with a backup still queued or
 // running is busy: its schedules stay due until it is free.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { platformTenantsSql } from '../db/platform.ts';
-import type { ScheduleType, StorageTier } from '../domain.ts';
+import type { Layout, ScheduleType, StorageTier } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { pgTime } from '../jobs/pg-time.ts';
+import { copiesFor, isLayout, planCopies } from '../retention/layouts.ts';
 import { nextRunAt } from './next-run.ts';
 import { tenantOffsetMinutes } from './offset.ts';
 
@@ -68,8 +70,12 @@ export async function fireTenant(db: Db, config: Config, tenantId: string): Prom
     if (!lock.rows[0]?.ok) return null;
     const busy = await tx.execute(sql`select 1 from backup_jobs where tenant_id = ${tenantId} and status in ('pending', 'running') limit 1`);
     if (busy.rows.length > 0) return null;
-    const plan = await tx.execute<{ tier_id: string | null }>(sql`
-      select t.tier_id from ${platformTenantsSql} t where t.id = ${tenantId}`);
+    const plan = await tx.execute<PlanPolicy>(sql`
+      select t.tier_id, p.layout, p.daily_retention_days as daily, p.weekly_retention_weeks as weekly,
+        p.monthly_retention_months as monthly
+      from ${platformTenantsSql} t
+        left join backup_retention_policies p on p.tier_id = t.tier_id
+      where t.id = ${tenantId}`);
     if (plan.rows.length === 0) return null; // gone from the platform: reconciliation removes its schedules
 
     // Every schedule due now, and every other one due within the window, goes into this dump.
@@ -104,12 +110,12 @@ export async function fireTenant(db: Db, config: Config, tenantId: string): Prom
       throw new Rollback();
     }
 
-    const rows = fired.rows.map((r) => ({ origin: r.schedule_type, storage_tier: r.storage_tier }));
+    const rows = storedCopies(fired.rows, plan.rows[0]!, now);
     const inserted = await tx.execute<{ id: string; dump_group: string }>(sql`
       with grp as (select gen_random_uuid() as dump_group)
-      insert into backup_jobs (tenant_id, tier_id, storage_tier, origin, dump_group, requested_by)
-      select ${tenantId}, ${plan.rows[0]!.tier_id}, x.storage_tier, x.origin, grp.dump_group, 'scheduler'
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(origin text, storage_tier text), grp
+      insert into backup_jobs (tenant_id, tier_id, storage_tier, origin, dump_group, requested_by, layout)
+      select ${tenantId}, ${plan.rows[0]!.tier_id}, x.storage_tier, x.origin, grp.dump_group, 'scheduler', x.layout
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(origin text, storage_tier text, layout text), grp
       returning id::text, dump_group::text`);
     return {
       tenantId,
@@ -124,3 +130,35 @@ export async function fireTenant(db: Db, config: Config, tenantId: string): Prom
 }
 
 class Rollback extends Error {}
+
+interface PlanPolicy extends Record<string, unknown> {
+  tier_id: string | null;
+  layout: string | null;
+  daily: number | null;
+  weekly: number | null;
+  monthly: number | null;
+}
+
+/**
+ * The objects this backup point is stored as: the plan's layout planned over the fired origins
+ * (one object per storage tier, the longest keep winning). Without a policy row (plan unknown),
+ * each fired schedule's own storage tier, as before layouts.
+ */
+function storedCopies(
+  fired: { schedule_type: ScheduleType; storage_tier: StorageTier }[],
+  plan: PlanPolicy,
+  now: Date,
+): { origin: ScheduleType; storage_tier: StorageTier; layout: Layout | null }[] {
+  if (plan.daily === null || !isLayout(plan.layout)) {
+    return fired.map((r) => ({ origin: r.schedule_type, storage_tier: r.storage_tier, layout: null }));
+  }
+  const policy = { layout: plan.layout, dailyRetentionDays: plan.daily, weeklyRetentionWeeks: plan.weekly ?? 0, monthlyRetentionMonths: plan.monthly ?? 0 };
+  const planned = planCopies(fired.map((r) => r.schedule_type), policy, now);
+  // A schedule the layout gives no copy (its window is 0 but reconciliation has not caught up yet)
+  // still stores where its row says, so a fired schedule never produces nothing.
+  const layout = copiesFor(policy.layout, policy);
+  const extra = fired
+    .filter((r) => layout[r.schedule_type].length === 0 && !planned.some((c) => c.storageTier === r.storage_tier))
+    .map((r) => ({ origin: r.schedule_type, storage_tier: r.storage_tier, layout: null }));
+  return [...planned.map((c) => ({ origin: c.origin, storage_tier: c.storageTier, layout: policy.layout })), ...extra];
+}

@@ -1,9 +1,11 @@
-// `strata cost [--month YYYY-MM]` and `strata cost simulate --tenants N --size-gb G [--growth PCT] --tier PLAN --months M`
+// `strata cost [--month YYYY-MM]` and `strata cost simulate --tenants N --size-gb G [--growth PCT] --tier PLAN
+// --months M [--preset seed|cost-optimized] [--compare] [--restores-per-month N] [--drills]`
 import { getDb } from '../../lib/db/client.ts';
-import { planSchema } from '../../lib/domain.ts';
+import { layoutSchema, planSchema } from '../../lib/domain.ts';
 import { billingMonthOf } from '../../lib/cost/model.ts';
 import { parseMonth, pricesFromConfig, runRate } from '../../lib/cost/run-rate.ts';
-import { simulateFleet } from '../../lib/cost/simulate.ts';
+import { simulateCompare, simulateFleet } from '../../lib/cost/simulate.ts';
+import { keepText, type CopySpec } from '../../lib/retention/layouts.ts';
 import { config, flags, output, required, usage, valid } from '../cli-kit.ts';
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
@@ -38,24 +40,56 @@ export async function costCommand(argv: string[]): Promise<void> {
 }
 
 function simulate(argv: string[]): void {
-  const f = flags(argv, { tenants: { type: 'string' }, 'size-gb': { type: 'string' }, growth: { type: 'string' }, tier: { type: 'string' }, months: { type: 'string' } });
-  const report = simulateFleet({
+  const f = flags(argv, {
+    tenants: { type: 'string' },
+    'size-gb': { type: 'string' },
+    growth: { type: 'string' },
+    tier: { type: 'string' },
+    months: { type: 'string' },
+    preset: { type: 'string' },
+    compare: { type: 'boolean' },
+    'restores-per-month': { type: 'string' },
+    drills: { type: 'boolean' },
+  });
+  const input = {
     tenants: number(f.tenants, 'tenants', { integer: true, min: 1 }),
     sizeGb: number(f['size-gb'], 'size-gb', { min: 0.001 }),
     growthPctPerMonth: f.growth === undefined ? 0 : number(f.growth, 'growth', { min: -99 }),
     plan: valid(planSchema, required(f.tier, 'tier'), 'tier'),
     months: number(f.months, 'months', { integer: true, min: 1 }),
+    layout: f.preset === undefined ? ('seed' as const) : valid(layoutSchema, f.preset, 'preset'),
+    restoresPerMonth: f['restores-per-month'] === undefined ? 0 : number(f['restores-per-month'], 'restores-per-month', { integer: true, min: 0 }),
+    // The weekly drill samples STRATA_DRILL_SAMPLE tenants (default 3), as the worker does.
+    drillSample: f.drills ? drillSample(process.env.STRATA_DRILL_SAMPLE) : 0,
     timeZone: process.env.STRATA_TIMEZONE || 'UTC',
     prices: pricesFromConfig(process.env.STRATA_PRICES_JSON),
-  });
+  };
+  const report = f.compare ? simulateCompare(input) : simulateFleet(input);
   const s = report.steady_state;
+  const copies = (Object.entries(report.copies) as [string, CopySpec[]][])
+    .filter(([, c]) => c.length > 0)
+    .map(([origin, c]) => `${origin} → ${c.map((x) => `${x.storage_tier} ${keepText(x.keep)}`).join(' + ')}`)
+    .join('; ');
+  const pct = (n: number) => `${n.toFixed(1)}%`;
   output(!!f.json).result(report, () =>
     [
-      `${report.tenants} ${report.plan} tenants, policy ${report.policy.dailyRetentionDays}d/${report.policy.weeklyRetentionWeeks}w/${report.policy.monthlyRetentionMonths}m, prices as of ${report.prices_as_of}`,
-      `Steady state (${s.month}${s.reached ? '' : ', not yet reached'}): ` +
+      `${report.tenants} ${report.plan} tenants, policy ${report.policy.dailyRetentionDays}d/${report.policy.weeklyRetentionWeeks}w/${report.policy.monthlyRetentionMonths}m, preset ${report.layout} (${copies || 'no copies'}), prices as of ${report.prices_as_of}`,
+      `Last month (${s.month}${s.reached ? '' : ', steady state not yet reached'}): ` +
         Object.entries(s.stored_gb).map(([t, g]) => `${t} ${g.toFixed(1)} GB`).join(', '),
-      `Monthly: hybrid ${usd(s.hybrid_dollars)} vs all S3 Standard ${usd(s.all_standard_dollars)}: saves ${usd(s.savings_dollars)} (${s.savings_percent.toFixed(1)}%)`,
+      `Steady state (mean of the last ${report.summary.months_averaged} months):`,
+      ...report.summary.presets.map(
+        (p) =>
+          `  ${p.preset.padEnd(15)} ${usd(p.steady_state_monthly_dollars).padStart(10)}/month vs all S3 Standard ${usd(p.all_standard_monthly_dollars)}: saves ${pct(p.steady_state_savings_percent)}` +
+          (p.restore_and_drill_dollars_per_month > 0 ? ` (incl. ${usd(p.restore_and_drill_dollars_per_month)}/month restores and drills)` : ''),
+      ),
       ...report.assumptions.map((a) => `  assumes: ${a}`),
     ].join('\n'),
   );
+}
+
+function drillSample(text: string | undefined): number {
+  if (text === undefined || text === '') return 3;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw usage('STRATA_DRILL_SAMPLE must be a whole number ≥ 0');
+  return n;
 }

@@ -105,6 +105,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     'into-schema': { type: 'string' },
     'target-tenant': { type: 'string' },
     'cross-tenant': { type: 'boolean' },
+    'exact-copy': { type: 'boolean' },
     yes: { type: 'boolean' },
     wait: { type: 'boolean' },
     'allow-unsigned': { type: 'boolean' },
@@ -133,6 +134,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
       targetTenantId: targetTenant,
       confirm: expectedConfirmation(mode, overwritten.name, intoSchema),
       allowUnsigned: !!f['allow-unsigned'],
+      exactCopy: !!f['exact-copy'],
     }),
   );
   return finishRestore(restore, !!f.wait, f.json);
@@ -153,9 +155,10 @@ export async function restoreCommand(argv: string[]): Promise<number> {
 
 function describeRestore(r: ReturnType<typeof restoreJson>): string {
   if (r.status === 'completed') {
-    return r.mode === 'clone'
+    const copy = r.copy_backup_id && r.copy_backup_id !== r.backup_id ? ` (read copy ${r.copy_backup_id} of backup ${r.backup_id}'s backup point)` : '';
+    return (r.mode === 'clone'
       ? `Restore ${r.id} completed: cloned into schema ${JSON.stringify(r.target_schema)}.`
-      : `Restore ${r.id} completed. The previous data is kept as schema ${JSON.stringify(r.moved_aside_schema)}; undo with: strata restore undo --restore ${r.id} --yes`;
+      : `Restore ${r.id} completed. The previous data is kept as schema ${JSON.stringify(r.moved_aside_schema)}; undo with: strata restore undo --restore ${r.id} --yes`) + copy;
   }
   if (r.status === 'failed') return `Restore ${r.id} FAILED (the live tenant is unchanged): ${r.error_message}`;
   return `Restore ${r.id} queued (${r.status}); follow it with --wait or in the dashboard.`;

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
-import { costHistory, priceTable, tierAgainstStandard } from '@/lib/db/queries/cost';
+import { costHistory, layoutComparison, priceTable, tierAgainstStandard } from '@/lib/db/queries/cost';
 import { storageByTier } from '@/lib/db/queries/backups';
 import { removedTenants } from '@/lib/db/queries/tenants';
 import { tenantProtection } from '@/lib/tenants/protection';
@@ -27,7 +27,13 @@ export default async function CostPage() {
   const config = appConfig();
   const now = new Date();
   const prices = priceTable(config);
-  const [history, usage, tenants, removed] = await Promise.all([costHistory(db, config, 12, now), storageByTier(db), tenantProtection(db, config, { now }), removedTenants(db)]);
+  const [history, usage, tenants, removed, layouts] = await Promise.all([
+    costHistory(db, config, 12, now),
+    storageByTier(db),
+    tenantProtection(db, config, { now }),
+    removedTenants(db),
+    layoutComparison(db, config),
+  ]);
   const rate = history[history.length - 1]!;
   const byTier = new Map(usage.map((u) => [u.storageTier, u]));
   const names = new Map([...removed.map((t) => [t.id, t.name ?? t.id] as const), ...tenants.map((t) => [t.id, t.name] as const)]);
@@ -60,6 +66,49 @@ export default async function CostPage() {
         <Stat label="Stored now" value={formatBytes(storedNow)} hint={`${usage.reduce((a, u) => a + u.backups, 0)} backups`} />
       </div>
       <PriceSource prices={rate.prices} className="mb-6" />
+
+      {layouts.length ? (
+        <section className="mb-6" aria-labelledby="layouts-heading">
+          <h2 id="layouts-heading" className="mb-2 text-sm font-semibold text-slate-800">
+            Copy layouts side by side
+          </h2>
+          <p className="mb-2 text-xs text-slate-500">
+            A month at steady state (mean of months 13–24 of strata cost simulate --compare) for each plan’s tenants at the size of their newest backup, against the same backup points all in S3 Standard.
+          </p>
+          <Table label="Copy layouts side by side">
+            <thead>
+              <tr>
+                <Th>Plan</Th>
+                <Th className="text-right">Tenants</Th>
+                {layouts[0]!.presets.map((p) => (
+                  <Th key={p.preset} className="text-right">
+                    {p.preset}
+                  </Th>
+                ))}
+                <Th className="text-right">All in S3 Standard</Th>
+              </tr>
+            </thead>
+            <tbody>
+              {layouts.map((l) => (
+                <tr key={l.plan} data-testid={`layouts-${l.plan}`}>
+                  <Td className="capitalize">{l.plan}</Td>
+                  <Td className="text-right">
+                    {l.tenants} × {formatBytes(l.sizeGb * 2 ** 30)}
+                    {l.measured ? '' : ' (assumed)'}
+                  </Td>
+                  {[...l.presets].sort((a, b) => layouts[0]!.presets.findIndex((p) => p.preset === a.preset) - layouts[0]!.presets.findIndex((p) => p.preset === b.preset)).map((p) => (
+                    <Td key={p.preset} className="text-right">
+                      {formatDollars(p.steady_state_monthly_dollars)} · saves {pct(p.steady_state_savings_percent)}
+                      {p.preset === l.layout ? ' (in use)' : ''}
+                    </Td>
+                  ))}
+                  <Td className="text-right">{formatDollars(l.presets[0]!.all_standard_monthly_dollars)}</Td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+        </section>
+      ) : null}
 
       <section className="mb-6" aria-labelledby="tiers-heading">
         <h2 id="tiers-heading" className="mb-2 text-sm font-semibold text-slate-800">

@@ -5,7 +5,9 @@ import { validatedAction } from '@/lib/auth/action';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
 import { policyPreview } from '@/lib/db/queries/policies';
 import { updatePolicy } from '@/lib/api/operations/policy';
-import { planSchema } from '@/lib/domain';
+import { layoutSchema, planSchema } from '@/lib/domain';
+import { changeLayout, type LayoutChange } from '@/lib/api/operations/policy-layout';
+import { pricesFromConfig } from '@/lib/cost/run-rate';
 
 const windows = z.object({
   plan: planSchema,
@@ -42,4 +44,22 @@ export const savePolicyAction = validatedAction('admin', windows, async ({ plan,
     ? `Schedules updated (${schedules.schedulesCreated + schedules.schedulesReactivated + schedules.schedulesDeactivated} changed).`
     : 'Schedules follow at the worker’s next pass, within a minute.';
   return { message: `Saved. expires_at recomputed for ${changed} backup${changed === 1 ? '' : 's'} of the ${plan} plan. ${followed}` };
+});
+
+const layoutInput = z.object({ plan: planSchema, layout: layoutSchema });
+
+/** The save, as a dry run: the same changeLayout `strata policy set --dry-run` runs. */
+export const previewLayoutAction = validatedAction('admin', layoutInput, async ({ plan, layout }, actor) => {
+  const config = appConfig();
+  const data: LayoutChange = await changeLayout(appDb(), config, { plan, layout, actor: actor.name, dryRun: true, prices: pricesFromConfig(config.STRATA_PRICES_JSON) });
+  return { data };
+});
+
+export const saveLayoutAction = validatedAction('admin', layoutInput, async ({ plan, layout }, actor) => {
+  const config = appConfig();
+  const c = await changeLayout(appDb(), config, { plan, layout, actor: actor.name, dryRun: false, prices: pricesFromConfig(config.STRATA_PRICES_JSON) });
+  revalidatePath('/policies');
+  revalidatePath('/schedules');
+  revalidatePath('/cost');
+  return { message: `Saved: the ${plan} plan's new backups use the ${c.to} layout (${c.stores.after.join(', ') || 'no stores'}). Existing copies keep their stores and expiries.` };
 });

@@ -6,7 +6,9 @@ import { schedulesForPolicy } from '@/lib/schedule/policy';
 import { Card, EmptyState, PageHeader } from '@/components/ui';
 import { formatDateTime, STORAGE_TIER_LABELS } from '@/components/format';
 import { PolicyEditor } from '@/components/policy-editor';
-import { previewPolicyAction, savePolicyAction } from './actions';
+import { LayoutEditor } from '@/components/layout-editor';
+import { copiesFor, keepText } from '@/lib/retention/layouts';
+import { previewLayoutAction, previewPolicyAction, saveLayoutAction, savePolicyAction } from './actions';
 
 export const metadata: Metadata = { title: 'Retention policies' };
 export const dynamic = 'force-dynamic';
@@ -37,8 +39,18 @@ export default async function PoliciesPage() {
                   <dd>{p.weeklyRetentionWeeks} weeks</dd>
                   <dt className="text-slate-500">Monthly</dt>
                   <dd>{p.monthlyRetentionMonths} months</dd>
-                  <dt className="text-slate-500">Schedules</dt>
-                  <dd>{schedules.length ? schedules.map((s) => `${s.scheduleType} → ${STORAGE_TIER_LABELS[s.storageTier]}`).join(', ') : 'none (not protected by plan)'}</dd>
+                  <dt className="text-slate-500">Layout</dt>
+                  <dd>{p.layout}</dd>
+                  <dt className="text-slate-500">Copies</dt>
+                  <dd>
+                    {schedules.length
+                      ? schedules.map((s) => (
+                          <div key={s.scheduleType}>
+                            {s.scheduleType} → {copiesFor(p.layout, p)[s.scheduleType].map((c) => `${STORAGE_TIER_LABELS[c.storage_tier]} ${keepText(c.keep)}`).join(' + ')}
+                          </div>
+                        ))
+                      : 'none (not protected by plan)'}
+                  </dd>
                   <dt className="text-slate-500">Updated</dt>
                   <dd>{formatDateTime(p.updatedAt, tz)}</dd>
                 </dl>
@@ -51,6 +63,7 @@ export default async function PoliciesPage() {
                     timeZone={tz}
                   />
                 ) : null}
+                {isAdmin ? <LayoutEditor plan={p.tierId} current={p.layout} preview={previewLayoutAction} save={saveLayoutAction} timeZone={tz} /> : null}
               </Card>
             );
           })}

@@ -20,6 +20,8 @@ export interface RestoreInput {
   confirm: string;
   /** Admin only: restore a backup whose manifest is unsigned (taken before signing existed; issue 13). */
   allowUnsigned?: boolean;
+  /** Read exactly the named copy instead of the best copy of its backup point. */
+  exactCopy?: boolean;
 }
 
 /** What the confirmation must equal, and a sentence saying so. */
@@ -72,6 +74,7 @@ export async function requestRestore(db: Db, actor: Actor, input: RestoreInput) 
     ...(overwrites && overwrites !== tenant.id ? { targetTenantId: overwrites, crossTenant: true } : {}),
     requestedBy: actor.name,
     allowUnsigned: input.allowUnsigned === true,
+    exactCopy: input.exactCopy,
   });
   await audit(db, {
     actor: actor.name,
@@ -83,6 +86,7 @@ export async function requestRestore(db: Db, actor: Actor, input: RestoreInput) 
       mode: input.mode,
       target_schema: restore.targetSchema,
       via: actor.via,
+      exact_copy: restore.exactCopy,
       ...(input.allowUnsigned ? { allow_unsigned: true } : {}),
     },
   });

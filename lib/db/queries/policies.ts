@@ -3,8 +3,8 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { backupJobs, backupRetentionPolicies, tenantState } from '../schema.ts';
 import { platformTenantsSql } from '../platform.ts';
-import type { BackupStatus, Origin } from '../../domain.ts';
-import { expiryOf } from '../../retention/expiry.ts';
+import type { BackupStatus, Origin, StorageTier } from '../../domain.ts';
+import { copyExpiry } from '../../retention/layouts.ts';
 import { pruneDecisions, type PruneCandidate } from '../../retention/decisions.ts';
 import type { RetentionWindows } from '../../retention/policies.ts';
 
@@ -52,7 +52,11 @@ export async function policyPreview(db: Db, plan: string, windows: RetentionWind
   let changed = 0;
   for (const r of rows) {
     if (r.tierId !== plan || !r.completedAt) continue;
-    const e = expiryOf({ origin: r.origin as Origin, completedAt: r.completedAt }, windows, { manualRetentionDays });
+    const e = copyExpiry(
+      { origin: r.origin as Origin, storageTier: r.storageTier as StorageTier, layout: r.layout, completedAt: r.completedAt },
+      windows,
+      { manualRetentionDays },
+    );
     newExpiry.set(r.id, e);
     if ((e?.getTime() ?? null) !== (r.expiresAt?.getTime() ?? null)) changed++;
   }
@@ -64,6 +68,8 @@ export async function policyPreview(db: Db, plan: string, windows: RetentionWind
     expiresAt,
     legalHold: r.legalHold,
     tenantRemoved: removed.has(r.tenantId) || !active.has(r.tenantId),
+    dumpGroup: r.dumpGroup,
+    storageTier: r.storageTier as StorageTier,
   });
   const before = pruneDecisions(rows.map((r) => candidate(r, r.expiresAt)), now);
   const after = pruneDecisions(rows.map((r) => candidate(r, newExpiry.has(r.id) ? newExpiry.get(r.id)! : r.expiresAt)), now);

@@ -182,8 +182,8 @@ export default async function TenantPage({ params, searchParams }: Props) {
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
-              {history.rows.map((b) => (
-                <tr key={b.id} data-testid={`backup-row-${b.id}`}>
+              {history.rows.map((b, i) => (
+                <tr key={b.id} data-testid={`backup-row-${b.id}`} className={history.rows[i - 1]?.dumpGroup === b.dumpGroup ? 'bg-slate-50' : undefined}>
                   <Td>
                     <div className="whitespace-nowrap">{formatDateTime(b.startedAt ?? b.createdAt, tz, { zone: false })}</div>
                     <div className="text-xs text-slate-500">
@@ -197,6 +197,18 @@ export default async function TenantPage({ params, searchParams }: Props) {
                   <Td>
                     <div>{b.origin}</div>
                     <div className="text-xs text-slate-500">{STORAGE_TIER_LABELS[b.storageTier] ?? b.storageTier}</div>
+                    {/* Copies of one dump (one backup point) are adjacent rows: the first names them all. */}
+                    {history.rows[i - 1]?.dumpGroup === b.dumpGroup ? (
+                      <div className="text-xs text-slate-500">another copy of the backup point above</div>
+                    ) : history.rows[i + 1]?.dumpGroup === b.dumpGroup ? (
+                      <div className="text-xs text-slate-500" data-testid={`backup-point-${b.dumpGroup}`}>
+                        backup point · copies:{' '}
+                        {history.rows
+                          .filter((x) => x.dumpGroup === b.dumpGroup)
+                          .map((x) => STORAGE_TIER_LABELS[x.storageTier] ?? x.storageTier)
+                          .join(' + ')}
+                      </div>
+                    ) : null}
                   </Td>
                   <Td className="whitespace-nowrap tabular-nums">
                     <div>{formatBytes(b.backupSizeBytes)}</div>

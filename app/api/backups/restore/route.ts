@@ -11,6 +11,7 @@ export const POST = apiRoute({ role: 'admin', body: restoreBody, idempotent: tru
     targetSchema: body.target_schema,
     confirm: body.confirm,
     allowUnsigned: body.allow_unsigned,
+    exactCopy: body.exact_copy,
   });
   return { status: 202, body: { message: `restore of ${restore.tenantId} queued`, restore: restoreJson(restore) } };
 });

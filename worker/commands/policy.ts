@@ -1,0 +1,93 @@
+// `strata policy show [--tier PLAN]` and `strata policy set --tier PLAN --preset seed|cost-optimized
+// [--dry-run] [--yes]`: a plan's copy layout (design.md "Retention"). The preview is changeLayout's
+// dry run — the same function saving runs — so what is shown is what --yes does. Audited.
+import { asc, eq } from 'drizzle-orm';
+import { getDb } from '../../lib/db/client.ts';
+import { backupRetentionPolicies } from '../../lib/db/schema.ts';
+import { layoutSchema } from '../../lib/domain.ts';
+import { ApiError } from '../../lib/api/errors.ts';
+import { changeLayout, describePolicy, type LayoutChange } from '../../lib/api/operations/policy-layout.ts';
+import { pricesFromConfig } from '../../lib/cost/run-rate.ts';
+import { keepText, type CopySpec } from '../../lib/retention/layouts.ts';
+import { CliError, cliActor, config, EXIT, flags, output, required, usage } from '../cli-kit.ts';
+
+const planText = (text: string) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(text)) throw usage('--tier: a plan id (letters, digits, . _ -)');
+  return text;
+};
+const copiesText = (copies: CopySpec[]) => (copies.length ? copies.map((c) => `${c.storage_tier} for ${keepText(c.keep)}`).join(' + ') : 'none');
+const usd = (n: number) => `$${n.toFixed(2)}`;
+
+export async function policyCommand(argv: string[]): Promise<number | void> {
+  if (argv[0] === 'show') return show(argv.slice(1));
+  if (argv[0] === 'set') return set(argv.slice(1));
+  throw usage('strata policy show [--tier PLAN] | strata policy set --tier PLAN --preset seed|cost-optimized [--dry-run] [--yes]');
+}
+
+async function show(argv: string[]): Promise<void> {
+  const f = flags(argv, { tier: { type: 'string' } });
+  const db = getDb(config().DATABASE_URL);
+  const rows = await db
+    .select()
+    .from(backupRetentionPolicies)
+    .where(f.tier === undefined ? undefined : eq(backupRetentionPolicies.tierId, planText(f.tier)))
+    .orderBy(asc(backupRetentionPolicies.id));
+  if (f.tier !== undefined && rows.length === 0) throw new CliError(`plan ${f.tier} has no retention policy`, EXIT.error, 'not_found');
+  const policies = rows.map(describePolicy);
+  output(!!f.json).result({ policies }, () =>
+    policies
+      .map((p) =>
+        [
+          `${p.tier_id}: ${p.daily_retention_days}d/${p.weekly_retention_weeks}w/${p.monthly_retention_months}m, layout ${p.layout}`,
+          ...(['daily', 'weekly', 'monthly'] as const).filter((o) => p.copies[o].length > 0).map((o) => `  ${o.padEnd(8)} ${copiesText(p.copies[o])}`),
+        ].join('\n'),
+      )
+      .join('\n'),
+  );
+}
+
+async function set(argv: string[]): Promise<number> {
+  const f = flags(argv, { tier: { type: 'string' }, preset: { type: 'string' }, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean' } });
+  const plan = planText(required(f.tier, 'tier'));
+  const res = layoutSchema.safeParse(required(f.preset, 'preset'));
+  if (!res.success) throw usage(`--preset: ${res.error.issues[0]?.message ?? 'invalid'}`);
+  const dryRun = !!f['dry-run'];
+  if (!dryRun && !f.yes) throw usage('a layout change is applied to every new backup of the plan: add --yes to apply, or --dry-run to preview');
+  const cfg = config();
+  let change: LayoutChange;
+  try {
+    change = await changeLayout(getDb(cfg.DATABASE_URL), cfg, {
+      plan,
+      layout: res.data,
+      actor: cliActor(),
+      dryRun,
+      prices: pricesFromConfig(cfg.STRATA_PRICES_JSON),
+    });
+  } catch (err) {
+    if (err instanceof ApiError) throw new CliError(err.message, err.code === 'not_found' ? EXIT.error : EXIT.usage, err.code);
+    throw err;
+  }
+  output(!!f.json).result({ policy_change: change }, () => describeChange(change));
+  return EXIT.ok;
+}
+
+function describeChange(c: LayoutChange): string {
+  const head =
+    c.from === c.to
+      ? `Plan ${c.plan} already uses the ${c.to} layout: nothing to change.`
+      : `${c.dry_run ? 'Dry run (nothing changed): plan' : 'Plan'} ${c.plan}: layout ${c.from} → ${c.to}${c.dry_run ? '' : ' (saved, audited)'}`;
+  return [
+    head,
+    `Schedules (${c.tenants} tenant${c.tenants === 1 ? '' : 's'} on the plan):`,
+    ...c.schedules.map((s) => `  ${s.schedule_type.padEnd(8)} ${s.before.join(' + ') || 'none'}  →  ${s.after.join(' + ') || 'none'}`),
+    `Stores: ${c.stores.before.join(', ') || 'none'}  →  ${c.stores.after.join(', ') || 'none'}`,
+    `A month at steady state (${c.tenants} tenants, newest backups ${c.monthly_cost.mean_stored_gb.toFixed(2)} GiB on average): ` +
+      `${usd(c.monthly_cost.before_dollars)} → ${usd(c.monthly_cost.after_dollars)} (all S3 Standard: ${usd(c.monthly_cost.all_standard_dollars)})`,
+    'New backups are deleted:',
+    ...c.new_backups_deleted.map((d) => `  ${d.origin.padEnd(8)} ${d.storage_tier.padEnd(12)} ${d.after}`),
+    'Existing copies keep their stores and expiries:',
+    ...(c.existing_copies.length
+      ? c.existing_copies.map((e) => `  ${e.storage_tier.padEnd(12)} ${e.copies} copies, the last deleted after ${e.last_expires_at ?? 'never (no expiry)'}`)
+      : ['  none']),
+  ].join('\n');
+}

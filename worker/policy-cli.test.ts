@@ -1,0 +1,103 @@
+// `strata policy show|set` and `strata cost simulate --preset/--compare` as operators run them: the
+// package bin, real processes, --json, exit codes, the audit log.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { createDemoTenant } from '../lib/testing/tenant-data.ts';
+import { startTestStack, type TestStack } from '../lib/testing/stack.ts';
+
+interface Run {
+  code: number;
+  json: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  stdout: string;
+  stderr: string;
+}
+
+describe('strata policy and cost simulate', () => {
+  let stack: TestStack;
+  const strata = (args: string[]): Promise<Run> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['worker/bin/strata.mjs', ...args], { env: { ...process.env, ...stack.env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b) => (stdout += b));
+      child.stderr.on('data', (b) => (stderr += b));
+      child.on('error', reject);
+      child.on('close', (code) => {
+        let json = {};
+        try {
+          json = JSON.parse(stdout);
+        } catch {
+          /* human output */
+        }
+        resolve({ code: code ?? -1, json, stdout, stderr });
+      });
+      child.stdin.end('');
+    });
+
+  before(async () => {
+    stack = await startTestStack();
+    await createDemoTenant(stack.db, { id: 'policy-clinic', name: 'Policy Clinic', schemaName: 'policy_clinic', plan: 'premium', patients: 50 });
+  });
+  after(async () => stack?.stop());
+
+  it('shows the seed layout, previews a change without writing, applies it only with --yes, audited', async () => {
+    const show = await strata(['policy', 'show', '--tier', 'premium', '--json']);
+    assert.equal(show.code, 0, show.stderr);
+    assert.equal(show.json.policies[0].layout, 'seed');
+    assert.deepEqual(show.json.policies[0].copies.weekly, [{ storage_tier: 's3_ia', keep: { days: 28 } }]);
+
+    const unconfirmed = await strata(['policy', 'set', '--tier', 'premium', '--preset', 'cost-optimized', '--json']);
+    assert.equal(unconfirmed.code, 2);
+    assert.match(unconfirmed.json.error.message, /--yes/);
+    const bad = await strata(['policy', 'set', '--tier', 'premium', '--preset', 'cheap', '--yes', '--json']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.json.error.message, /seed, cost-optimized/);
+
+    const dry = await strata(['policy', 'set', '--tier', 'premium', '--preset', 'cost-optimized', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    const preview = dry.json.policy_change;
+    assert.equal(preview.dry_run, true);
+    assert.deepEqual([preview.from, preview.to, preview.tenants], ['seed', 'cost-optimized', 1]);
+    assert.deepEqual(preview.schedules.find((s: { schedule_type: string }) => s.schedule_type === 'daily'), {
+      schedule_type: 'daily',
+      before: ['s3_standard 7 days'],
+      after: ['s3_standard 1 day', 'b2_cold 7 days'],
+    });
+    assert.deepEqual(preview.stores, { before: ['s3_standard', 's3_ia', 'b2_cold'], after: ['s3_standard', 'b2_cold'] });
+    assert.equal((await strata(['policy', 'show', '--tier', 'premium', '--json'])).json.policies[0].layout, 'seed', 'a dry run writes nothing');
+
+    const set = await strata(['policy', 'set', '--tier', 'premium', '--preset', 'cost-optimized', '--yes', '--json']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.equal(set.json.policy_change.dry_run, false);
+    const { dry_run: _a, schedules_reconciled: _b, ...saved } = set.json.policy_change;
+    const { dry_run: _c, ...previewed } = preview;
+    assert.deepEqual(saved, previewed, 'the preview is what saving did');
+    assert.equal((await strata(['policy', 'show', '--tier', 'premium', '--json'])).json.policies[0].layout, 'cost-optimized');
+    const audit = (await stack.db.execute<{ actor: string; details: { from: string; to: string } }>(sql`
+      select actor, details from audit_log where action = 'policy.layout' and target = 'premium'`)).rows;
+    assert.equal(audit.length, 1);
+    assert.match(audit[0]!.actor, /^cli:/);
+    assert.deepEqual([audit[0]!.details.from, audit[0]!.details.to], ['seed', 'cost-optimized']);
+    const schedules = (await stack.db.execute<{ schedule_type: string; storage_tier: string }>(sql`
+      select schedule_type, storage_tier from backup_schedules where tenant_id = 'policy-clinic' order by id`)).rows;
+    assert.deepEqual(schedules.map((s) => s.storage_tier), ['s3_standard', 'b2_cold', 'b2_cold'], 'schedules follow at once');
+  });
+
+  it('cost simulate: --preset, --compare and a snake_case summary', async () => {
+    const r = await strata(['cost', 'simulate', '--tenants', '2', '--size-gb', '5', '--tier', 'premium', '--months', '14', '--preset', 'cost-optimized', '--compare', '--restores-per-month', '1', '--drills', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = r.json.summary;
+    assert.deepEqual(s.presets.map((p: { preset: string }) => p.preset), ['cost-optimized', 'seed']);
+    assert.equal(s.months_averaged, 12);
+    assert.ok(s.steady_state_savings_percent > s.presets[1].steady_state_savings_percent, 'cost-optimized saves more than seed');
+    assert.ok(s.restore_and_drill_dollars_per_month > 0, 'downloads are priced');
+    // `policy` predates this change and keeps its shape (fields are added, never renamed); the rest is snake_case.
+    const { policy: _policy, ...rest } = r.json;
+    const keys = JSON.stringify(rest).match(/"([^"]+)":/g)!.map((k) => k.slice(1, -2));
+    assert.deepEqual(keys.filter((k) => !/^[a-z0-9_]+$/.test(k)), [], 'snake_case keys');
+    const bad = await strata(['cost', 'simulate', '--tenants', '1', '--size-gb', '1', '--tier', 'premium', '--months', '2', '--preset', 'nope', '--json']);
+    assert.equal(bad.code, 2);
+  });
+});
