@@ -51,8 +51,14 @@ export async function createCompatRoles(url: string): Promise<CompatRoles> {
   );
   // The application's main role is a member of the roles owning its objects, and the stack's restore
   // role a member of it (lib/services/replay-role.ts): a least-privilege replay may act as each owner.
+  // The second owner (etl) is a member of the schema's owner: a replay gives etl its tables back
+  // (ALTER … OWNER TO) before the schema's own grants are replayed, and a non-superuser may do that
+  // only when etl can create in the schema by then (README: objects owned by several roles).
   await withClusterLock(url, (c) =>
-    c.query(`GRANT ${[roles.owner, roles.app, roles.etl].map(quoteIdent).join(', ')} TO ${quoteIdent(TENANT_OWNER_ROLE)}`),
+    c.query(
+      `GRANT ${[roles.owner, roles.app, roles.etl].map(quoteIdent).join(', ')} TO ${quoteIdent(TENANT_OWNER_ROLE)};
+       GRANT ${quoteIdent(roles.owner)} TO ${quoteIdent(roles.etl)};`,
+    ),
   );
   return roles;
 }
