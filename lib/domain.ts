@@ -1,4 +1,4 @@
-// The words of CONTRACTS.md, as values and types. Everything that validates input imports from here.
+// The words of docs/design.md, as values and types. Everything that validates input imports from here.
 import { z } from 'zod';
 
 export const PLANS = ['basic', 'advanced', 'premium'] as const;

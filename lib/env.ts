@@ -1,4 +1,4 @@
-// Strata's configuration: every variable of CONTRACTS.md "Environment", validated once.
+// Strata's configuration: every variable of docs/design.md "Environment", validated once.
 // Code that needs configuration takes a `Config` argument; only process entry points call `loadConfig()`.
 // A CLI command demands only what it uses (`parseConfig(env, ['database'])`: a DBA running
 // `strata migrate` needs DATABASE_URL and nothing else); the dashboard and the worker need it all.

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type BaseConfig, type Config, type ConfigFor, 
 import { maskSecrets } from '../lib/backup/redact.ts';
 import { describeError, operatorDetail, rawDatabaseFailure } from '../lib/db/errors.ts';
 
-/** CONTRACTS.md exit codes. */
+/** docs/design.md exit codes. */
 export const EXIT = { ok: 0, error: 1, usage: 2, jobFailed: 3, conflict: 4 } as const;
 
 /** An error the CLI reports as one line and an exit code, never a stack trace. */

@@ -1,4 +1,4 @@
-// `strata` — the operator's CLI (CONTRACTS.md "CLI"). Each command lives in worker/commands/.
+// `strata` — the operator's CLI (docs/design.md "CLI"). Each command lives in worker/commands/.
 import fs from 'node:fs';
 import { closeDb } from '../lib/db/client.ts';
 import { CliError, cliErrorOf, EXIT } from './cli-kit.ts';

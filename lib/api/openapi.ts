@@ -1,4 +1,4 @@
-// The OpenAPI 3.1 description of CONTRACTS.md "HTTP API", served at /api/openapi.json.
+// The OpenAPI 3.1 description of docs/design.md "HTTP API", served at /api/openapi.json.
 import { ORIGINS, RESTORE_MODES, RESTORE_STATUSES, BACKUP_STATUSES, SCHEDULE_TYPES, STORAGE_TIERS, PLANS } from '../domain.ts';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

@@ -1,4 +1,4 @@
-// Request shapes of the HTTP API (CONTRACTS.md "HTTP API"), shared by routes and the OpenAPI document.
+// Request shapes of the HTTP API (docs/design.md "HTTP API"), shared by routes and the OpenAPI document.
 import { z } from 'zod';
 import { RESTORE_MODES, storageTierSchema, tenantIdSchema, uuidSchema } from '../domain.ts';
 

@@ -1,4 +1,4 @@
-// pg_dump exactly as CONTRACTS.md "Backup" says: `pg_dump -Fc -Z0 --strict-names -n '"<schema>"'`.
+// pg_dump exactly as docs/design.md "Backup" says: `pg_dump -Fc -Z0 --strict-names -n '"<schema>"'`.
 // The schema goes in as an exact quoted pattern (`-n` takes a pattern: a bare `a*` would dump every
 // schema starting with "a"), the connection through PG* environment variables and a passfile
 // (child-env.ts) — never the URL in argv, where `ps` would show the password.

@@ -1,5 +1,5 @@
 // Legal hold: recorded in the catalog and as the `legal-hold` marker object beside the backup, so a
-// catalog rebuilt from the stores keeps it (CONTRACTS.md "Retention"). Prune never deletes a held backup.
+// catalog rebuilt from the stores keeps it (docs/design.md "Retention"). Prune never deletes a held backup.
 // Order: the marker is written before the flag is set and removed after it is cleared — a crash in
 // between leaves the marker, and a rebuild then errs on the side of keeping the backup.
 import { eq } from 'drizzle-orm';

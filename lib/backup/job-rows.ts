@@ -35,7 +35,7 @@ export async function loadGroup(db: Db, dumpGroup: string): Promise<BackupJobRow
     .where(and(eq(backupJobs.dumpGroup, dumpGroup), inArray(backupJobs.status, ACTIVE)))
     .orderBy(backupJobs.seq);
   // Origins may differ: coinciding schedules (daily + weekly + monthly) share one dump, one row per
-  // storage tier, each keeping its own origin and so its own expiry (CONTRACTS.md "Schedules").
+  // storage tier, each keeping its own origin and so its own expiry (docs/design.md "Schedules").
   const tenantIds = new Set(rows.map((r) => r.tenantId));
   if (tenantIds.size > 1) {
     throw new Error(`backup group ${dumpGroup} mixes tenants; one dump group is one tenant's one dump`);

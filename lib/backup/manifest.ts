@@ -1,4 +1,4 @@
-// Object layout and manifest v1 (CONTRACTS.md "Object layout"):
+// Object layout and manifest v1 (docs/design.md "Object layout"):
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/dump.zst.age   pg_dump -Fc -Z0 → zstd → age
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/manifest.json.sig  Ed25519 signature of manifest.json's exact bytes
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/manifest.json  written last, once the dump is confirmed

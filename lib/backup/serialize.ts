@@ -1,4 +1,4 @@
-// "A backup" as CONTRACTS.md "Data formats" defines it: the one JSON shape of a backup in the CLI's
+// "A backup" as docs/design.md "Data formats" defines it: the one JSON shape of a backup in the CLI's
 // --json output, the HTTP API and manifest.json. snake_case, ISO-8601 UTC times with Z, sizes as
 // numbers, `id` = the backup's UUID (the internal `seq` never leaves the database).
 import type { BackupJobRow } from '../db/schema.ts';
@@ -25,7 +25,7 @@ export interface BackupJson {
 }
 
 /**
- * `2026-11-26T02:00:00Z`: whole seconds, as in CONTRACTS.md. The backup engine writes its times in
+ * `2026-11-26T02:00:00Z`: whole seconds, as in docs/design.md. The backup engine writes its times in
  * whole seconds (see `wholeSecond`), so nothing is lost and a catalog rebuilt from manifests is exact.
  */
 export function isoUtc(date: Date): string;

@@ -9,7 +9,7 @@ import { platformTableDdl } from './platform.ts';
 
 const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
-/** The seeded retention policies of CONTRACTS.md: basic 0/0/0, advanced 0/0/12, premium 7/4/12. */
+/** The seeded retention policies of docs/design.md: basic 0/0/0, advanced 0/0/12, premium 7/4/12. */
 export const SEED_POLICIES = [
   { tierId: 'basic', daily: 0, weekly: 0, monthly: 0 },
   { tierId: 'advanced', daily: 0, weekly: 0, monthly: 12 },

@@ -1,4 +1,4 @@
-// Overdue tenants (CONTRACTS.md "Schedules", Overdue) become incidents: one webhook when a tenant
+// Overdue tenants (docs/design.md "Schedules", Overdue) become incidents: one webhook when a tenant
 // turns overdue, closed once a backup brings it back within its RPO (or it is paused or removed).
 import { sql } from 'drizzle-orm';
 import { platformTenantsSql } from '../db/platform.ts';

@@ -1,4 +1,4 @@
-// `strata prune` (CONTRACTS.md "Retention"; pgBackRest expire.c): decide, record, then delete.
+// `strata prune` (docs/design.md "Retention"; pgBackRest expire.c): decide, record, then delete.
 // Decisions come from the pure pruneDecisions; every delete is recorded (delete_decided_at,
 // delete_reason) before any object goes, so a run that stops half way is finished by the next
 // one; one failing backup does not stop the others; --dry-run returns the same decisions.

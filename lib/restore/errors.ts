@@ -1,5 +1,5 @@
 // Every way a restore, undo or verification can be refused or fail, as a typed error with a reason a
-// person can act on. `code` is the API error code of CONTRACTS.md; `reason` is the precise cause.
+// person can act on. `code` is the API error code of docs/design.md; `reason` is the precise cause.
 
 export type RestoreErrorCode = 'bad_request' | 'not_found' | 'conflict' | 'unsupported' | 'internal';
 

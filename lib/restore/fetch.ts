@@ -1,4 +1,4 @@
-// Step one of every restore and verification (CONTRACTS.md "Restore": verify first): refuse at once
+// Step one of every restore and verification (docs/design.md "Restore": verify first): refuse at once
 // without enough temp space, download the stored object checking its size and sha256, decrypt with
 // the age CLI, decompress with zstd, check the dump's size and sha256, let `pg_restore --list` read it,
 // and refuse it when its table of contents holds anything outside the tenant's schema (toc-check.ts).
@@ -105,7 +105,7 @@ function throttled(onProgress: FetchOptions['onProgress'], phase: FetchPhase, to
 export async function fetchVerifiedDump(options: FetchOptions): Promise<FetchedDump> {
   const { location, manifest, config, signal } = options;
   const b = manifest.backup;
-  // Refuse before downloading a byte (CONTRACTS.md "Restore").
+  // Refuse before downloading a byte (docs/design.md "Restore").
   await checkFreeSpace(config.STRATA_TMP_DIR, spaceNeeded(manifest, config));
   if (!config.BACKUP_DECRYPTION_IDENTITY_FILE) {
     throw new RestoreRequestError('BACKUP_DECRYPTION_IDENTITY_FILE is not set: restores and verifications need the age identity file');

@@ -1,4 +1,4 @@
-// The part of manifest v1 (CONTRACTS.md "Object layout") a restore relies on, read from the store
+// The part of manifest v1 (docs/design.md "Object layout") a restore relies on, read from the store
 // beside the dump object. Validated loosely: newer writers may add fields.
 // Nothing in a bucket is trusted (issue 13): readTrustedManifest accepts a manifest only when its
 // detached signature (manifest.json.sig) verifies with a key of STRATA_VERIFY_KEYS and it describes

@@ -1,4 +1,4 @@
-// runRestore: one restore_jobs row, as CONTRACTS.md "Restore" says — read like the runbook:
+// runRestore: one restore_jobs row, as docs/design.md "Restore" says — read like the runbook:
 // fetch and verify → (another schema name: restore into a scratch database, refuse text references,
 // rename, re-dump) → refuse dependents → check prerequisites → swap in one transaction → record it.
 // Every replay connects as the replay role (replay-role.ts), which cannot write Strata's tables: the

@@ -1,4 +1,4 @@
-// Undo (CONTRACTS.md "Restore"): allowed only for the tenant's latest completed restore while its
+// Undo (docs/design.md "Restore"): allowed only for the tenant's latest completed restore while its
 // moved-aside copy exists. One transaction of the replay role (replay-role.ts: the schemas belong to
 // tenant owners, not to Strata's role) swaps the live schema and the moved-aside copy, keeping the
 // restored version aside in turn, and writes the undo's swap marker; runRestore then marks the undone

@@ -1,4 +1,4 @@
-// Golden cases for prune, written by hand from CONTRACTS.md "Retention". Each expected count is
+// Golden cases for prune, written by hand from docs/design.md "Retention". Each expected count is
 // worked out in the comment above it; the backups are built the way the schedules would create
 // them (UTC, tenant offset 0, every run taking 10 minutes) with expires_at from expiryOf.
 import { describe, it } from 'node:test';

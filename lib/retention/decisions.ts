@@ -1,4 +1,4 @@
-// What prune does with each backup (CONTRACTS.md "Retention"). Pure: the caller reads the catalog
+// What prune does with each backup (docs/design.md "Retention"). Pure: the caller reads the catalog
 // (and, for orphans, lists the stores), calls this, records the decisions, then deletes — so
 // `strata prune --dry-run` shows exactly the decisions a real run would act on.
 import { COPY_READ_ORDER, type BackupStatus, type StorageTier } from '../domain.ts';
@@ -9,7 +9,7 @@ export interface PruneCandidate {
   status: BackupStatus;
   startedAt: Date | null;
   /**
-   * The internal serial key. Not used for ordering: CONTRACTS.md breaks started_at ties by id,
+   * The internal serial key. Not used for ordering: docs/design.md breaks started_at ties by id,
    * because seq changes after a catalog rebuild and a decision must not.
    */
   seq?: number;
@@ -56,7 +56,7 @@ export interface PruneOptions {
 
 const ORPHAN_MIN_AGE_MS = 24 * 3_600_000;
 
-/** ISO-8601 UTC without milliseconds, as CONTRACTS.md writes times. */
+/** ISO-8601 UTC without milliseconds, as docs/design.md writes times. */
 export function isoUtc(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
@@ -187,7 +187,7 @@ export function pruneDecisions(backups: PruneCandidate[], now: Date, opts: Prune
 export class PurgeRefusedError extends Error {
   readonly code = 'conflict';
   constructor(
-    /** Backups on legal hold: CONTRACTS.md says the purge refuses while any is held. */
+    /** Backups on legal hold: docs/design.md says the purge refuses while any is held. */
     readonly heldBackupIds: string[],
     /** Backups still running: their objects are being written, so "all deleted" could not be true. */
     readonly runningBackupIds: string[],

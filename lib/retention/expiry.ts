@@ -1,4 +1,4 @@
-// When a completed backup expires (CONTRACTS.md "Retention"). Computed once, at completion, from
+// When a completed backup expires (docs/design.md "Retention"). Computed once, at completion, from
 // the policy of the plan recorded on the backup (tier_id): a later plan change never touches it.
 import type { Origin } from '../domain.ts';
 import type { RetentionWindows } from './policies.ts';

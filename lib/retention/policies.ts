@@ -9,7 +9,7 @@ export interface RetentionWindows {
 }
 
 /**
- * The policies `strata migrate` seeds (CONTRACTS.md "Tables"). The database is the source of
+ * The policies `strata migrate` seeds (docs/design.md "Tables"). The database is the source of
  * truth; these are for simulations and tests that need the stock plans without a database.
  */
 export const SEEDED_POLICIES: Record<Plan, RetentionWindows> = {

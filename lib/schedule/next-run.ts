@@ -1,4 +1,4 @@
-// When a schedule fires (CONTRACTS.md "Schedules"). Slots come from the calendar, never from
+// When a schedule fires (docs/design.md "Schedules"). Slots come from the calendar, never from
 // "now + period": each period has one anchor date (every day / every Sunday / every 1st), the slot
 // is the anchor's base time plus the tenant's offset added on LOCAL wall-clock time, and only then
 // converted to an instant (wallToInstant decides DST gaps and repeats).

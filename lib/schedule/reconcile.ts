@@ -1,4 +1,4 @@
-// Make backup_schedules follow the platform tables (CONTRACTS.md "Schedules", "Tables"): each
+// Make backup_schedules follow the platform tables (docs/design.md "Schedules", "Tables"): each
 // tenant's plan policy decides its schedules; tenants that vanished from `tenants` are recorded as
 // removed and lose their schedules. Writes only what differs, so reconciling twice changes nothing,
 // and never touches is_paused or the next_run_at of a schedule that stays.

@@ -1,4 +1,4 @@
-// Is a tenant's recovery point objective met? (CONTRACTS.md "Schedules", Overdue.)
+// Is a tenant's recovery point objective met? (docs/design.md "Schedules", Overdue.)
 import type { ScheduleType } from '../domain.ts';
 
 const HOUR_MS = 3_600_000;

@@ -1,4 +1,4 @@
-// Fire due schedules (CONTRACTS.md "Schedules"), exactly once across all workers.
+// Fire due schedules (docs/design.md "Schedules"), exactly once across all workers.
 // Per tenant, in one transaction: a compare-and-set UPDATE moves every schedule that fires from the
 // next_run_at it was read with to its next calendar slot (graphile-worker cron: a concurrent
 // ticker's UPDATE matches nothing), then one backup row per stored copy is queued under one

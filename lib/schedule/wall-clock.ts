@@ -69,7 +69,7 @@ function offsetAt(instantMs: number, timeZone: string): number {
 }
 
 /**
- * The instant at which the local clock in `timeZone` shows `wall` — by CONTRACTS.md "Schedules":
+ * The instant at which the local clock in `timeZone` shows `wall` — by docs/design.md "Schedules":
  * - a repeated wall time (fall back) maps to its FIRST occurrence, so a slot never fires twice;
  * - a wall time that does not exist (spring-forward gap) maps to the next valid instant, i.e. the
  *   moment the gap ends (02:30 in a 02:00→03:00 gap runs at 03:00 local).

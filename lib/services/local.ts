@@ -1,5 +1,5 @@
 // The embedded default: PostgreSQL (unless DATABASE_URL is given), s3rver and Strata's B2 server,
-// plus a demo age key pair and manifest-signing key pair — everything CONTRACTS.md "Environment" needs to reach them.
+// plus a demo age key pair and manifest-signing key pair — everything docs/design.md "Environment" needs to reach them.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// The one place that knows which backend serves which storage tier (CONTRACTS.md "storage tier").
+// The one place that knows which backend serves which storage tier (docs/design.md "storage tier").
 // Everything else asks for a store by tier, or by a backup's location.
 import type { StorageTier } from '../domain.ts';
 import type { Config } from '../env.ts';

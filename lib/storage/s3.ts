@@ -76,7 +76,7 @@ export interface S3Store extends ObjectStore {
   destroy(): void;
 }
 
-/** The S3 client options of the configuration (CONTRACTS.md "Environment"). */
+/** The S3 client options of the configuration (docs/design.md "Environment"). */
 export function s3StoreOptionsFromConfig(config: Config, tier: S3Tier): S3StoreOptions {
   return {
     tier,

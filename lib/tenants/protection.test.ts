@@ -5,7 +5,7 @@ import { startTestStack, type TestStack } from '../testing/stack.ts';
 import { tenantProtection } from './protection.ts';
 
 // Catalog rows written directly: these tests are about the status arithmetic, not about backups.
-describe('tenant protection status (CONTRACTS.md "Overdue")', () => {
+describe('tenant protection status (docs/design.md "Overdue")', () => {
   let stack: TestStack;
   const now = new Date('2026-11-26T12:00:00Z');
   const addTenant = async (id: string, plan: string, firstSeen: string) => {

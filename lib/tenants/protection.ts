@@ -1,4 +1,4 @@
-// Each tenant's protection at a glance: plan, newest completed backup, RPO status (CONTRACTS.md
+// Each tenant's protection at a glance: plan, newest completed backup, RPO status (docs/design.md
 // "Overdue"), last outcome and what it stores. The one implementation behind `strata tenant list`
 // (which prints id, name, schema_name, tier, last_backup_at, status) and every dashboard page.
 import { sql } from 'drizzle-orm';
@@ -14,7 +14,7 @@ export interface TenantProtection {
   id: string;
   name: string;
   schema_name: string;
-  /** The plan (CONTRACTS.md: `tier` always means a plan); a tier id Strata does not know counts as basic. */
+  /** The plan (docs/design.md: `tier` always means a plan); a tier id Strata does not know counts as basic. */
   tier: string | null;
   /** The application's tenant_subscriptions.tier_id as written (differs from tier for an unknown plan). */
   subscription_tier_id: string | null;
@@ -117,7 +117,7 @@ export function tierLabel(t: Pick<TenantProtection, 'tier' | 'subscription_tier_
   return planLabel(t.tier, t.subscription_tier_id);
 }
 
-/** ISO-8601 UTC with Z, to the second (CONTRACTS.md "Data formats"). */
+/** ISO-8601 UTC with Z, to the second (docs/design.md "Data formats"). */
 export function iso(d: Date | string): string {
   return new Date(d).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

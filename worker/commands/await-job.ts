@@ -1,5 +1,5 @@
 // `--wait`: follow a job until it ends. With no live worker, run one in this process meanwhile
-// (CONTRACTS.md: "with --wait and no worker up it runs in-process").
+// (docs/design.md: "with --wait and no worker up it runs in-process").
 import { pino } from 'pino';
 import type { Db } from '../../lib/db/client.ts';
 import { workers } from '../../lib/db/queries/workers.ts';

@@ -1,5 +1,5 @@
 // Removing a tenant (admin): it leaves the platform tables and loses its schedules; with
-// purgeBackups every backup of it is deleted now (the erasure path, CONTRACTS.md "Retention").
+// purgeBackups every backup of it is deleted now (the erasure path, docs/design.md "Retention").
 // Audited either way, refusals included: an erasure blocked by a legal hold is worth a record.
 import type { Db } from '../../db/client.ts';
 import { audit } from '../../audit.ts';
