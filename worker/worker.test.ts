@@ -45,7 +45,7 @@ describe('worker processes', () => {
   it('4 processes, 320 due schedules: one backup each, each completed once, dump limit held', async () => {
     await addDailyOnlyPlan(db);
     const ids = Array.from({ length: 320 }, (_, i) => `s${String(i).padStart(3, '0')}`);
-    await addTinyTenants(db, ids, { plan: 'daily_only', rows: 2 });
+    await addTinyTenants(db, ids, { plan: 'premium', rows: 2 });
     await reconcileSchedules(db, stack.config);
     await makeDue(db, 600);
     assert.equal(await count(sql`select count(*)::int n from backup_schedules where next_run_at <= now()`), 320);

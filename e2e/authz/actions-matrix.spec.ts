@@ -141,6 +141,18 @@ const cases: ActionCase[] = [
     input: async () => policyOf('advanced'),
   },
   {
+    file: POLICY_ACTIONS, name: 'previewLayoutAction', page: '/policies', min: 'admin', audit: null,
+    input: async () => ({ plan: 'advanced', layout: 'cost-optimized' }),
+  },
+  {
+    file: POLICY_ACTIONS, name: 'saveLayoutAction', page: '/policies', min: 'admin', audit: () => 'policy.layout',
+    input: async () => ({ plan: 'advanced', layout: 'cost-optimized' }),
+    // The later specs expect the seed layout.
+    after: async () => {
+      await sql(`update backup_retention_policies set layout = 'seed' where tier_id = 'advanced'`);
+    },
+  },
+  {
     file: USER_ACTIONS, name: 'createUserAction', page: '/users', min: 'admin', audit: () => 'user.create',
     input: async (who) => ({ email: `matrix-${who}-${RUN}@strata.test`, role: 'viewer', password: 'matrix-password-123' }),
     after: async () => {

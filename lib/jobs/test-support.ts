@@ -35,11 +35,12 @@ export async function addTinyTenants(db: Db, ids: string[], opts: TinyTenantOpti
 }
 
 /** A plan with only a daily schedule (one backup per tenant per day, to s3_standard). */
-export async function addDailyOnlyPlan(db: Db, tierId = 'daily_only'): Promise<void> {
-  await db.execute(sql`insert into subscription_tiers (id, name) values (${tierId}, 'Daily only') on conflict do nothing`);
+export async function addDailyOnlyPlan(db: Db, tierId: 'advanced' | 'premium' = 'premium'): Promise<void> {
+  // Strata knows three plans (a tier id it does not know counts as basic: design.md "Words"), so the
+  // test database's premium policy becomes daily-only: one schedule, one storage tier per tenant.
   await db.execute(sql`
-    insert into backup_retention_policies (tier_id, daily_retention_days, weekly_retention_weeks, monthly_retention_months)
-    values (${tierId}, 7, 0, 0) on conflict (tier_id) do nothing`);
+    update backup_retention_policies set daily_retention_days = 7, weekly_retention_weeks = 0, monthly_retention_months = 0
+    where tier_id = ${tierId}`);
 }
 
 /** Makes every active schedule (or those of the given tenants) due `agoSeconds` ago. */

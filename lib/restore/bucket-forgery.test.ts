@@ -125,7 +125,8 @@ describe('a bucket attacker with only the store keys', () => {
     assert.equal(drill.status, 'failed', `${where}: the drill must refuse`);
     assert.match(drill.errorMessage ?? '', reason);
     for (const allowUnsigned of [false, true]) {
-      const restore = await createRestore(stack.db, { backupId: row.id, mode: 'in_place', requestedBy: 'test', allowUnsigned });
+      // exactCopy: the attacker replaced exactly this copy; the best copy of the backup point could be another.
+      const restore = await createRestore(stack.db, { backupId: row.id, mode: 'in_place', requestedBy: 'test', allowUnsigned, exactCopy: true });
       await assert.rejects(runRestore(ctx, restore.id), (err: Error) => {
         assert.match(err.message, new RegExp(`refused backup ${row.id}`));
         assert.match(err.message, reason);
@@ -260,7 +261,7 @@ describe('a bucket attacker with only the store keys', () => {
       const v = await verifyBackup(ctx, row.id, { requestedBy: 'test' });
       assert.equal(v.status, 'failed');
       assert.match(v.errorMessage ?? '', /refused before any replay: .* holds entries outside schema "acme": .*TABLE "public"\.toc_canary/);
-      const restore = await createRestore(stack.db, { backupId: row.id, mode: 'in_place', requestedBy: 'test' });
+      const restore = await createRestore(stack.db, { backupId: row.id, mode: 'in_place', requestedBy: 'test', exactCopy: true });
       await assert.rejects(runRestore(ctx, restore.id), /TABLE "public"\.toc_canary/);
       const audited = await stack.db
         .select()

@@ -20,6 +20,7 @@ import { createStores } from '../storage/registry.ts';
 import { createTestBackup } from '../testing/fixture-backup.ts';
 import { createFixtureTenant, FIXTURE_SCHEMA, fingerprint, widenDefaultPrivileges } from '../testing/fixture-tenant.ts';
 import { startTestStack, TEST_PG_ENV, type TestStack } from '../testing/stack.ts';
+import { TENANT_OWNER_ROLE } from '../services/replay-role.ts';
 import { createRestore } from './create.ts';
 import { LockCapacityError, MissingPrerequisitesError } from './errors.ts';
 import { checkPrerequisites } from './replay.ts';
@@ -95,7 +96,7 @@ describe('large schemas on a default-configured server', () => {
     // Committed every 100 tables: creating them needs locks too.
     await exec(`
       CREATE FUNCTION public.big_norm(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT lower($1)';
-      CREATE SCHEMA ${B};
+      CREATE SCHEMA ${B} AUTHORIZATION ${TENANT_OWNER_ROLE};
       INSERT INTO public.tenants (id, name, schema_name) VALUES ('big', 'Big', '${BIG}');
       INSERT INTO public.tenant_subscriptions (tenant_id, tier_id) VALUES ('big', 'premium');`);
     await exec(`DO $$
@@ -103,6 +104,8 @@ describe('large schemas on a default-configured server', () => {
         FOR i IN 1..${TABLES} LOOP
           EXECUTE format('CREATE TABLE %I.%I (id serial PRIMARY KEY, n int NOT NULL, note text)', '${BIG}', 't' || i);
           EXECUTE format('CREATE INDEX ON %I.%I (n)', '${BIG}', 't' || i);
+          -- The application's role owns tenant objects (the replay role is a member of it, never of a superuser).
+          EXECUTE format('ALTER TABLE %I.%I OWNER TO ${TENANT_OWNER_ROLE}', '${BIG}', 't' || i);
           EXECUTE format('INSERT INTO %I.%I (n, note) SELECT g * %s, md5(g::text) FROM generate_series(1, 3) g', '${BIG}', 't' || i, i);
           IF i % 100 = 0 THEN COMMIT; END IF;
         END LOOP;
