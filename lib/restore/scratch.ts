@@ -38,7 +38,8 @@ export function withDatabase(url: string, database: string): string {
   return u.toString();
 }
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** A short-lived client of the replay (application_name strata-restore), always closed. */
+export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, application_name: 'strata-restore' });
   client.on('error', () => {});
   await client.connect();

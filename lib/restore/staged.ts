@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { Config } from '../env.ts';
 import { quoteIdent } from '../db/ident.ts';
 import { readArchiveToc, writeArchiveWithToc, type ArchiveToc, type TocEntry } from './archive-toc.ts';
@@ -29,6 +28,7 @@ import {
 } from './lock-budget.ts';
 import { applyScript, psqlErrors } from './psql.ts';
 import { replayUrl } from './replay-role.ts';
+import { withClient } from './scratch.ts';
 import { NotRenameableError, renameArchiveEntries, TextSelfReferenceError } from './schema-rename.ts';
 import { PgConnection } from '../backup/child-env.ts';
 import { redactSecrets } from '../backup/redact.ts';
@@ -46,16 +46,6 @@ export function stagingSchemaName(restoreId: string): string {
 }
 
 
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, application_name: 'strata-restore' });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
 
 /**
  * Before anything is downloaded: when the live schema is too large for one transaction and names
