@@ -32,9 +32,7 @@ export function writeResults(bench: Bench, started: Date, outDir: string): { jso
 
   const lines: string[] = [];
   lines.push(`Measured ${machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGb} GB RAM, Node ${machine.node}, \`npm run bench${bench.quick ? ' -- --quick' : ''}\`.`);
-  lines.push(
-    `The cores were shared with other work (load average ${String(bench.details.loadAtStart)} at the start, ${String(bench.details.loadAtEnd)} at the end): single figures are noisy, ratios measured back to back less so.`,
-  );
+  lines.push(loadSentence(String(bench.details.loadAtStart), String(bench.details.loadAtEnd), machine.cpus));
   lines.push('');
   lines.push('| # | Item | Figure | Value | Target | Result |');
   lines.push('|---|---|---|---|---|---|');
@@ -53,4 +51,16 @@ export function writeResults(bench: Bench, started: Date, outDir: string): { jso
   const md = path.join(outDir, 'results.md');
   fs.writeFileSync(md, `${lines.join('\n')}\n`);
   return { json, md };
+}
+
+/**
+ * What the load averages say about the run, derived from them rather than assumed: the start figure is taken
+ * before the bench starts anything, so a 1-minute load there of a quarter of the cores or more is other work.
+ */
+export function loadSentence(atStart: string, atEnd: string, cpus: number): string {
+  const oneMinute = Number(atStart.split(' ')[0]);
+  const figures = `load average ${atStart} at the start, before the bench started anything; ${atEnd} at the end, its own work included`;
+  return Number.isFinite(oneMinute) && oneMinute >= cpus / 4
+    ? `The cores were shared with other work (${figures}): single figures are noisy, ratios measured back to back less so.`
+    : `The machine was otherwise idle when the bench started (${figures}).`;
 }
