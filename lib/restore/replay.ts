@@ -13,6 +13,7 @@ import { MissingPrerequisitesError } from './errors.ts';
 import { applyScript, probeScript } from './psql.ts';
 import { replayUrl, type ReplayRole } from './replay-role.ts';
 import { readArchiveToc } from './archive-toc.ts';
+import { writeSchemaFirstLists } from './schema-first.ts';
 import { archiveLockNeed, isLockExhaustion, lockBudget, lockExhaustionError } from './lock-budget.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { startTool } from '../backup/tool-process.ts';
@@ -35,13 +36,17 @@ export interface ReplayOptions {
 // `SET lock_timeout = 0` follows and governs the replay itself.
 const LOCK_TIMEOUT = `SET lock_timeout = '60s';`;
 
-function pgRestoreSql(config: Config, dumpPath: string, schemaOnly: boolean, signal?: AbortSignal) {
-  return () =>
-    startTool(TOOLS.pgRestore, [...(schemaOnly ? ['--schema-only'] : []), '-f', '-', dumpPath], {
-      stdin: 'ignore',
-      redact: (t) => redactSecrets(t, config),
-      signal,
-    });
+/** The archive as SQL, in two pg_restore runs: the schema and its grants, then the rest (schema-first.ts). */
+async function pgRestoreSql(config: Config, dumpPath: string, schemaOnly: boolean, signal?: AbortSignal) {
+  const lists = await writeSchemaFirstLists(dumpPath, path.dirname(dumpPath));
+  return [lists.head, lists.tail].map(
+    (list) => () =>
+      startTool(TOOLS.pgRestore, [...(schemaOnly ? ['--schema-only'] : []), '-L', list, '-f', '-', dumpPath], {
+        stdin: 'ignore',
+        redact: (t: string) => redactSecrets(t, config),
+        signal,
+      }),
+  );
 }
 
 /** Lock exhaustion (SQLSTATE 53200) said as what it is, with the setting to raise (lib/restore/lock-budget.ts). */
@@ -63,7 +68,7 @@ export async function replayDump(options: ReplayOptions): Promise<void> {
         ? [`ALTER SCHEMA ${quoteIdent(moveAside.live)} RENAME TO ${quoteIdent(moveAside.aside)};`, assertNoDependentsSql(moveAside.aside)]
         : []),
       SUSPEND_DEFAULT_PRIVILEGES,
-      pgRestoreSql(config, dumpPath, false, signal),
+      ...(await pgRestoreSql(config, dumpPath, false, signal)),
       RESTORE_DEFAULT_PRIVILEGES,
       'RESET search_path;',
       ...(options.finish ? [options.finish] : []),
@@ -89,7 +94,7 @@ export async function checkPrerequisites(options: Omit<ReplayOptions, 'finish'>)
     parts: [
       LOCK_TIMEOUT,
       ...(moveAside ? [`ALTER SCHEMA ${quoteIdent(moveAside.live)} RENAME TO ${quoteIdent(probeAside)};`] : []),
-      pgRestoreSql(config, dumpPath, true, signal),
+      ...(await pgRestoreSql(config, dumpPath, true, signal)),
     ],
   });
   if (errors.some(isLockExhaustion)) throw await lockExhaustion(config, dumpPath);

@@ -19,6 +19,7 @@ import { quoteIdent, quoteLiteral } from '../db/ident.ts';
 import { InvalidDumpError } from './errors.ts';
 import { applyScript } from './psql.ts';
 import { replayRole, type ReplayRole } from './replay-role.ts';
+import { writeSchemaFirstLists } from './schema-first.ts';
 import { PgConnection } from '../backup/child-env.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { runTool, startTool } from '../backup/tool-process.ts';
@@ -213,12 +214,22 @@ $strata$;`;
     parts: [...createSchemas, ...setup, definitions, loosen, ...(referenced.length ? [rows] : [])],
     signal,
   });
-  // pre-data first: the functions exist by then, so a caller's refusal (text references) comes before
-  // the data is loaded. Each step is one transaction with --exit-on-error.
-  const sections = afterDefinitions ? [['--section=pre-data'], ['--section=data', '--section=post-data']] : [[]];
-  for (const [i, section] of sections.entries()) {
+  // The schema and its grants first (schema-first.ts); then pre-data, so that the functions exist and a
+  // caller's refusal (text references) comes before the data is loaded. Each step is one transaction
+  // with --exit-on-error.
+  const lists = await writeSchemaFirstLists(dumpPath, workDir);
+  const steps: { list: string; args: string[]; then?: () => Promise<void> }[] = [
+    { list: lists.head, args: [] },
+    ...(afterDefinitions
+      ? [
+          { list: lists.tail, args: ['--section=pre-data'], then: afterDefinitions },
+          { list: lists.tail, args: ['--section=data', '--section=post-data'] },
+        ]
+      : [{ list: lists.tail, args: [] }]),
+  ];
+  for (const step of steps) {
     try {
-      await runTool(TOOLS.pgRestore, ['--exit-on-error', '--single-transaction', '--no-password', ...section, '-d', scratch.name, dumpPath], {
+      await runTool(TOOLS.pgRestore, ['--exit-on-error', '--single-transaction', '--no-password', '-L', step.list, ...step.args, '-d', scratch.name, dumpPath], {
         connection: connection(scratch.name),
         redact,
         signal,
@@ -226,6 +237,6 @@ $strata$;`;
     } catch (err) {
       throw new InvalidDumpError(`the dump does not restore into a scratch database: ${(err as Error).message}`, { cause: err });
     }
-    if (i === 0 && afterDefinitions) await afterDefinitions();
+    await step.then?.();
   }
 }

@@ -30,6 +30,7 @@ import { applyScript, psqlErrors } from './psql.ts';
 import { replayUrl } from './replay-role.ts';
 import { withClient } from './scratch.ts';
 import { NotRenameableError, renameArchiveEntries, TextSelfReferenceError } from './schema-rename.ts';
+import { listText, schemaFirst } from './schema-first.ts';
 import { PgConnection } from '../backup/child-env.ts';
 import { redactSecrets } from '../backup/redact.ts';
 import { runTool, startTool } from '../backup/tool-process.ts';
@@ -183,10 +184,13 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
     t = now;
   };
   try {
-    const { batches, rest } = definitionBatches(plan.toc.entries);
-    for (const [i, batch] of batches.entries()) {
+    // The staging schema and its grants in a batch of their own, first (schema-first.ts).
+    const split = schemaFirst(plan.toc.entries);
+    const headIds = new Set(split.head);
+    const { batches, rest } = definitionBatches(plan.toc.entries.filter((e) => !headIds.has(e.dumpId)));
+    for (const [i, batch] of [split.head, ...batches].entries()) {
       const list = path.join(workDir, `staged-definitions-${i}.list`);
-      await fs.promises.writeFile(list, batch.map((id) => `${id};\n`).join(''));
+      await fs.promises.writeFile(list, listText(batch));
       await applyScript({
         config,
         url,
@@ -204,7 +208,7 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
     }
     step('definitions');
     const restList = path.join(workDir, 'staged-rest.list');
-    await fs.promises.writeFile(restList, rest.map((id) => `${id};\n`).join(''));
+    await fs.promises.writeFile(restList, listText(rest));
     const jobs = options.jobs ?? Math.min(4, Math.max(2, os.availableParallelism()));
     await runTool(
       TOOLS.pgRestore,

@@ -51,14 +51,11 @@ export async function createCompatRoles(url: string): Promise<CompatRoles> {
   );
   // The application's main role is a member of the roles owning its objects, and the stack's restore
   // role a member of it (lib/services/replay-role.ts): a least-privilege replay may act as each owner.
-  // The second owner (etl) is a member of the schema's owner: a replay gives etl its tables back
-  // (ALTER … OWNER TO) before the schema's own grants are replayed, and a non-superuser may do that
-  // only when etl can create in the schema by then (README: objects owned by several roles).
+  // The second owner (etl) may create in the tenant schema only through the schema's ACL (GRANT CREATE
+  // ON SCHEMA), not as a member of its owner: a replay must put that grant in place before it gives etl
+  // its tables back (lib/restore/schema-first.ts).
   await withClusterLock(url, (c) =>
-    c.query(
-      `GRANT ${[roles.owner, roles.app, roles.etl].map(quoteIdent).join(', ')} TO ${quoteIdent(TENANT_OWNER_ROLE)};
-       GRANT ${quoteIdent(roles.owner)} TO ${quoteIdent(roles.etl)};`,
-    ),
+    c.query(`GRANT ${[roles.owner, roles.app, roles.etl].map(quoteIdent).join(', ')} TO ${quoteIdent(TENANT_OWNER_ROLE)};`),
   );
   return roles;
 }
