@@ -19,6 +19,8 @@ export interface RestoreBackup {
   dumpSizeBytes: number | null;
   storageTier: string;
   origin: string;
+  /** Whether the backup's manifest is signed: anything else needs the admin's explicit confirmation. */
+  signed: boolean | null;
 }
 
 interface Props {
@@ -65,6 +67,7 @@ function RestoreDialog({ action, tenant, backup, otherTenants, undoDays, timeZon
   const [targetSchema, setTargetSchema] = useState('');
   const [targetTenantId, setTargetTenantId] = useState(otherTenants[0]?.id ?? '');
   const [confirm, setConfirm] = useState('');
+  const [acceptUnsigned, setAcceptUnsigned] = useState(false);
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [restoreId, setRestoreId] = useState<string | null>(null);
@@ -72,7 +75,8 @@ function RestoreDialog({ action, tenant, backup, otherTenants, undoDays, timeZon
 
   const target = otherTenants.find((t) => t.id === targetTenantId);
   const expected = mode === 'clone' ? targetSchema : mode === 'cross_tenant' ? (target?.name ?? '') : tenant.name;
-  const canSubmit = !pending && expected.length > 0 && confirm === expected;
+  const unsigned = backup.signed !== true;
+  const canSubmit = !pending && expected.length > 0 && confirm === expected && (!unsigned || acceptUnsigned);
 
   async function submit() {
     if (!canSubmit) return;
@@ -85,6 +89,7 @@ function RestoreDialog({ action, tenant, backup, otherTenants, undoDays, timeZon
       ...(mode === 'clone' ? { targetSchema } : {}),
       ...(mode === 'cross_tenant' ? { targetTenantId } : {}),
       confirm,
+      ...(unsigned ? { allowUnsigned: acceptUnsigned } : {}),
     });
     setPending(false);
     if (result.error) setError(result.error);
@@ -174,6 +179,20 @@ function RestoreDialog({ action, tenant, backup, otherTenants, undoDays, timeZon
               </p>
             )}
           </div>
+
+          {unsigned ? (
+            <div className="mt-3 rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-900" data-testid="restore-unsigned">
+              <p>
+                This backup’s manifest is <strong>not signed</strong>: it was taken before Strata signed its backups, or taken into the catalog
+                with <code>catalog rebuild --trust-unsigned</code>. Strata cannot prove that Strata wrote it — anyone holding the bucket’s keys
+                could have replaced it. Restore it only if you trust what is in the bucket.
+              </p>
+              <label className="mt-2 flex items-start gap-2">
+                <input type="checkbox" checked={acceptUnsigned} onChange={(e) => setAcceptUnsigned(e.target.checked)} className="mt-1" />
+                <span>I trust this unsigned backup and want to restore it</span>
+              </label>
+            </div>
+          ) : null}
 
           <TypedConfirmation
             id="restore-confirm"

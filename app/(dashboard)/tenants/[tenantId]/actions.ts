@@ -40,6 +40,8 @@ export const restoreAction = validatedAction(
     targetSchema: z.string().max(200).optional(),
     targetTenantId: tenantIdSchema.optional(),
     confirm: z.string().max(300),
+    /** The admin ticked "I trust this unsigned backup" (the server still refuses a row known as signed). */
+    allowUnsigned: z.boolean().optional(),
   }),
   async (input, actor) => {
     const restore = await requestRestore(appDb(), actor, input);

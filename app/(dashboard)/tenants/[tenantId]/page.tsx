@@ -192,6 +192,13 @@ export default async function TenantPage({ params, searchParams }: Props) {
                   </Td>
                   <Td>
                     <StatusBadge status={b.status} title={b.errorMessage ?? undefined} />
+                    {b.status === 'completed' && b.signed !== true ? (
+                      <div className="mt-1">
+                        <Badge tone="amber" title="The manifest is not signed: restoring it needs an admin's explicit confirmation">
+                          unsigned
+                        </Badge>
+                      </div>
+                    ) : null}
                     {b.status === 'failed' && b.errorMessage ? <div className="mt-1 max-w-xs text-xs text-red-600">{b.errorMessage}</div> : null}
                   </Td>
                   <Td>
@@ -259,6 +266,7 @@ export default async function TenantPage({ params, searchParams }: Props) {
                             dumpSizeBytes: b.dumpSizeBytes,
                             storageTier: b.storageTier,
                             origin: b.origin,
+                            signed: b.signed,
                           }}
                           otherTenants={otherTenants}
                           undoDays={config.STRATA_UNDO_RETENTION_DAYS}
