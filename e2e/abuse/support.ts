@@ -14,23 +14,26 @@ export function stackDir(): string {
 
 export const readLog = (name: 'next' | 'worker') => fs.readFileSync(path.join(stackDir(), `${name}.log`), 'utf8');
 
-/** The running stack's secrets: DB password, B2 key, AUTH_SECRET, age identity, API tokens. */
+/**
+ * The running stack's secrets, from the environment it was started with: DB and restore-role passwords,
+ * B2 key, AUTH_SECRET, age identity, signing key, API tokens.
+ */
 export function stackSecrets(): Record<string, string> {
-  const dir = stackDir();
-  const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8').trim() : undefined);
-  const ageDir = path.join(dir, 'age');
-  const identity = fs.existsSync(ageDir) ? fs.readdirSync(ageDir).map((f) => path.join(ageDir, f)).find((f) => /AGE-SECRET-KEY/.test(fs.readFileSync(f, 'utf8'))) : undefined;
   const state = readState();
   return secretsOfEnv(
-    { DATABASE_URL: state.databaseUrl, B2_APPLICATION_KEY: read('b2-application-key'), AUTH_SECRET: read('auth-secret'), BACKUP_DECRYPTION_IDENTITY_FILE: identity },
+    { ...state.env, DATABASE_URL: state.databaseUrl },
     Object.fromEntries(Object.entries(state.tokens).map(([role, token]) => [`API token (${role})`, token])),
   );
 }
 
 export const db = (): Db => getDb(readState().databaseUrl);
 
-export function tally(name: string, group: CaseResult['group'], trials: number, outcomes: Record<string, number>, seconds: number): void {
-  saveCase({ case: name, group, trials, outcomes, violations: 0, seconds: Math.round(seconds * 10) / 10 });
+/**
+ * A case whose trials are not runs of one function (generated requests, one scan): the caller counts
+ * its own violations from what it saw. Cases that repeat one trial use harness.ts runCase instead.
+ */
+export function tally(name: string, group: CaseResult['group'], trials: number, outcomes: Record<string, number>, seconds: number, violations: number): void {
+  saveCase({ case: name, group, trials, outcomes, violations, seconds: Math.round(seconds * 10) / 10 });
 }
 
 /** Lines of the Next server log that report an unhandled error (written since `from`). */

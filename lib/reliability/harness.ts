@@ -1,6 +1,7 @@
 // The fault-injection and abuse suite's harness: trial counts, per-case outcome tallies written for
 // scripts/chaos.ts, and the invariants every fault case checks afterwards (stored copies, B2
 // versions and unfinished large files, the live tenant's fingerprint, leftover schemas).
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -155,7 +156,7 @@ export async function strayRestoreSchemas(db: Db): Promise<string[]> {
 /** Named secrets of a Strata environment: DB passwords, AWS/B2 keys, age identities, AUTH_SECRET. */
 export function secretsOfEnv(env: Record<string, string | undefined>, extra: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of ['DATABASE_URL', 'BACKUP_SOURCE_URL']) {
+  for (const name of ['DATABASE_URL', 'BACKUP_SOURCE_URL', 'STRATA_RESTORE_DATABASE_URL']) {
     const v = env[name];
     if (!v) continue;
     try {
@@ -176,9 +177,29 @@ export function secretsOfEnv(env: Record<string, string | undefined>, extra: Rec
       out['age identity (body)'] = m[0].slice('AGE-SECRET-KEY-1'.length);
     }
   }
+  Object.assign(out, signingKeySecrets(env.STRATA_SIGNING_KEY_FILE));
   for (const [k, v] of Object.entries(extra)) out[k] = v;
   for (const [k, v] of Object.entries(out)) if (v.length < 8) delete out[k];
   return out;
+}
+
+/**
+ * The forms a leaked Ed25519 signing key (PKCS#8 PEM) would take in a text: the PEM's base64 body, and its
+ * 32-byte private seed in base64, base64url and hex.
+ */
+function signingKeySecrets(file: string | undefined): Record<string, string> {
+  if (!file || !fs.existsSync(file)) return {};
+  const pem = fs.readFileSync(file, 'utf8');
+  const body = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+  const seed = crypto.createPrivateKey(pem).export({ format: 'jwk' }).d;
+  if (!seed) return {};
+  const raw = Buffer.from(seed, 'base64url');
+  return {
+    'signing key (PEM body)': body,
+    'signing key (seed, base64)': raw.toString('base64').replace(/=+$/, ''),
+    'signing key (seed, base64url)': seed,
+    'signing key (seed, hex)': raw.toString('hex'),
+  };
 }
 
 /** `where: secret name` for every secret found in any of the texts (case-insensitive for age keys). */

@@ -3,7 +3,9 @@
 // the recipients every manifest names) and their replay WOULD create the canaries (checked first, in a
 // throwaway database): a file via COPY … TO PROGRAM, a table in `public`, an UPDATE of users. Verify,
 // the drill, restore and catalog rebuild all refuse them, through S3 and B2; the canaries never appear;
-// the audit log names each refusal; the tenant stays as it was.
+// the audit log names each refusal; the tenant stays as it was. Each forgery is a case of the
+// reliability suite (harness.ts runCase: TRIALS trials, each on fresh backups in S3 and B2; the
+// README's Reliability table).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,9 +26,10 @@ import { createTestBackups } from '../testing/fixture-backup.ts';
 import { fingerprint, type Fingerprint } from '../testing/fixture-tenant.ts';
 import { createDatabase, dropDatabase, startTestStack, type TestStack } from '../testing/stack.ts';
 import { createDemoTenant } from '../testing/tenant-data.ts';
-import { createRestore } from './create.ts';
-import { runRestore } from './run-restore.ts';
-import { verifyBackup } from './verify.ts';
+import { createRestore } from '../restore/create.ts';
+import { runRestore } from '../restore/run-restore.ts';
+import { verifyBackup } from '../restore/verify.ts';
+import { runCase } from './harness.ts';
 
 const TIERS = ['s3_standard', 'b2_cold'] as const;
 
@@ -144,6 +147,24 @@ describe('a bucket attacker with only the store keys', () => {
     forged.push({ location: `${row.backupLocation!.replace(/dump\.zst\.age$/, '')}manifest.json`, reason: /./ });
   }
 
+  /**
+   * One forgery as a case: each trial takes fresh genuine backups of acme in S3 and B2, forges each, and
+   * checks that every reader refuses it, the canaries stay absent and acme stays exactly as it was.
+   */
+  function forgeryCase(name: string, reason: RegExp, forge: (row: BackupJobRow) => Promise<void>) {
+    return runCase(name, 'abuse', async () => {
+      const outcomes: string[] = [];
+      for (const row of Object.values(await createTestBackups(ctx, 'acme', [...TIERS]))) {
+        await forge(row);
+        await assertEveryReaderRefuses(row, reason);
+        outcomes.push(`${row.storageTier}: verify, drill and restore refused and audited`);
+      }
+      assert.deepEqual(await canaries(), noCanary);
+      assert.deepEqual(await fingerprint(stack.config.DATABASE_URL, 'acme'), acmeBefore, 'tenant A is untouched');
+      return outcomes;
+    });
+  }
+
   before(async () => {
     stack = await startTestStack();
     stores = createStores(stack.config);
@@ -177,58 +198,52 @@ describe('a bucket attacker with only the store keys', () => {
   });
 
   it('replaces dump and manifest, leaving the genuine signature: refused (signature does not verify)', async () => {
-    for (const row of Object.values(await createTestBackups(ctx, 'acme', [...TIERS]))) {
+    await forgeryCase('Bucket forgery: dump and manifest replaced, genuine signature left', /signature does not verify/, async (row) => {
       await plant(row, evilDump);
-      await assertEveryReaderRefuses(row, /signature does not verify/);
-    }
-    assert.deepEqual(await canaries(), noCanary);
+    });
   });
 
   it('replaces dump and manifest and removes the signature: refused (unsigned), even with allow-unsigned', async () => {
-    for (const row of Object.values(await createTestBackups(ctx, 'acme', [...TIERS]))) {
-      await plant(row, evilDump);
-      await storeOf(row).delete(`${prefixOf(row)}${SIGNATURE_OBJECT}`);
-      await assertEveryReaderRefuses(row, /signature manifest\.json\.sig is missing, though the backup was signed/);
-    }
-    assert.deepEqual(await canaries(), noCanary);
+    await forgeryCase(
+      'Bucket forgery: dump and manifest replaced, signature removed',
+      /signature manifest\.json\.sig is missing, though the backup was signed/,
+      async (row) => {
+        await plant(row, evilDump);
+        await storeOf(row).delete(`${prefixOf(row)}${SIGNATURE_OBJECT}`);
+      },
+    );
   });
 
   it('signs the forged manifest with a key of its own: refused (unknown key)', async () => {
     const attacker = generateSigningKeyPair();
     const keyFile = path.join(stack.dir, 'attacker.pem');
     fs.writeFileSync(keyFile, attacker.privatePem, { mode: 0o600 });
-    for (const row of Object.values(await createTestBackups(ctx, 'acme', [...TIERS]))) {
+    await forgeryCase('Bucket forgery: manifest signed with an unknown key', /does not verify with any key of STRATA_VERIFY_KEYS/, async (row) => {
       const bytes = await plant(row, evilDump);
       await storeOf(row).put(`${prefixOf(row)}${SIGNATURE_OBJECT}`, signManifest(bytes, loadSigningKey(keyFile)));
-      await assertEveryReaderRefuses(row, /does not verify with any key of STRATA_VERIFY_KEYS/);
-    }
-    assert.deepEqual(await canaries(), noCanary);
+    });
   });
 
   it('removes the signature of a genuine backup: refused', async () => {
-    for (const row of Object.values(await createTestBackups(ctx, 'acme', [...TIERS]))) {
+    await forgeryCase('Bucket forgery: signature of a genuine backup removed', /signature manifest\.json\.sig is missing/, async (row) => {
       await storeOf(row).delete(`${prefixOf(row)}${SIGNATURE_OBJECT}`);
-      await assertEveryReaderRefuses(row, /signature manifest\.json\.sig is missing/);
-    }
+    });
   });
 
   it("puts tenant B's genuine signed backup under tenant A's prefix: refused (does not match the catalog)", async () => {
-    const beta = await createTestBackups(ctx, 'beta', [...TIERS]);
-    for (const row of Object.values(await createTestBackups(ctx, 'acme', [...TIERS]))) {
-      const source = beta[row.storageTier]!;
+    await forgeryCase("Bucket forgery: tenant B's genuine signed backup under tenant A's prefix", /does not match the catalog: the manifest describes backup/, async (row) => {
+      const tier = row.storageTier as (typeof TIERS)[number];
+      const source = (await createTestBackups(ctx, 'beta', [tier]))[tier]!;
       for (const name of ['dump.zst.age', 'manifest.json', SIGNATURE_OBJECT]) {
         await storeOf(row).put(`${prefixOf(row)}${name}`, await download(storeOf(source), `${prefixOf(source)}${name}`));
       }
-      await assertEveryReaderRefuses(row, /does not match the catalog: the manifest describes backup/);
       // And as a backup of its own under A's prefix (B's id): catalog rebuild must not take it in.
       const planted = `${prefixOf(source).replace('backups/beta/', 'backups/acme/')}`;
       for (const name of ['dump.zst.age', 'manifest.json', SIGNATURE_OBJECT]) {
         await storeOf(row).put(`${planted}${name}`, await download(storeOf(source), `${prefixOf(source)}${name}`));
       }
       forged.push({ location: storeOf(row).location(`${planted}manifest.json`), reason: /claims tenant "beta", its key is under tenant "acme"/ });
-    }
-    assert.deepEqual(await canaries(), noCanary);
-    assert.deepEqual(await fingerprint(stack.config.DATABASE_URL, 'acme'), acmeBefore, 'tenant A is untouched');
+    });
   });
 
   it('catalog rebuild rejects every forgery, names the reason, audits it, and adds no row', async () => {
@@ -249,28 +264,33 @@ describe('a bucket attacker with only the store keys', () => {
 
   it('a signed dump with an entry outside the tenant schema is refused before replay, naming the entry', async () => {
     const signingKey = loadSigningKey(stack.config.STRATA_SIGNING_KEY_FILE!);
-    for (const row of Object.values(await createTestBackups(ctx, 'acme', [...TIERS]))) {
-      // As if the worker itself had signed it: the signature and the catalog agree with the dump.
-      const bytes = await plant(row, outsideDump);
-      await storeOf(row).put(`${prefixOf(row)}${SIGNATURE_OBJECT}`, signManifest(bytes, signingKey));
-      const m = JSON.parse(bytes.toString('utf8'));
-      await stack.db
-        .update(backupJobs)
-        .set({ sha256Stored: m.backup.sha256_stored, sha256Dump: m.backup.sha256_dump, backupSizeBytes: m.backup.backup_size_bytes, dumpSizeBytes: m.backup.dump_size_bytes })
-        .where(eq(backupJobs.id, row.id));
-      const v = await verifyBackup(ctx, row.id, { requestedBy: 'test' });
-      assert.equal(v.status, 'failed');
-      assert.match(v.errorMessage ?? '', /refused before any replay: .* holds entries outside schema "acme": .*TABLE "public"\.toc_canary/);
-      const restore = await createRestore(stack.db, { backupId: row.id, mode: 'in_place', requestedBy: 'test', exactCopy: true });
-      await assert.rejects(runRestore(ctx, restore.id), /TABLE "public"\.toc_canary/);
-      const audited = await stack.db
-        .select()
-        .from(auditLog)
-        .where(and(eq(auditLog.action, 'backup.refused'), sql`${auditLog.details} ->> 'backup_id' = ${row.id}`, sql`${auditLog.details} ->> 'reason' = 'foreign_entry'`));
-      assert.equal(audited.length, 2);
-    }
-    assert.deepEqual(await canaries(), noCanary);
-    assert.deepEqual(await fingerprint(stack.config.DATABASE_URL, 'acme'), acmeBefore, 'tenant A is untouched');
+    await runCase('Signed dump with an entry outside the tenant schema', 'abuse', async () => {
+      const outcomes: string[] = [];
+      for (const row of Object.values(await createTestBackups(ctx, 'acme', [...TIERS]))) {
+        // As if the worker itself had signed it: the signature and the catalog agree with the dump.
+        const bytes = await plant(row, outsideDump);
+        await storeOf(row).put(`${prefixOf(row)}${SIGNATURE_OBJECT}`, signManifest(bytes, signingKey));
+        const m = JSON.parse(bytes.toString('utf8'));
+        await stack.db
+          .update(backupJobs)
+          .set({ sha256Stored: m.backup.sha256_stored, sha256Dump: m.backup.sha256_dump, backupSizeBytes: m.backup.backup_size_bytes, dumpSizeBytes: m.backup.dump_size_bytes })
+          .where(eq(backupJobs.id, row.id));
+        const v = await verifyBackup(ctx, row.id, { requestedBy: 'test' });
+        assert.equal(v.status, 'failed');
+        assert.match(v.errorMessage ?? '', /refused before any replay: .* holds entries outside schema "acme": .*TABLE "public"\.toc_canary/);
+        const restore = await createRestore(stack.db, { backupId: row.id, mode: 'in_place', requestedBy: 'test', exactCopy: true });
+        await assert.rejects(runRestore(ctx, restore.id), /TABLE "public"\.toc_canary/);
+        const audited = await stack.db
+          .select()
+          .from(auditLog)
+          .where(and(eq(auditLog.action, 'backup.refused'), sql`${auditLog.details} ->> 'backup_id' = ${row.id}`, sql`${auditLog.details} ->> 'reason' = 'foreign_entry'`));
+        assert.equal(audited.length, 2);
+        outcomes.push(`${row.storageTier}: verify and restore refused before replay, entry named, audited`);
+      }
+      assert.deepEqual(await canaries(), noCanary);
+      assert.deepEqual(await fingerprint(stack.config.DATABASE_URL, 'acme'), acmeBefore, 'tenant A is untouched');
+      return outcomes;
+    });
   });
 
   it('a backup from before signing: used only with the admin confirmation; rebuilt only with --trust-unsigned, as unsigned', async () => {

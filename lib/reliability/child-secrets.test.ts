@@ -1,6 +1,7 @@
 // What `ps` and /proc show of the programs a backup and a restore spawn: no secret in any argv, none in
 // any environment (S3/B2 keys, AUTH_SECRET, the OIDC secret, database passwords and URLs), the password
-// only in a 0600 passfile inside the job's temp dir that is gone once the job is.
+// only in a 0600 passfile inside the job's temp dir that is gone once the job is. Two cases of the
+// reliability suite (harness.ts runCase; the README's Reliability table).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { runRestore } from '../restore/run-restore.ts';
 import { createStores } from '../storage/registry.ts';
 import { createTestBackup } from '../testing/fixture-backup.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
+import { runCase } from './harness.ts';
 
 interface Seen {
   pid: number;
@@ -89,6 +91,8 @@ describe('secrets never reach a spawned program', () => {
       planted.AUTH_OIDC_CLIENT_SECRET!,
       'pgpassword-c4n4ry',
       ...passwords,
+      // The signing key's PEM body: the workers hold it, no child program needs it.
+      fs.readFileSync(config.STRATA_SIGNING_KEY_FILE!, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''),
     ];
     assert.ok(secrets.every((s) => s.length >= 6), 'every secret is long enough to be recognized');
     await addTinyTenants(stack.db, ['cs'], { plan: 'basic', rows: 8000, rowBytes: 1024 });
@@ -127,29 +131,35 @@ describe('secrets never reach a spawned program', () => {
   }
 
   it('backup: pg_dump, zstd and age', async () => {
-    const watch = watchChildren();
-    let seen: Map<number, Seen>;
-    let backupId: string;
-    try {
-      backupId = (await createTestBackup({ db: stack.db, config, stores: createStores(config) }, 'cs')).id;
-    } finally {
-      seen = watch.stop();
-    }
-    assert.ok(backupId);
-    assertClean(seen, ['pg_dump', 'zstd', 'age']);
+    await runCase('Secrets in the argv and environment of programs a backup spawns', 'abuse', async () => {
+      const watch = watchChildren();
+      let seen: Map<number, Seen>;
+      let backupId: string;
+      try {
+        backupId = (await createTestBackup({ db: stack.db, config, stores: createStores(config) }, 'cs')).id;
+      } finally {
+        seen = watch.stop();
+      }
+      assert.ok(backupId);
+      assertClean(seen, ['pg_dump', 'zstd', 'age']);
+      return 'pg_dump, zstd, age sampled from /proc: argv and environment clean, passfile 0600 and removed';
+    });
   });
 
   it('restore in place: age, zstd, pg_restore and psql', async () => {
-    const backup = await createTestBackup({ db: stack.db, config: parseConfig(stack.env), stores: createStores(config) }, 'cs');
-    const restore = await createRestore(stack.db, { backupId: backup.id, mode: 'in_place', requestedBy: 'test' });
-    const watch = watchChildren();
-    let seen: Map<number, Seen>;
-    try {
-      const done = await runRestore({ db: stack.db, config, stores: createStores(config) }, restore.id);
-      assert.equal(done.status, 'completed');
-    } finally {
-      seen = watch.stop();
-    }
-    assertClean(seen, ['age', 'zstd', 'pg_restore', 'psql']);
+    await runCase('Secrets in the argv and environment of programs a restore spawns', 'abuse', async () => {
+      const backup = await createTestBackup({ db: stack.db, config: parseConfig(stack.env), stores: createStores(config) }, 'cs');
+      const restore = await createRestore(stack.db, { backupId: backup.id, mode: 'in_place', requestedBy: 'test' });
+      const watch = watchChildren();
+      let seen: Map<number, Seen>;
+      try {
+        const done = await runRestore({ db: stack.db, config, stores: createStores(config) }, restore.id);
+        assert.equal(done.status, 'completed');
+      } finally {
+        seen = watch.stop();
+      }
+      assertClean(seen, ['age', 'zstd', 'pg_restore', 'psql']);
+      return 'age, zstd, pg_restore, psql sampled from /proc: argv and environment clean, passfile 0600 and removed';
+    });
   });
 });
