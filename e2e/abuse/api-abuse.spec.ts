@@ -9,7 +9,7 @@ import { expect, test, type APIRequestContext } from '@playwright/test';
 import fc from 'fast-check';
 import { createApiToken } from '../../lib/auth/tokens.ts';
 import { hostileValues } from '../../lib/reliability/hostile.ts';
-import { TRIALS } from '../../lib/reliability/harness.ts';
+import { runCase, TRIALS } from '../../lib/reliability/harness.ts';
 import { bearer, completedBackup, restoreStatus } from '../api.ts';
 import { signIn, tenantPath } from '../helpers.ts';
 import { sql } from '../stack.ts';
@@ -118,7 +118,15 @@ test(`API fuzz: ${FUZZ_REQUESTS} generated requests over every route, no 500, no
     }
   }
   const errors = serverErrors(logStart);
-  tally('API fuzz (generated requests, every route)', 'abuse', samples.length, { ...Object.fromEntries(Object.entries(byStatus).map(([k, v]) => [`HTTP ${k}`, v])), 'unhandled errors in the server log': errors.length }, (Date.now() - started) / 1000);
+  tally(
+    'API fuzz (generated requests, every route)',
+    'abuse',
+    samples.length,
+    { ...Object.fromEntries(Object.entries(byStatus).map(([k, v]) => [`HTTP ${k}`, v])), 'unhandled errors in the server log': errors.length },
+    (Date.now() - started) / 1000,
+    // A request answered 5xx or with a shapeless error, and each unhandled error logged, violates.
+    fiveHundreds.length + shapeless.length + errors.length,
+  );
   expect(fiveHundreds, 'no 500').toEqual([]);
   expect(shapeless, 'every JSON 4xx is {"error":{code,message}}').toEqual([]);
   expect(errors, 'no unhandled error in the server log').toEqual([]);
@@ -128,10 +136,10 @@ test(`API fuzz: ${FUZZ_REQUESTS} generated requests over every route, no 500, no
 });
 
 test('hostile tenant ids, schema names and backup ids through the API: clear 4xx naming the field', async ({ request }) => {
-  const started = Date.now();
-  const outcomes: Record<string, number> = {};
-  const count = (k: string) => (outcomes[k] = (outcomes[k] ?? 0) + 1);
-  for (const h of HOSTILE) {
+  await runCase('Hostile ids and names through the API', 'abuse', async (i) => {
+    const h = HOSTILE[i]!;
+    const outcomes: string[] = [];
+    const count = (k: string) => outcomes.push(k);
     const create = await request.post('/api/backups/create', { headers: bearer('admin'), data: { tenant_id: h } });
     expect(create.status(), `create ${JSON.stringify(h.slice(0, 30))}`).toBe(400);
     expect((await create.json()).error.field).toBe('tenant_id');
@@ -162,13 +170,12 @@ test('hostile tenant ids, schema names and backup ids through the API: clear 4xx
       expect(res.status()).toBeLessThan(500);
       count(`in a path → ${res.status()}`);
     }
-  }
-  expect(await sql(`select 1 from information_schema.tables where table_name = 'tenants'`)).toHaveLength(1);
-  tally('Hostile ids and names through the API', 'abuse', HOSTILE.length, outcomes, (Date.now() - started) / 1000);
+    expect(await sql(`select 1 from information_schema.tables where table_name = 'tenants'`)).toHaveLength(1);
+    return outcomes;
+  }, HOSTILE.length);
 });
 
 test('hostile tenant ids through a replayed server action: refused, never a 500', async ({ page }) => {
-  const started = Date.now();
   await signIn(page, 'operator');
   await page.goto(tenantPath('harbor-care'));
   const captured = page.waitForRequest((r) => r.method() === 'POST' && r.headers()['next-action'] !== undefined);
@@ -177,8 +184,8 @@ test('hostile tenant ids through a replayed server action: refused, never a 500'
   const original = req.postData()!;
   expect(original).toContain('harbor-care');
   const headers = req.headers();
-  const outcomes: Record<string, number> = {};
-  for (const h of HOSTILE) {
+  await runCase('Hostile ids through a server action', 'abuse', async (i) => {
+    const h = HOSTILE[i]!;
     const forged = original.replace('"harbor-care"', JSON.stringify(h));
     const res = await page.request.post(req.url(), {
       headers: { 'next-action': headers['next-action']!, 'content-type': headers['content-type']!, accept: 'text/x-component' },
@@ -187,17 +194,14 @@ test('hostile tenant ids through a replayed server action: refused, never a 500'
     expect(res.status(), JSON.stringify(h.slice(0, 30))).toBeLessThan(500);
     const text = await res.text();
     expect(text).not.toMatch(/\n\s+at |node:internal/);
-    outcomes[`HTTP ${res.status()}, refused`] = (outcomes[`HTTP ${res.status()}, refused`] ?? 0) + 1;
-  }
-  expect(await sql(`select tenant_id from backup_jobs where tenant_id !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'`)).toEqual([]);
-  tally('Hostile ids through a server action', 'abuse', HOSTILE.length, outcomes, (Date.now() - started) / 1000);
+    expect(await sql(`select tenant_id from backup_jobs where tenant_id !~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$'`)).toEqual([]);
+    return `HTTP ${res.status()}, refused`;
+  }, HOSTILE.length);
 });
 
 test('two admins restoring the same tenant at the same instant: one 202, the other 409', async ({ request }) => {
-  const started = Date.now();
   const second = (await createApiToken(db(), { name: `e2e-admin-b-${crypto.randomBytes(3).toString('hex')}`, role: 'admin', createdBy: 'e2e-abuse' })).secret;
-  const outcomes: Record<string, number> = {};
-  for (let i = 0; i < TRIALS; i++) {
+  await runCase('Two admins restore the same tenant at once (API)', 'abuse', async (i) => {
     const body = (schema: string) => ({ tenant_id: 'harbor-care', backup_job_id: backupId, mode: 'clone', target_schema: schema, confirm: schema });
     const [a, b] = await Promise.all([
       request.post('/api/backups/restore', { headers: bearer('admin'), data: body(`harbor_race_a${i}`) }),
@@ -209,7 +213,6 @@ test('two admins restoring the same tenant at the same instant: one 202, the oth
     expect((await loser.json()).error.code).toBe('conflict');
     const winner = a.status() === 202 ? a : b;
     await expect.poll(async () => restoreStatus(request, (await winner.json()).restore.id), { timeout: 90_000 }).toMatch(/completed|failed/);
-    outcomes['one 202, one 409 conflict'] = (outcomes['one 202, one 409 conflict'] ?? 0) + 1;
-  }
-  tally('Two admins restore the same tenant at once (API)', 'abuse', TRIALS, outcomes, (Date.now() - started) / 1000);
+    return 'one 202, one 409 conflict';
+  });
 });

@@ -5,11 +5,11 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { createApiToken, revokeApiToken } from '../../lib/auth/tokens.ts';
 import { MAX_FAILURES } from '../../lib/auth/throttle.ts';
-import { TRIALS } from '../../lib/reliability/harness.ts';
+import { runCase } from '../../lib/reliability/harness.ts';
 import { completedBackup } from '../api.ts';
 import { signIn, tenantPath } from '../helpers.ts';
 import { sql, USERS } from '../stack.ts';
-import { COOKIE, db, sessionCookie, tally } from './support.ts';
+import { COOKIE, db, sessionCookie } from './support.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -27,7 +27,6 @@ const createdSince = async (since: Date) =>
   (await sql<{ n: number }>(`select (select count(*) from backup_jobs where created_at > $1 and requested_by <> 'scheduler') + (select count(*) from restore_jobs where created_at > $1) as n`, [since]))[0]!.n;
 
 test('a revoked API token and an expired session × every mutation route → 401, nothing created', async ({ request, playwright }) => {
-  const started = Date.now();
   const admin = await createApiToken(db(), { name: `e2e-revoked-${Date.now()}`, role: 'admin', createdBy: 'e2e-abuse' });
   // Control: the same token works before it is revoked (so the 401 below is the revocation's doing).
   const ok = await request.get('/api/backups/tenant/harbor-care', { headers: { authorization: `Bearer ${admin.secret}` } });
@@ -42,9 +41,9 @@ test('a revoked API token and an expired session × every mutation route → 401
   // Control: a fresh session cookie made the same way is accepted.
   expect((await fresh.get('/api/backups/tenant/harbor-care')).status()).toBe(200);
 
-  const outcomes: Record<string, number> = {};
   const since = new Date();
-  for (let i = 0; i < TRIALS; i++) {
+  await runCase('Authorization: revoked token, expired session × every mutation route', 'abuse', async () => {
+    const outcomes: string[] = [];
     for (const m of mutations()) {
       const callers: [string, APIRequestContext, Record<string, string>][] = [
         ['revoked token', request, { authorization: `Bearer ${admin.secret}` }],
@@ -54,14 +53,14 @@ test('a revoked API token and an expired session × every mutation route → 401
         const res = await ctx.post(m.route, { headers, data: m.body });
         expect(res.status(), `${who} POST ${m.route}`).toBe(401);
         expect((await res.json()).error.code).toBe('unauthorized');
-        outcomes[`${who} → 401`] = (outcomes[`${who} → 401`] ?? 0) + 1;
+        outcomes.push(`${who} → 401`);
       }
     }
-  }
-  expect(await createdSince(since)).toBe(0);
+    expect(await createdSince(since)).toBe(0);
+    return outcomes;
+  });
   await fresh.dispose();
   await expired.dispose();
-  tally('Authorization: revoked token, expired session × every mutation route', 'abuse', TRIALS, outcomes, (Date.now() - started) / 1000);
 });
 
 test('an expired session replaying a captured server action is refused', async ({ page, playwright }) => {
@@ -84,10 +83,8 @@ test('an expired session replaying a captured server action is refused', async (
 });
 
 test('sign-in throttling holds under a burst of concurrent wrong passwords', async ({ playwright }) => {
-  const started = Date.now();
   const baseURL = test.info().project.use.baseURL!;
-  const outcomes: Record<string, number> = {};
-  for (let t = 0; t < TRIALS; t++) {
+  await runCase('Sign-in throttling under a burst of wrong passwords', 'abuse', async (t) => {
     const email = `burst-${t}-${Date.now()}@strata.test`;
     await sql(`insert into users (email, password_hash, role) select $1, password_hash, 'viewer' from users where email = $2`, [email, USERS.viewer.email]);
     const ctx = await playwright.request.newContext({ baseURL });
@@ -115,7 +112,6 @@ test('sign-in throttling holds under a burst of concurrent wrong passwords', asy
     const cookies = await ctx.storageState();
     expect(cookies.cookies.some((c) => c.name === COOKIE)).toBe(false);
     await ctx.dispose();
-    outcomes[`burst of 20: ${checked} password checks, then locked (right password refused)`] = (outcomes[`burst of 20: ${checked} password checks, then locked (right password refused)`] ?? 0) + 1;
-  }
-  tally('Sign-in throttling under a burst of wrong passwords', 'abuse', TRIALS, outcomes, (Date.now() - started) / 1000);
+    return `burst of 20: ${checked} password checks, then locked (right password refused)`;
+  });
 });

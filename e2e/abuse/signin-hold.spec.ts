@@ -5,9 +5,9 @@ import { expect, test, type APIRequestContext, type PlaywrightWorkerArgs } from 
 import { createApiToken } from '../../lib/auth/tokens.ts';
 import { setUserPassword, setUserRole } from '../../lib/auth/users.ts';
 import { MAX_FAILURES } from '../../lib/auth/throttle.ts';
-import { TRIALS } from '../../lib/reliability/harness.ts';
+import { runCase } from '../../lib/reliability/harness.ts';
 import { readState, sql, USERS } from '../stack.ts';
-import { COOKIE, db, tally } from './support.ts';
+import { COOKIE, db } from './support.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -42,9 +42,7 @@ const failures = (target: string) =>
   );
 
 test('50 wrong passwords for one email, each from a different X-Forwarded-For: at most 5 checks, then locked', async ({ playwright }) => {
-  const started = Date.now();
-  const outcomes: Record<string, number> = {};
-  for (let t = 0; t < TRIALS; t++) {
+  await runCase('Sign-in: 50 wrong passwords for one email from rotating X-Forwarded-For', 'abuse', async (t) => {
     const { email } = await freshUser('rotate');
     const { ctx, attempt, hasSession } = await signInContext(playwright);
     const spoofed = Array.from({ length: 50 }, (_, i) => `198.51.${t}.${i + 1}`);
@@ -63,15 +61,11 @@ test('50 wrong passwords for one email, each from a different X-Forwarded-For: a
     await attempt(email, USERS.viewer.password, { 'x-forwarded-for': `203.0.113.${t + 1}` });
     expect(await hasSession()).toBe(false);
     await ctx.dispose();
-    const key = `50 wrong passwords, 50 addresses: ${checked} password checks, then locked (right password refused)`;
-    outcomes[key] = (outcomes[key] ?? 0) + 1;
-  }
-  tally('Sign-in: 50 wrong passwords for one email from rotating X-Forwarded-For', 'abuse', TRIALS, outcomes, (Date.now() - started) / 1000);
+    return `50 wrong passwords, 50 addresses: ${checked} password checks, then locked (right password refused)`;
+  });
 });
 
 test('30 concurrent sign-ins leave a dashboard page and an API call under 1 s', async ({ playwright }) => {
-  const started = Date.now();
-  const outcomes: Record<string, number> = {};
   const admin = await signInContext(playwright);
   await admin.attempt(USERS.admin.email, USERS.admin.password);
   expect(await admin.hasSession()).toBe(true);
@@ -93,7 +87,7 @@ test('30 concurrent sign-ins leave a dashboard page and an API call under 1 s', 
     quiet.api.push(await timed('API', () => api.get('/api/backups/tenant/harbor-care')));
   }
   const atRest = `at rest: page ${Math.max(...quiet.page.slice(1))} ms, API ${Math.max(...quiet.api.slice(1))} ms`;
-  for (let t = 0; t < TRIALS; t++) {
+  await runCase('Sign-in: 30 concurrent sign-ins vs. a dashboard page and an API call', 'abuse', async () => {
     const crowd = await Promise.all(Array.from({ length: 30 }, () => freshUser('crowd')));
     const contexts = await Promise.all(crowd.map(() => signInContext(playwright)));
     let done = false;
@@ -119,12 +113,10 @@ test('30 concurrent sign-ins leave a dashboard page and an API call under 1 s', 
     expect(signedIn, 'sign-ins that got through (the rest were told to try again)').toBeGreaterThan(0);
     expect(slowestPage, `slowest dashboard page during the burst (${probes} probes; ${atRest})`).toBeLessThan(1000);
     expect(slowestApi, `slowest API call during the burst (${probes} probes; ${atRest})`).toBeLessThan(1000);
-    const key = `page and API under 1 s (${signedIn}/30 signed in, the rest told to try again)`;
-    outcomes[key] = (outcomes[key] ?? 0) + 1;
-  }
+    return `page and API under 1 s (${signedIn}/30 signed in, the rest told to try again)`;
+  });
   await admin.ctx.dispose();
   await api.dispose();
-  tally('Sign-in: 30 concurrent sign-ins vs. a dashboard page and an API call', 'abuse', TRIALS, outcomes, (Date.now() - started) / 1000);
 });
 
 test('a password change and a role change each end an existing session; API tokens keep working', async ({ playwright }) => {
