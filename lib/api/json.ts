@@ -1,9 +1,10 @@
 // The JSON shapes of docs/design.md "Data formats" for restores, schedules and verifications
 // (backups: lib/backup/serialize.ts). snake_case, ISO-8601 UTC with Z, `id` = UUID.
 import type { RestoreJobRow, ScheduleRow, VerificationRow } from '../db/schema.ts';
-import { backupJson, isoUtc } from '../backup/serialize.ts';
+import { backupJson } from '../backup/serialize.ts';
+import { isoUtc } from '../iso.ts';
 
-export { backupJson, isoUtc };
+export { backupJson };
 
 export function restoreJson(r: RestoreJobRow) {
   return {

@@ -9,7 +9,7 @@ import { uuidSchema } from '../domain.ts';
 import type { Stores } from '../storage/registry.ts';
 import { parseLocation } from '../storage/types.ts';
 import { LEGAL_HOLD_OBJECT, prefixOfObjectKey } from './manifest.ts';
-import { isoUtc } from './serialize.ts';
+import { isoUtc } from '../iso.ts';
 
 export class LegalHoldError extends Error {
   constructor(

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backupKey, buildManifest, manifestBytes, parseManifest, parseObjectKey } from './manifest.ts';
-import { backupJson, isoUtc } from './serialize.ts';
+import { isoUtc } from '../iso.ts';
+import { backupJson } from './serialize.ts';
 
 const id = '3f1c1e0e-9a4b-4c1d-8e2f-0123456789ab';
 

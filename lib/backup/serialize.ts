@@ -2,6 +2,7 @@
 // --json output, the HTTP API and manifest.json. snake_case, ISO-8601 UTC times with Z, sizes as
 // numbers, `id` = the backup's UUID (the internal `seq` never leaves the database).
 import type { BackupJobRow } from '../db/schema.ts';
+import { isoUtc } from '../iso.ts';
 
 export interface BackupJson {
   id: string;
@@ -22,17 +23,6 @@ export interface BackupJson {
   legal_hold: boolean;
   error_message: string | null;
   requested_by: string;
-}
-
-/**
- * `2026-11-26T02:00:00Z`: whole seconds, as in docs/design.md. The backup engine writes its times in
- * whole seconds (see `wholeSecond`), so nothing is lost and a catalog rebuilt from manifests is exact.
- */
-export function isoUtc(date: Date): string;
-export function isoUtc(date: Date | null | undefined): string | null;
-export function isoUtc(date: Date | null | undefined): string | null {
-  if (!date) return null;
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** `date` truncated to the second: the precision of every time Strata shows. */

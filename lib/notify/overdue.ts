@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm';
 import { platformTenantsSql } from '../db/platform.ts';
 import { pgTime, pgTimeOrNull } from '../jobs/pg-time.ts';
-import { isoUtc } from '../retention/decisions.ts';
+import { isoUtc } from '../iso.ts';
 import type { ScheduleType } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { nextRunAt } from '../schedule/next-run.ts';

@@ -2,6 +2,7 @@
 // (and, for orphans, lists the stores), calls this, records the decisions, then deletes — so
 // `strata prune --dry-run` shows exactly the decisions a real run would act on.
 import { COPY_READ_ORDER, type BackupStatus, type StorageTier } from '../domain.ts';
+import { isoUtc } from '../iso.ts';
 
 export interface PruneCandidate {
   id: string;
@@ -55,11 +56,6 @@ export interface PruneOptions {
 }
 
 const ORPHAN_MIN_AGE_MS = 24 * 3_600_000;
-
-/** ISO-8601 UTC without milliseconds, as docs/design.md writes times. */
-export function isoUtc(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** Code-unit order, the same in every locale (localeCompare is not). */
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

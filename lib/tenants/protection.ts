@@ -6,6 +6,7 @@ import type { Db } from '../db/client.ts';
 import { planLabel, platformTenantsSql } from '../db/platform.ts';
 import type { ScheduleType } from '../domain.ts';
 import type { Config } from '../env.ts';
+import { isoUtc } from '../iso.ts';
 import { nextRunAt } from '../schedule/next-run.ts';
 import { tenantOffsetMinutes } from '../schedule/offset.ts';
 import { overdueStatus, SCHEDULE_PERIOD_MS, type RpoStatus } from '../schedule/rpo.ts';
@@ -100,10 +101,10 @@ export async function tenantProtection(
       tier: r.tier,
       subscription_tier_id: r.subscription_tier_id,
       plan_known: r.subscription_tier_id === null || r.subscription_tier_id === r.tier,
-      last_backup_at: r.last_backup_at ? iso(r.last_backup_at) : null,
+      last_backup_at: isoUtc(r.last_backup_at),
       last_backup_id: r.last_backup_id,
       status: rpo.status,
-      overdue_after: rpo.deadline ? iso(rpo.deadline) : null,
+      overdue_after: isoUtc(rpo.deadline),
       failing: r.last_status === 'failed',
       last_error: r.last_status === 'failed' ? r.last_error : null,
       stored_bytes: Number(r.stored_bytes ?? 0),
@@ -115,9 +116,4 @@ export async function tenantProtection(
 /** The plan as people read it: "unknown plan (gold), treated as basic" for a tier Strata does not know. */
 export function tierLabel(t: Pick<TenantProtection, 'tier' | 'subscription_tier_id'>): string {
   return planLabel(t.tier, t.subscription_tier_id);
-}
-
-/** ISO-8601 UTC with Z, to the second (docs/design.md "Data formats"). */
-export function iso(d: Date | string): string {
-  return new Date(d).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -1,7 +1,7 @@
 // Live progress for the dashboard (polled by components/live-jobs.tsx): pending and running jobs.
 import { z } from 'zod';
 import { apiRoute } from '@/lib/api/handler';
-import { isoUtc } from '@/lib/api/json';
+import { isoUtc } from '@/lib/iso';
 import { tenantIdSchema } from '@/lib/domain';
 import { activeJobs } from '@/lib/db/queries/backups';
 
