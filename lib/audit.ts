@@ -1,5 +1,4 @@
 // The audit log: every mutation (dashboard, API, CLI) and every failed sign-in leaves one row.
-import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import type { Db } from './db/client.ts';
 import { auditLog } from './db/schema.ts';
 
@@ -21,13 +20,3 @@ export async function audit(db: Pick<Db, 'insert'>, entry: AuditEntry): Promise<
   });
 }
 
-/** Entries of one action for one target since `since`, newest first (sign-in throttling). */
-export async function recentEntries(db: Db, action: string, target: string, since: Date) {
-  return db
-    .select()
-    .from(auditLog)
-    .where(and(eq(auditLog.action, action), eq(auditLog.target, target), gte(auditLog.at, since)))
-    .orderBy(desc(auditLog.at));
-}
-
-export const auditDetail = (key: string) => sql<string | null>`${auditLog.details} ->> ${key}`;

@@ -16,7 +16,6 @@ export type Origin = (typeof ORIGINS)[number];
 export const BACKUP_STATUSES = ['pending', 'running', 'completed', 'failed', 'deleted'] as const;
 export type BackupStatus = (typeof BACKUP_STATUSES)[number];
 export const RESTORE_STATUSES = ['pending', 'running', 'completed', 'failed', 'undone'] as const;
-export type RestoreStatus = (typeof RESTORE_STATUSES)[number];
 export const RESTORE_MODES = ['in_place', 'clone'] as const;
 export type RestoreMode = (typeof RESTORE_MODES)[number];
 

@@ -127,8 +127,13 @@ describe('strata CLI', () => {
     assert.equal(rebuild.code, 0, rebuild.stderr);
     assert.deepEqual(rebuild.json, { added: 0, already: 1, tenants_added: 0, rejected: [], trusted_unsigned: 0 });
 
-    const audit = await stack.db.execute<{ action: string; actor: string }>(sql`select action, actor from audit_log order by id`);
-    assert.ok(audit.rows.some((a) => a.action === 'restore.create' && a.actor.startsWith('cli:')));
+    const audit = await stack.db.execute<{ action: string; actor: string; via: string | null }>(sql`select action, actor, details->>'via' as via from audit_log order by id`);
+    const byCli = audit.rows.filter((a) => a.action === 'restore.create' || a.action === 'backup.create');
+    assert.ok(byCli.length >= 2, JSON.stringify(audit.rows));
+    for (const a of byCli) {
+      assert.ok(a.actor.startsWith('cli:'), a.actor);
+      assert.equal(a.via, 'cli', `${a.action} audited via ${a.via}`);
+    }
   });
 
   it('adds dashboard users with the password on stdin', async () => {

@@ -1,5 +1,6 @@
 // Weekly restore drill: the newest completed backup of a random sample of active tenants is
-// verified (download, checksums, decrypt, pg_restore --list) like `strata verify`, marked is_drill.
+// verified like `strata verify` (download, checksums, decrypt, an exact restore into a scratch database,
+// tables and rows counted), marked is_drill.
 // A failing drill opens a drill_failed incident (see the verify runner). Drills run unattended, so
 // they trust the bucket no more than a person would (issue 13): verifyBackup refuses a manifest that
 // is unsigned (drill rows never carry allow_unsigned), signed by an unknown key, or not the catalog's,

@@ -1,4 +1,5 @@
-// Request shapes of the HTTP API (docs/design.md "HTTP API"), shared by routes and the OpenAPI document.
+// Request shapes of the HTTP API (docs/design.md "HTTP API"), validated by the routes. lib/api/openapi.ts
+// describes them separately for clients.
 import { z } from 'zod';
 import { RESTORE_MODES, storageTierSchema, tenantIdSchema, uuidSchema } from '../domain.ts';
 

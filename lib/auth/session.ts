@@ -15,7 +15,7 @@ export interface Actor {
   /** What audit_log records: the user's email or `token:<name>`. */
   name: string;
   role: Role;
-  via: 'session' | 'token';
+  via: 'session' | 'token' | 'cli';
   email: string | null;
 }
 

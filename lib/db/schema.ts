@@ -292,4 +292,3 @@ export type BackupJobRow = typeof backupJobs.$inferSelect;
 export type RestoreJobRow = typeof restoreJobs.$inferSelect;
 export type VerificationRow = typeof backupVerifications.$inferSelect;
 export type ScheduleRow = typeof backupSchedules.$inferSelect;
-export type RetentionPolicyRow = typeof backupRetentionPolicies.$inferSelect;

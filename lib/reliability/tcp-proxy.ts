@@ -1,6 +1,5 @@
 // A TCP proxy in front of a storage server, for faults the server itself cannot make: every open
-// connection reset (RST) at once, the server "down" (connections refused by reset), and a new
-// target after the real server was restarted elsewhere.
+// connection reset (RST) at once, and a new target after the real server was restarted elsewhere.
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -9,8 +8,6 @@ export interface TcpProxy {
   url: string;
   /** Resets every open connection (both sides). Returns how many were open. */
   resetAll(): number;
-  /** While down, new connections are reset at once. */
-  setDown(down: boolean): void;
   setTarget(port: number): void;
   /** Bytes forwarded client → server so far. */
   bytesUp(): number;
@@ -19,11 +16,9 @@ export interface TcpProxy {
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let target = targetPort;
-  let down = false;
   let up = 0;
   const open = new Set<net.Socket>();
   const server = net.createServer((client) => {
-    if (down) return client.resetAndDestroy();
     const upstream = net.connect(target, '127.0.0.1');
     open.add(client);
     open.add(upstream);
@@ -50,9 +45,6 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       for (const s of [...open]) if (!s.destroyed) s.resetAndDestroy();
       open.clear();
       return n / 2;
-    },
-    setDown(d) {
-      down = d;
     },
     setTarget(p) {
       target = p;

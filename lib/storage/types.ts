@@ -1,5 +1,5 @@
-// The one storage contract. Each backend (s3.ts, b2.ts) ends in `satisfies ObjectStoreFactory`-style
-// checks; nothing outside lib/storage/registry.ts branches on the storage tier.
+// The one storage contract. Each backend's factory (s3.ts, b2.ts) returns `store satisfies ObjectStore`;
+// nothing outside lib/storage/registry.ts branches on the storage tier.
 import type { Readable } from 'node:stream';
 import type { StorageTier } from '../domain.ts';
 

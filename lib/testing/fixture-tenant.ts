@@ -3,7 +3,6 @@
 // before a backup and after a restore (or a clone, whose name is normalised away).
 // Like in production, the tenant's objects belong to the application's role (saas_app), never to a
 // superuser; one table belongs to another role (strata_fx_owner), a member of saas_app.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -268,9 +267,4 @@ export async function fingerprint(url: string, schema: string): Promise<Fingerpr
     }
     return { definitions, tables, sequences, populated };
   });
-}
-
-/** A short digest of a fingerprint, for logs. */
-export function fingerprintDigest(fp: Fingerprint): string {
-  return crypto.createHash('sha256').update(JSON.stringify(fp)).digest('hex').slice(0, 16);
 }

@@ -18,7 +18,7 @@ import { backupJson } from '../../lib/backup/serialize.ts';
 import { CliError, cliActor, config, EXIT, flags, output, required, usage, valid, waitConfig } from '../cli-kit.ts';
 import { awaitJob } from './await-job.ts';
 
-const actor = (): Actor => ({ name: cliActor(), role: 'admin', via: 'token', email: null });
+const actor = (): Actor => ({ name: cliActor(), role: 'admin', via: 'cli', email: null });
 
 /** API errors → CLI exit codes: bad input 2, missing 1, conflict 4. */
 async function operation<T>(fn: () => Promise<T>): Promise<T> {

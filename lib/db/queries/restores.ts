@@ -1,5 +1,5 @@
 // Restores of a tenant, and which one (if any) can still be undone.
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../client.ts';
 import { newestFirst } from '../order.ts';
 import { restoreJobs, type RestoreJobRow } from '../schema.ts';
@@ -24,12 +24,3 @@ export function undoable(latest: RestoreJobRow | undefined, now = new Date()): R
   return latest;
 }
 
-export async function latestRestore(db: Db, tenantId: string): Promise<RestoreJobRow | null> {
-  const rows = await db
-    .select()
-    .from(restoreJobs)
-    .where(and(eq(restoreJobs.tenantId, tenantId)))
-    .orderBy(newestFirst(restoreJobs.createdAt), newestFirst(restoreJobs.seq))
-    .limit(1);
-  return rows[0] ?? null;
-}
