@@ -12,7 +12,7 @@ import { parseConfig } from '../lib/env.ts';
 import { startLocalServices } from '../lib/services/local.ts';
 import { createDemoTenant } from '../lib/testing/tenant-data.ts';
 import { benchBackup, BIG, SMALL } from './backup.ts';
-import { benchCli } from './cli.ts';
+import { benchCliBackup, benchCliStart } from './cli.ts';
 import { benchDashboard } from './dashboard.ts';
 import { benchFleet, createFleet } from './fleet.ts';
 import { ROOT, type Bench, type Sizes } from './harness.ts';
@@ -78,6 +78,7 @@ try {
   if (wants(1) || wants(2) || wants(3) || wants(5) || wants(7)) await createDemoTenant(db, { ...SMALL, name: 'Bench Small Clinic', plan: 'premium', patients: sizes.smallPatients });
   if (wants(5)) await createDemoTenant(db, { ...OLTP, name: 'Bench OLTP Clinic', plan: 'premium', patients: sizes.oltpPatients });
   await db.execute(sql`vacuum analyze`);
+  if (wants(8)) await benchCliStart(bench);
 
   let backupId: string | undefined;
   let strataSeconds = 10;
@@ -88,7 +89,7 @@ try {
   }
   if (wants(5)) await benchImpact(bench, strataSeconds);
   if (wants(3) && backupId) await benchRestore(bench, backupId);
-  if (wants(8)) await benchCli(bench);
+  if (wants(8)) await benchCliBackup(bench);
   if (wants(4) || wants(6)) await createFleet(bench);
   if (wants(4)) await benchFleet(bench);
   if (wants(6)) await benchDashboard(bench);

@@ -79,6 +79,7 @@ function strataPlugin(root, hashes) {
         return { path: args.path, external: true };
       });
       build.onLoad({ filter: /.*/, namespace: 'file' }, (args) => {
+        if (PG_STREAM.test(args.path)) return pgStream(args.path);
         if (inNodeModules(args.path)) return undefined;
         const loader = LOADERS[path.extname(args.path)];
         if (!loader) throw new Error(`the CLI bundle cannot load ${args.path}`);
@@ -89,6 +90,20 @@ function strataPlugin(root, hashes) {
       });
     },
   };
+}
+
+/** pg's lib/stream.js, which asks whether it runs in a Cloudflare Worker when first loaded. */
+const PG_STREAM = /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/;
+const CLOUDFLARE_PROBE = "typeof Response === 'function'";
+
+/**
+ * pg's Cloudflare probe builds a fetch `Response`, and on Node 20 the first `Response` loads undici:
+ * ≈ 50 ms of a ≈ 300 ms `strata tenant list`. The CLI runs on Node only, so the probe is skipped (the
+ * `navigator` check before it stays). A pg whose file no longer has the probe is bundled unchanged.
+ */
+function pgStream(file) {
+  const source = fs.readFileSync(file, 'utf8');
+  return { contents: source.replace(CLOUDFLARE_PROBE, 'false'), loader: 'js' };
 }
 
 /** Writes a file atomically unless it exists (names carry content hashes: a file is never rewritten). */
