@@ -11,6 +11,7 @@ import { recordFailedSignIn } from '@/lib/auth/throttle';
 import { findUserByEmail } from '@/lib/auth/users';
 import { isRole } from '@/lib/auth/roles';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
+import { processEnv } from '@/lib/env';
 
 class ThrottledSignIn extends CredentialsSignin {
   code = 'throttled';
@@ -42,7 +43,7 @@ const credentials = Credentials({
 });
 
 function oidcProvider(): Provider[] {
-  const { AUTH_OIDC_ISSUER: issuer, AUTH_OIDC_CLIENT_ID: clientId, AUTH_OIDC_CLIENT_SECRET: clientSecret } = process.env;
+  const { AUTH_OIDC_ISSUER: issuer, AUTH_OIDC_CLIENT_ID: clientId, AUTH_OIDC_CLIENT_SECRET: clientSecret } = processEnv();
   if (!issuer || !clientId || !clientSecret) return [];
   return [{ id: 'oidc', name: 'Single sign-on', type: 'oidc', issuer, clientId, clientSecret }];
 }

@@ -14,9 +14,10 @@ import { NextResponse, type NextRequest } from 'next/server';
 import { sessionVersionOf } from '@/lib/auth/config';
 import { currentSessionUser } from '@/lib/auth/session-version';
 import { appDb } from '@/lib/db/queries/connection';
+import { processEnv } from '@/lib/env';
 
 export default async function proxy(req: NextRequest) {
-  const token = await getToken({ req, secret: process.env.AUTH_SECRET, secureCookie: req.nextUrl.protocol === 'https:' });
+  const token = await getToken({ req, secret: processEnv().AUTH_SECRET, secureCookie: req.nextUrl.protocol === 'https:' });
   // Server actions check the caller themselves (requireRole, session version included) and answer
   // with their own refusal; pages get the version check here.
   if (token?.email && req.headers.has('next-action')) return NextResponse.next();

@@ -2,12 +2,12 @@
 // pipeline process at two tenant sizes, and the same backup through the B2 server.
 import { eq } from 'drizzle-orm';
 import { createBackupGroup } from '../lib/backup/create.ts';
-import { PgConnection } from '../lib/backup/child-env.ts';
+import { PgConnection } from '../lib/process/child-env.ts';
 import { exactSchemaPattern } from '../lib/backup/dump.ts';
-import { toolCommand } from '../lib/backup/tool-process.ts';
+import { toolCommand } from '../lib/process/tool-process.ts';
 import { backupJobs } from '../lib/db/schema.ts';
 import type { StorageTier } from '../lib/domain.ts';
-import { TOOLS } from '../lib/services/system-tools.ts';
+import { TOOLS } from '../lib/process/system-tools.ts';
 import { bottleneck, figure, median, MB, runCommand, runNodeChild, type Bench, type ChildRun } from './harness.ts';
 import { round, type RunProfile } from './proc.ts';
 

@@ -8,15 +8,15 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { lowerOwnPriority } from '../lib/backup/priority.ts';
+import { lowerOwnPriority } from '../lib/process/priority.ts';
 import { runBackupGroup } from '../lib/backup/run-backup.ts';
-import { PgConnection } from '../lib/backup/child-env.ts';
+import { PgConnection } from '../lib/process/child-env.ts';
 import { exactSchemaPattern } from '../lib/backup/dump.ts';
 import { closeDb, getDb } from '../lib/db/client.ts';
 import { parseConfig, type Config } from '../lib/env.ts';
 import { runRestore } from '../lib/restore/run-restore.ts';
-import { toolCommand } from '../lib/backup/tool-process.ts';
-import { TOOLS } from '../lib/services/system-tools.ts';
+import { toolCommand } from '../lib/process/tool-process.ts';
+import { TOOLS } from '../lib/process/system-tools.ts';
 import { createStores } from '../lib/storage/registry.ts';
 
 /** The seed: `pg_dump -n <schema> | gzip` read whole into memory, then one PUT. */

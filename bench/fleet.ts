@@ -7,7 +7,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { createBackupGroup } from '../lib/backup/create.ts';
 import { exactSchemaPattern } from '../lib/backup/dump.ts';
-import { reconcileSchedules } from '../lib/schedule/reconcile.ts';
+import { reconcileSchedules } from '../lib/scheduler/reconcile.ts';
 import { createDemoTenant } from '../lib/testing/tenant-data.ts';
 import { pgDumpPath, pgEnv } from './backup.ts';
 import { figure, runCommand, ROOT, type Bench } from './harness.ts';

@@ -6,13 +6,14 @@
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { pgDumpArgs } from '../lib/backup/dump.ts';
-import { toolCommand } from '../lib/backup/tool-process.ts';
+import { toolCommand } from '../lib/process/tool-process.ts';
 import { quoteIdent } from '../lib/db/ident.ts';
 import { createRestore } from '../lib/restore/create.ts';
 import { archiveLockNeed, lockBudget, STAGE_ABOVE } from '../lib/restore/lock-budget.ts';
 import { readArchiveToc } from '../lib/restore/archive-toc.ts';
 import { dropSchemaInBatches } from '../lib/restore/staged.ts';
-import { TOOLS } from '../lib/services/system-tools.ts';
+import { TOOLS } from '../lib/process/system-tools.ts';
+import { TENANT_OWNER_ROLE } from '../lib/services/replay-role.ts';
 import { createStores } from '../lib/storage/registry.ts';
 import { createTestBackup } from '../lib/testing/fixture-backup.ts';
 import { pgDumpPath, pgEnv } from './backup.ts';
@@ -27,12 +28,16 @@ export async function benchLargeSchema(bench: Bench): Promise<void> {
   const rows = bench.quick ? 200 : 1000;
   const s = quoteIdent(SCHEMA);
   const t = performance.now();
-  await bench.db.execute(sql.raw(`CREATE SCHEMA ${s}`));
+  // Owned by the application's role, as an application's tenant schema is (lib/demo/seed.ts): the
+  // replay role, not a superuser, gives every object back to its owner and may only give it to roles it
+  // is a member of.
+  await bench.db.execute(sql.raw(`CREATE SCHEMA ${s} AUTHORIZATION ${quoteIdent(TENANT_OWNER_ROLE)}`));
   // Committed every 100 tables: creating them needs locks too.
   await bench.db.execute(
     sql.raw(`DO $$ BEGIN
       FOR i IN 1..${tables} LOOP
         EXECUTE format('CREATE TABLE %I.%I (id serial PRIMARY KEY, n int NOT NULL, note text)', '${SCHEMA}', 't' || i);
+        EXECUTE format('ALTER TABLE %I.%I OWNER TO %I', '${SCHEMA}', 't' || i, '${TENANT_OWNER_ROLE}');
         EXECUTE format('CREATE INDEX ON %I.%I (n)', '${SCHEMA}', 't' || i);
         EXECUTE format('INSERT INTO %I.%I (n, note) SELECT g, md5(g::text) FROM generate_series(1, ${rows}) g', '${SCHEMA}', 't' || i);
         IF i % 100 = 0 THEN COMMIT; END IF;

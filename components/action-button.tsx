@@ -1,7 +1,7 @@
 'use client';
 // A one-button form bound to a server action: hidden fields, pending state, the answer inline.
 import { useActionState } from 'react';
-import type { ActionState } from '@/lib/auth/action';
+import type { ActionState } from '@/lib/api/action';
 import { buttonClass } from './ui';
 
 type Action = (prev: ActionState | null, input: FormData) => Promise<ActionState>;

@@ -3,7 +3,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useActionState, useEffect } from 'react';
-import type { ActionState } from '@/lib/auth/action';
+import type { ActionState } from '@/lib/api/action';
 import { formatBytes, STORAGE_TIER_LABELS } from './format';
 import { buttonClass, StatusBadge } from './ui';
 

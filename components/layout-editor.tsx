@@ -3,7 +3,7 @@
 // `strata policy set --dry-run` runs) and shows schedules, stores, a month's cost and deletions;
 // Save is enabled only after a preview of exactly this choice.
 import { useState, useTransition } from 'react';
-import type { ActionState } from '@/lib/auth/action';
+import type { ActionState } from '@/lib/api/action';
 import type { LayoutChange } from '@/lib/api/operations/policy-layout';
 import { formatDateTime } from './format';
 import { buttonClass, inputClass } from './ui';

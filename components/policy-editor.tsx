@@ -1,8 +1,9 @@
 'use client';
-// Edit one plan's retention: Preview shows what the next prune would delete under the new windows;
-// Save is enabled only after a preview of exactly these values.
+// Edit one plan's retention: Preview is the save run as a dry run (updatePolicy, rolled back) and shows
+// what the next prune would delete under the new windows; Save is enabled only after a preview of
+// exactly these values.
 import { useState, useTransition } from 'react';
-import type { ActionState } from '@/lib/auth/action';
+import type { ActionState } from '@/lib/api/action';
 import { formatDateTime } from './format';
 import { buttonClass, inputClass } from './ui';
 
@@ -86,7 +87,7 @@ export function PolicyEditor({
         <div className="rounded-md border border-slate-200 bg-slate-50 p-3 text-sm" role="status">
           <p>
             {previewed.data.changed} of {previewed.data.considered} completed backups of this plan get a new expiry. The next prune would delete{' '}
-            <strong>{previewed.data.wouldDelete}</strong> of them ({previewed.data.newlyDeleted} because of this change). Legal holds and each tenant’s newest backup are kept.
+            <strong>{previewed.data.newlyDeleted}</strong> because of this change ({previewed.data.wouldDelete} in all, with backups that have expired already). Legal holds and each tenant’s newest backup are kept.
           </p>
           {previewed.data.sample.length ? (
             <ul className="mt-2 list-disc pl-5 text-xs text-slate-600">

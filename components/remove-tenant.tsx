@@ -4,7 +4,7 @@
 // confirmation and refuses the erasure while a backup is on legal hold, naming it.
 import { useRouter } from 'next/navigation';
 import { useRef, useState } from 'react';
-import type { ActionState } from '@/lib/auth/action';
+import type { ActionState } from '@/lib/api/action';
 import { Dialog, TypedConfirmation } from './dialog';
 import { buttonClass } from './ui';
 

@@ -5,7 +5,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
-import type { ActionState } from '@/lib/auth/action';
+import type { ActionState } from '@/lib/api/action';
 import { formatBytes, formatDateTime, STORAGE_TIER_LABELS } from './format';
 import { Dialog, TypedConfirmation } from './dialog';
 import { buttonClass, inputClass, StatusBadge } from './ui';

@@ -1,6 +1,6 @@
 'use client';
 import { useActionState } from 'react';
-import type { ActionState } from '@/lib/auth/action';
+import type { ActionState } from '@/lib/api/action';
 import { buttonClass, inputClass } from './ui';
 
 type Action = (prev: unknown, input: FormData) => Promise<ActionState>;

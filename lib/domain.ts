@@ -59,3 +59,37 @@ export const schemaNameSchema = z
   .refine((s) => !/^pg_/i.test(s), 'schema names starting with pg_ are reserved by PostgreSQL');
 export const planSchema = z.enum(PLANS);
 export const storageTierSchema = z.enum(STORAGE_TIERS);
+
+/**
+ * Owner marks (docs/design.md §12): a scratch database and a job's temp dir carry the key of the job
+ * that made them in their name — a verification's or restore's id, a backup's dump_group — so the
+ * sweep (worker/leftovers.ts) removes exactly those whose job is over or lost its lease, never by age.
+ */
+export type LeftoverOwner = { kind: 'backup' | 'restore' | 'verify'; jobKey: string };
+export type ScratchPurpose = 'verify' | 'clone';
+const compactKey = (key: string) => uuidSchema.parse(key).replaceAll('-', '').toLowerCase();
+const expandKey = (hex: string) => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+const SCRATCH_NAME = /^strata_(verify|clone)_([0-9a-f]{32})_[0-9a-f]{12}$/;
+const TEMP_DIR_NAME = /^strata-(backup|restore|verify)-([0-9a-f]{32})-[A-Za-z0-9]+$/;
+
+/** `strata_<purpose>_<job key, 32 hex>_<12 hex>`: 60 bytes, under PostgreSQL's 63. */
+export function scratchDatabaseName(purpose: ScratchPurpose, jobKey: string, randomHex: string): string {
+  return `strata_${purpose}_${compactKey(jobKey)}_${randomHex}`;
+}
+
+/** The owner of a scratch database by its name (a clone belongs to a restore), or null when not Strata's. */
+export function scratchDatabaseOwner(name: string): LeftoverOwner | null {
+  const m = SCRATCH_NAME.exec(name);
+  return m ? { kind: m[1] === 'clone' ? 'restore' : 'verify', jobKey: expandKey(m[2]!) } : null;
+}
+
+/** The prefix a job's temp dir is made with (mkdtemp appends six characters). */
+export function jobTempDirPrefix(owner: LeftoverOwner): string {
+  return `strata-${owner.kind}-${compactKey(owner.jobKey)}-`;
+}
+
+/** The owner of a temp dir by its name, or null when it is not a job's temp dir. */
+export function jobTempDirOwner(name: string): LeftoverOwner | null {
+  const m = TEMP_DIR_NAME.exec(name);
+  return m ? { kind: m[1] as LeftoverOwner['kind'], jobKey: expandKey(m[2]!) } : null;
+}

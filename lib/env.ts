@@ -190,3 +190,34 @@ export function loadConfig(needs?: readonly Need[]): BaseConfig {
   }
   return parseConfig(process.env, needs);
 }
+
+/**
+ * The process environment. This module is the only one that reads it (the lint rule forbids
+ * `process.env` elsewhere): configuration goes through parseConfig/loadConfig; this raw view is for
+ * what a Config does not describe — PATH to find programs, the locale a child program inherits, a
+ * child server's environment — and for masking secrets in an error without failing on a partial
+ * configuration.
+ */
+export function processEnv(): NodeJS.ProcessEnv {
+  return process.env;
+}
+
+/** PATH's directories, in order. */
+export function searchPath(): string[] {
+  return (process.env.PATH ?? '').split(':').filter(Boolean);
+}
+
+/** Reads a dotenv file into the process environment unless DATABASE_URL is already set (the CLI's .strata/local.env). */
+export function loadEnvFileUnlessConfigured(defaultFile: string): void {
+  if (process.env.DATABASE_URL) return;
+  try {
+    process.loadEnvFile(process.env.STRATA_ENV_FILE ?? defaultFile);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** Silences the AWS SDK's notice that future releases need Node 22 (package-lock.json pins one that supports Node 20). */
+export function quietAwsSdkVersionNotice(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}

@@ -1,7 +1,7 @@
 // `npm run screenshots`: the README's pictures (docs/screenshots/*.png) from the demo's data, in
 // headless Chromium: a production build, then the e2e readme project on a free port.
 import { freePort } from '../lib/services/postgres.ts';
-import { ensureTools, TOOLS } from '../lib/services/system-tools.ts';
+import { ensureTools, TOOLS } from '../lib/process/system-tools.ts';
 import { run } from './node-tests.ts';
 
 ensureTools([TOOLS.zstd, TOOLS.age, TOOLS.ageKeygen, TOOLS.pgDump, TOOLS.pgRestore, TOOLS.psql, TOOLS.postgres, TOOLS.chromium]);

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, startPostgres } from '../lib/services/postgres.ts';
-import { ensureTools, TOOLS } from '../lib/services/system-tools.ts';
+import { ensureTools, TOOLS } from '../lib/process/system-tools.ts';
 import { TEST_PG_ENV } from '../lib/testing/stack.ts';
 import { nodeTestArgs, run } from './node-tests.ts';
 

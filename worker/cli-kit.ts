@@ -1,8 +1,8 @@
 // What every `strata` command shares: flag parsing, exit codes, `--json` output, the actor name.
 import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ConfigError, loadConfig, type BaseConfig, type Config, type ConfigFor, type Need } from '../lib/env.ts';
-import { maskSecrets } from '../lib/backup/redact.ts';
+import { ConfigError, loadConfig, processEnv, type BaseConfig, type Config, type ConfigFor, type Need } from '../lib/env.ts';
+import { maskSecrets } from '../lib/process/redact.ts';
 import { describeError, operatorDetail, rawDatabaseFailure } from '../lib/db/errors.ts';
 
 /** docs/design.md exit codes. */
@@ -29,8 +29,9 @@ export const usage = (message: string) => new CliError(message, EXIT.usage, 'bad
 export function cliErrorOf(err: unknown): CliError {
   const db = rawDatabaseFailure(err);
   if (db) {
-    if (process.env.STRATA_DEBUG === '1') {
-      const secrets = { DATABASE_URL: process.env.DATABASE_URL ?? '', sourceUrl: process.env.BACKUP_SOURCE_URL ?? process.env.DATABASE_URL ?? '' };
+    const env = processEnv();
+    if (env.STRATA_DEBUG === '1') {
+      const secrets = { DATABASE_URL: env.DATABASE_URL ?? '', sourceUrl: env.BACKUP_SOURCE_URL ?? env.DATABASE_URL ?? '' };
       process.stderr.write(`strata: debug: ${maskSecrets(operatorDetail(err), secrets)}\n`);
     }
     return new CliError(db.message, EXIT.error, db.code);

@@ -1,6 +1,6 @@
 // `strata` — the operator's CLI (docs/design.md "CLI"). Each command lives in worker/commands/.
-import fs from 'node:fs';
 import { closeDb } from '../lib/db/client.ts';
+import { loadEnvFileUnlessConfigured } from '../lib/env.ts';
 import { CliError, cliErrorOf, EXIT } from './cli-kit.ts';
 
 type Command = (argv: string[]) => Promise<number | void>;
@@ -52,10 +52,6 @@ Exit codes: 0 ok · 1 error · 2 usage or configuration · 3 the awaited job fai
 A database error is reported by its SQLSTATE, never with the query; STRATA_DEBUG=1 also prints the
 query and the server's detail (secrets masked) to stderr.`;
 
-function loadLocalEnv(): void {
-  const file = process.env.STRATA_ENV_FILE ?? '.strata/local.env';
-  if (!process.env.DATABASE_URL && fs.existsSync(file)) process.loadEnvFile(file);
-}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -65,7 +61,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const load = commands[name];
   if (!load) throw new CliError(`unknown command "${name}" (strata --help lists them)`, EXIT.usage, 'bad_request');
-  if (name !== 'services') loadLocalEnv();
+  if (name !== 'services') loadEnvFileUnlessConfigured('.strata/local.env');
   return (await (await load())(rest)) ?? EXIT.ok;
 }
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../lib/db/client.ts';
 import type { Config } from '../lib/env.ts';
 import { failJob, requeueAborted } from '../lib/jobs/fail.ts';
-import { maskSecrets } from '../lib/backup/redact.ts';
+import { maskSecrets } from '../lib/process/redact.ts';
 import { databaseFailureOf, describeError, operatorDetail } from '../lib/db/errors.ts';
 import { releaseLease, renewLease } from '../lib/jobs/lease.ts';
 import type { ClaimedJob, JobKind } from '../lib/jobs/queues.ts';

@@ -1,7 +1,9 @@
 // The worker's periodic chores, each run by one worker per period (lib/jobs/periodic.ts, table
 // periodic_runs, which also keeps each task's last result): prune daily, restore drills weekly,
 // dropping expired undo copies hourly, failed sign-ins older than STRATA_AUDIT_SIGNIN_RETENTION_DAYS
-// daily; overdue checks every minute (idempotent: incidents dedupe the webhook).
+// daily; overdue checks every minute (idempotent: incidents dedupe the webhook); leftovers of killed
+// jobs (scratch databases, temp dirs) every 10 minutes, claimed per host since temp dirs are local.
+import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Db } from '../lib/db/client.ts';
 import type { Config } from '../lib/env.ts';
@@ -11,6 +13,7 @@ import { checkOverdue } from '../lib/notify/overdue.ts';
 import { runPrune } from '../lib/prune/run-prune.ts';
 import type { Stores } from '../lib/storage/registry.ts';
 import { queueDrills } from './drills.ts';
+import { sweepLeftovers } from './leftovers.ts';
 import { dropExpiredUndoCopies } from './undo-copies.ts';
 
 const HOUR = 3600;
@@ -35,6 +38,7 @@ export async function runMaintenance(deps: MaintenanceDeps): Promise<void> {
     }],
     ['drill', 7 * DAY, () => queueDrills(db, deps.config)],
     ['undo-cleanup', HOUR, () => dropExpiredUndoCopies(db, deps.config, log)],
+    [`leftovers:${os.hostname()}`, 10 * 60, () => sweepLeftovers(deps)],
     ['audit-sign-in-prune', DAY, async () => ({ deleted: await pruneFailedSignIns(db, deps.config.STRATA_AUDIT_SIGNIN_RETENTION_DAYS) })],
   ];
   for (const [task, period, run] of chores) {

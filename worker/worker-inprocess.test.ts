@@ -10,7 +10,7 @@ import type { Db } from '../lib/db/client.ts';
 import type { Config } from '../lib/env.ts';
 import { pgTime } from '../lib/jobs/pg-time.ts';
 import { addTinyTenants } from '../lib/jobs/test-support.ts';
-import { reconcileSchedules } from '../lib/schedule/reconcile.ts';
+import { reconcileSchedules } from '../lib/scheduler/reconcile.ts';
 import { startTestStack, type TestStack } from '../lib/testing/stack.ts';
 import { queueDrills } from './drills.ts';
 import { waitFor } from './test-support.ts';

@@ -1,7 +1,7 @@
 // The worker process (bundled and started by worker/launch.ts for `npm run worker` and `strata worker`):
-// configuration from the environment, stops cleanly on SIGTERM/SIGINT, runs at nice 10 (lib/backup/priority.ts).
+// configuration from the environment, stops cleanly on SIGTERM/SIGINT, runs at nice 10 (lib/process/priority.ts).
 import { closeDb } from '../lib/db/client.ts';
-import { lowerOwnPriority } from '../lib/backup/priority.ts';
+import { lowerOwnPriority } from '../lib/process/priority.ts';
 import { ConfigError, loadConfig } from '../lib/env.ts';
 import { runWorker } from './worker.ts';
 

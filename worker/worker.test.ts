@@ -10,7 +10,7 @@ import { createBackupGroup } from '../lib/backup/create.ts';
 import type { Db } from '../lib/db/client.ts';
 import { pgTime } from '../lib/jobs/pg-time.ts';
 import { addDailyOnlyPlan, addTinyTenants, makeDue } from '../lib/jobs/test-support.ts';
-import { reconcileSchedules } from '../lib/schedule/reconcile.ts';
+import { reconcileSchedules } from '../lib/scheduler/reconcile.ts';
 import { createStores, type Stores } from '../lib/storage/registry.ts';
 import { startTestStack, type TestStack } from '../lib/testing/stack.ts';
 import { b2Unfinished, b2Versions, setB2Latency, spawnWorker, waitFor, type WorkerProcess } from './test-support.ts';

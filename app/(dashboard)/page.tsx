@@ -1,10 +1,10 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
-import { compareUrgency } from '@/lib/db/queries/tenants';
+import { compareUrgency } from '@/lib/views/tenants';
 import { tenantProtection, tierLabel } from '@/lib/tenants/protection';
 import { storageByTier } from '@/lib/db/queries/backups';
-import { costThisMonth } from '@/lib/db/queries/cost';
+import { costThisMonth } from '@/lib/views/cost';
 import { workers } from '@/lib/db/queries/workers';
 import { STORAGE_TIERS } from '@/lib/domain';
 import { Badge, Card, EmptyState, PageHeader, PriceSource, Stat, StatusBadge, Table, TenantCell, Td, Th } from '@/components/ui';

@@ -3,17 +3,21 @@
 import crypto from 'node:crypto';
 import { ZodError } from 'zod';
 import { AuthError } from '../auth/errors.ts';
-import { maskSecrets } from '../backup/redact.ts';
+import { maskSecrets } from '../process/redact.ts';
 import { databaseFailureOf, operatorDetail } from '../db/errors.ts';
+import { processEnv } from '../env.ts';
 
-const secretSource = () => ({
-  DATABASE_URL: process.env.DATABASE_URL ?? '',
-  sourceUrl: process.env.BACKUP_SOURCE_URL ?? process.env.DATABASE_URL ?? '',
-  AUTH_SECRET: process.env.AUTH_SECRET,
-  B2_APPLICATION_KEY: process.env.B2_APPLICATION_KEY,
-  AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
-  AUTH_OIDC_CLIENT_SECRET: process.env.AUTH_OIDC_CLIENT_SECRET,
-});
+const secretSource = () => {
+  const env = processEnv();
+  return {
+    DATABASE_URL: env.DATABASE_URL ?? '',
+    sourceUrl: env.BACKUP_SOURCE_URL ?? env.DATABASE_URL ?? '',
+    AUTH_SECRET: env.AUTH_SECRET,
+    B2_APPLICATION_KEY: env.B2_APPLICATION_KEY,
+    AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY,
+    AUTH_OIDC_CLIENT_SECRET: env.AUTH_OIDC_CLIENT_SECRET,
+  };
+};
 
 export type ErrorCode =
   | 'bad_request'

@@ -2,6 +2,7 @@
 // when it holds an email (people paste passwords into it), otherwise a keyed hash of it, so
 // repeated attempts with the same value still group together without revealing the value.
 import crypto from 'node:crypto';
+import { processEnv } from '../env.ts';
 import { emailSchema } from './users.ts';
 
 export const FAILED_SIGN_IN = 'auth.sign_in_failed';
@@ -10,7 +11,7 @@ export const FAILED_SIGN_IN = 'auth.sign_in_failed';
 const FALLBACK_KEY = crypto.randomBytes(32);
 
 /** The normalized email, or `hash:<32 hex>` (HMAC-SHA256 keyed with AUTH_SECRET) of anything else. */
-export function signInSubject(typed: string, secret = process.env.AUTH_SECRET): string {
+export function signInSubject(typed: string, secret = processEnv().AUTH_SECRET): string {
   const parsed = emailSchema.safeParse(typed);
   if (parsed.success) return parsed.data;
   if (typed === '') return '';

@@ -4,10 +4,10 @@
 // (child-env.ts) — never the URL in argv, where `ps` would show the password.
 import pg from 'pg';
 import type { Config } from '../env.ts';
-import { TOOLS } from '../services/system-tools.ts';
-import { PgConnection } from './child-env.ts';
-import { redactSecrets } from './redact.ts';
-import { runTool, startTool, type ToolProcess } from './tool-process.ts';
+import { TOOLS } from '../process/system-tools.ts';
+import { PgConnection } from '../process/child-env.ts';
+import { redactSecrets } from '../process/redact.ts';
+import { runTool, startTool, type ToolProcess } from '../process/tool-process.ts';
 
 /** `"name"` with inner `"` doubled: a pattern that matches exactly this schema and nothing else. */
 export function exactSchemaPattern(schemaName: string): string {

@@ -14,12 +14,13 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import type { Config } from '../env.ts';
-import { TOOLS } from '../services/system-tools.ts';
+import { jobTempDirPrefix } from '../domain.ts';
+import { TOOLS } from '../process/system-tools.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { startPgDump } from './dump.ts';
-import { redactSecrets } from './redact.ts';
+import { redactSecrets } from '../process/redact.ts';
 import { HashMeter, RateLimit, Tee } from './streams.ts';
-import { startTool, type ToolProcess } from './tool-process.ts';
+import { startTool, type ToolProcess } from '../process/tool-process.ts';
 
 export interface UploadTarget {
   store: ObjectStore;
@@ -28,6 +29,8 @@ export interface UploadTarget {
 
 export interface DumpPipelineOptions {
   config: Config;
+  /** The backup's dump_group: it names the private temp dir (the owner mark worker/leftovers.ts reads). */
+  dumpGroup: string;
   schemaName: string;
   /** age X25519 recipients; the dump is encrypted to every one of them. */
   recipients: string[];
@@ -66,7 +69,7 @@ export async function streamEncryptedDump(options: DumpPipelineOptions): Promise
   if (options.targets.length === 0) throw new Error('a backup needs at least one upload target');
   if (options.recipients.length === 0) throw new Error('a backup needs at least one age recipient');
   if (options.signal?.aborted) throw new BackupPipelineError(`backup cancelled: ${reasonText(options.signal.reason)}`);
-  const workDir = await fs.promises.mkdtemp(path.join(options.config.STRATA_TMP_DIR, 'strata-backup-'));
+  const workDir = await fs.promises.mkdtemp(path.join(options.config.STRATA_TMP_DIR, jobTempDirPrefix({ kind: 'backup', jobKey: options.dumpGroup })));
   try {
     const fifo = path.join(workDir, 'compressed');
     // Asynchronously: the worker's other jobs keep running meanwhile.

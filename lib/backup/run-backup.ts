@@ -11,7 +11,7 @@ import { confirmUploads, removeBackupObjects, removeEarlierAttempts, uploadTarge
 import { loadGroup, markCompleted, markFailed, markRunning, recordProgress, resolveTenant, withExpiry, GroupTakenOverError } from './job-rows.ts';
 import { pgDumpVersion, serverVersion } from './dump.ts';
 import { streamEncryptedDump } from './pipeline.ts';
-import { redactSecrets } from './redact.ts';
+import { redactSecrets } from '../process/redact.ts';
 import { describeError } from '../db/errors.ts';
 import { signingKeyOf } from './signing.ts';
 import { wholeSecond } from './serialize.ts';
@@ -69,6 +69,7 @@ export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Pro
     const progress = recordProgress(db, dumpGroup);
     const dump = await streamEncryptedDump({
       config,
+      dumpGroup,
       schemaName: tenant.schemaName,
       recipients: config.BACKUP_ENCRYPTION_RECIPIENTS,
       targets: targets.map((t) => ({ store: t.store, key: t.dumpKey })),

@@ -20,7 +20,7 @@ import { platformTableChecks } from '../doctor/checks.ts';
 import { parseConfig, type Config } from '../env.ts';
 import { createRestore } from '../restore/create.ts';
 import { runRestore } from '../restore/run-restore.ts';
-import { reconcileSchedules } from '../schedule/reconcile.ts';
+import { reconcileSchedules } from '../scheduler/reconcile.ts';
 import { createStores, type Stores } from '../storage/registry.ts';
 import { addTenant, TenantError } from '../tenants/manage.ts';
 import { tenantProtection, tierLabel } from '../tenants/protection.ts';

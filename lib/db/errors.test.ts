@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { toApiError } from '../api/errors.ts';
-import { redactSecrets } from '../backup/redact.ts';
+import { redactSecrets } from '../process/redact.ts';
 import { freePort, startPostgres, type PostgresServer } from '../services/postgres.ts';
 import { closeDb, getDb } from './client.ts';
 import { databaseFailureOf, describeError, operatorDetail } from './errors.ts';

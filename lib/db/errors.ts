@@ -2,7 +2,7 @@
 // "Failed query: <SQL>\nparams: <values>": neither the SQL nor the parameter values may reach a
 // user (CLI, API, job rows, webhooks). `databaseFailureOf` finds the driver error behind any thrown
 // value and gives a stable code, the SQLSTATE and a message safe to show; `operatorDetail` is what
-// goes to the log (secrets masked by the caller through lib/backup/redact.ts).
+// goes to the log (secrets masked by the caller through lib/process/redact.ts).
 export type DatabaseErrorCode = 'database_error' | 'database_unavailable';
 
 export interface DatabaseFailure {

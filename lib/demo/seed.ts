@@ -10,7 +10,7 @@ import { SCHEDULE_STORAGE, type Plan } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { SEEDED_POLICIES } from '../retention/policies.ts';
 import { schedulesForPolicy } from '../schedule/policy.ts';
-import { reconcileSchedules } from '../schedule/reconcile.ts';
+import { reconcileSchedules } from '../scheduler/reconcile.ts';
 import { TENANT_OWNER_ROLE } from '../services/replay-role.ts';
 import type { Stores } from '../storage/registry.ts';
 import { createDemoTenant } from '../testing/tenant-data.ts';

@@ -6,10 +6,10 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { PLATFORM_CONTRACT, platformTenantsSql } from '../db/platform.ts';
 import type { Config } from '../env.ts';
-import { redactSecrets } from '../backup/redact.ts';
+import { redactSecrets } from '../process/redact.ts';
 import { keyId, signingKeyOf, verifyKeysOf } from '../backup/signing.ts';
 import type { Stores } from '../storage/registry.ts';
-import { findTool, TOOLS, type SystemTool } from '../services/system-tools.ts';
+import { findTool, TOOLS, type SystemTool } from '../process/system-tools.ts';
 import { inspectRole, replayRoleRefusal, replayUrl } from '../restore/replay-role.ts';
 import { hasRestrictFix, parseClientVersion, restrictFixedRelease } from './restrict-fix.ts';
 

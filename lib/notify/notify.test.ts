@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { Config } from '../env.ts';
 import { addTinyTenants } from '../jobs/test-support.ts';
-import { reconcileSchedules } from '../schedule/reconcile.ts';
+import { reconcileSchedules } from '../scheduler/reconcile.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
 import { closeIncident, openIncident } from './incidents.ts';
 import { checkOverdue } from './overdue.ts';

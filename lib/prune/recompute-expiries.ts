@@ -1,7 +1,8 @@
 // An admin edited a plan's retention policy: expires_at of the completed backups taken under that
 // plan (tier_id recorded on the backup) follows the new windows (design.md "Retention"), each copy
 // under the layout recorded on it. A tenant changing plan never comes here: its existing backups
-// keep their expiry.
+// keep their expiry. The preview before a save is updatePolicy (lib/api/operations/policy.ts) as a
+// dry run: this same function inside a transaction that is rolled back.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import type { Layout, Origin, StorageTier } from '../domain.ts';
@@ -19,16 +20,20 @@ export interface ExpiryChange {
 }
 
 export interface RecomputeResult {
+  /** Completed backups taken under the plan. */
+  considered: number;
   changed: ExpiryChange[];
-  /** What prune would delete right after the change: the preview shown before confirming. */
+  /** What prune would delete right after the change (any plan's backups): the preview shown before confirming. */
   wouldDelete: Decision[];
+  /** Of those, the ones prune would not have deleted before the change. */
+  newlyDeleted: string[];
 }
 
 export async function recomputeExpiries(
   db: Db,
   tierId: string,
   config: Config,
-  opts: { dryRun?: boolean; actor?: string } = {},
+  opts: { actor?: string } = {},
 ): Promise<RecomputeResult> {
   return db.transaction(async (tx) => {
     const policy = (
@@ -41,6 +46,9 @@ export async function recomputeExpiries(
       select id::text, origin, storage_tier, layout, completed_at, expires_at, now() as now from backup_jobs
       where tier_id = ${tierId} and status = 'completed' and completed_at is not null
       for update`);
+    const now = rows.rows[0] ? pgTime(rows.rows[0].now) : new Date();
+    const deletes = async () => decide(await readCatalog(tx as unknown as Db), now, []).filter((d) => d.action === 'delete');
+    const deletedBefore = new Set((await deletes()).map((d) => d.backup_id));
     const changed: ExpiryChange[] = [];
     for (const r of rows.rows) {
       const from = pgTimeOrNull(r.expires_at);
@@ -59,25 +67,12 @@ export async function recomputeExpiries(
           as c(id uuid, "to" timestamptz)
         where b.id = c.id`);
     }
-    const now = rows.rows[0] ? pgTime(rows.rows[0].now) : new Date();
-    const wouldDelete = decide(await readCatalog(tx as unknown as Db), now, []).filter((d) => d.action === 'delete');
-    if (opts.dryRun) {
-      throw new DryRun({ changed, wouldDelete });
-    }
+    const wouldDelete = await deletes();
+    const result = { considered: rows.rows.length, changed, wouldDelete, newlyDeleted: wouldDelete.map((d) => d.backup_id).filter((id) => !deletedBefore.has(id)) };
     await tx.execute(sql`
       insert into audit_log (actor, action, target, details)
       values (${opts.actor ?? 'system'}, 'retention.recompute_expiries', ${tierId},
         ${JSON.stringify({ changed: changed.length, would_delete: wouldDelete.map((d) => d.backup_id) })}::jsonb)`);
-    return { changed, wouldDelete };
-  }).catch((err: unknown) => {
-    if (err instanceof DryRun) return err.result;
-    throw err;
+    return result;
   });
-}
-
-/** Rolls the dry run's updates back while still answering with what they would have done. */
-class DryRun extends Error {
-  constructor(readonly result: RecomputeResult) {
-    super('dry run');
-  }
 }

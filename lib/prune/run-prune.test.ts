@@ -9,8 +9,9 @@ import type { Db } from '../db/client.ts';
 import type { Origin, StorageTier } from '../domain.ts';
 import { pgTime, pgTimeOrNull } from '../jobs/pg-time.ts';
 import { addTinyTenants } from '../jobs/test-support.ts';
+import { updatePolicy } from '../api/operations/policy.ts';
 import { PurgeRefusedError } from '../retention/decisions.ts';
-import { reconcileSchedules } from '../schedule/reconcile.ts';
+import { reconcileSchedules } from '../scheduler/reconcile.ts';
 import { createStores, type Stores } from '../storage/registry.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
 import { recomputeExpiries } from './recompute-expiries.ts';
@@ -146,7 +147,7 @@ describe('prune', () => {
     assert.deepEqual(await keys('b2_cold', b.prefix), []);
   });
 
-  it('a policy edit recomputes expires_at of that plan\'s backups (preview first); a downgrade keeps them', async () => {
+  it('a policy edit recomputes expires_at of that plan\'s backups; its preview is the save rolled back; a downgrade keeps them', async () => {
     await addTinyTenants(db, ['pe'], { plan: 'premium' });
     const threeDays = await fake({ tenant: 'pe', ageDays: 3, expiresInDays: 4 });
     const newest = await fake({ tenant: 'pe', ageDays: 0.5, expiresInDays: 6.5 });
@@ -163,20 +164,35 @@ describe('prune', () => {
     let pruned = await runPrune({ db, config: stack.config, stores }, { dryRun: false });
     assert.deepEqual(pruned.decisions.filter((d) => d.action === 'delete'), []);
 
-    // The admin shortens premium's daily window to 1 day: preview, then apply.
-    await db.execute(sql`update backup_retention_policies set daily_retention_days = 1 where tier_id = 'premium'`);
-    const preview = await recomputeExpiries(db, 'premium', stack.config, { dryRun: true, actor: 'test:admin' });
-    assert.equal(preview.changed.length, 2);
-    assert.deepEqual(preview.wouldDelete.map((d) => d.backup_id), [threeDays.id]);
-    assert.equal((await expiry(threeDays.id))?.getTime(), before3?.getTime(), 'the preview changes nothing');
-    const applied = await recomputeExpiries(db, 'premium', stack.config, { actor: 'test:admin' });
-    assert.deepEqual(applied.changed.map((c) => c.backup_id).sort(), preview.changed.map((c) => c.backup_id).sort());
+    // The admin shortens premium's daily window to 1 day: preview (the save as a dry run), then save.
+    const admin = { name: 'test:admin', role: 'admin' as const, via: 'session' as const, email: 'admin@example.org' };
+    const policyRow = async () =>
+      (await db.execute<{ daily: number; weekly: number; monthly: number }>(sql`select daily_retention_days daily, weekly_retention_weeks weekly, monthly_retention_months monthly from backup_retention_policies where tier_id = 'premium'`)).rows[0]!;
+    const current = await policyRow();
+    const windows = { dailyRetentionDays: 1, weeklyRetentionWeeks: current.weekly, monthlyRetentionMonths: current.monthly };
+    const auditRows = async () => Number((await db.execute<{ n: number }>(sql`select count(*)::int n from audit_log`)).rows[0]!.n);
+    const auditBefore = await auditRows();
+    const preview = await updatePolicy(db, admin, 'premium', windows, stack.config, { dryRun: true });
+    assert.equal(preview.considered, 2);
+    assert.equal(preview.changed, 2);
+    assert.deepEqual(preview.wouldDelete, [threeDays.id]);
+    assert.deepEqual(preview.newlyDeleted, [threeDays.id]);
+    assert.equal(preview.schedules, null);
+    assert.equal((await expiry(threeDays.id))?.getTime(), before3?.getTime(), 'the preview changes no expiry');
+    assert.deepEqual(await policyRow(), current, 'the preview leaves the policy as it was');
+    assert.equal(await auditRows(), auditBefore, 'the preview audits nothing');
+    const applied = await updatePolicy(db, admin, 'premium', windows, stack.config);
+    assert.deepEqual({ ...applied, schedules: null }, preview, 'saving does what the preview showed');
+    assert.equal((await policyRow()).daily, 1);
     const completed = pgTime((await db.execute<{ c: string }>(sql`select completed_at c from backup_jobs where id = ${threeDays.id}::uuid`)).rows[0]!.c);
     assert.equal((await expiry(threeDays.id))?.getTime(), completed.getTime() + DAY);
-    const audit = (await db.execute<{ actor: string; target: string }>(sql`select actor, target from audit_log where action = 'retention.recompute_expiries' and target = 'premium'`)).rows;
-    assert.deepEqual(audit, [{ actor: 'test:admin', target: 'premium' }]);
+    const audit = (await db.execute<{ actor: string; action: string }>(sql`select actor, action from audit_log where target = 'premium' order by id`)).rows;
+    assert.deepEqual(audit, [
+      { actor: 'test:admin', action: 'retention.recompute_expiries' },
+      { actor: 'test:admin', action: 'policy.update' },
+    ]);
     pruned = await runPrune({ db, config: stack.config, stores }, { dryRun: false });
-    assert.deepEqual(pruned.decisions.filter((d) => d.action === 'delete').map((d) => d.backup_id), [threeDays.id]);
+    assert.deepEqual(pruned.decisions.filter((d) => d.action === 'delete').map((d) => d.backup_id), preview.wouldDelete);
     assert.equal((await statusOf(newest.id)).status, 'completed');
   });
 

@@ -11,6 +11,7 @@ import type { StorageTier } from '../domain.ts';
 import type { Config } from '../env.ts';
 import type { Stores } from '../storage/registry.ts';
 import { parseLocation } from '../storage/types.ts';
+import { leftovers } from '../../worker/leftovers.ts';
 
 /** Trials per case: 3 in `npm test`, ≥ 20 under `npm run test:chaos`. */
 export const TRIALS = Math.max(1, Number(process.env.STRATA_CHAOS_TRIALS ?? 3) || 3);
@@ -151,6 +152,11 @@ export async function assertStoredState(db: Db, stores: Stores, config: Config, 
 export async function strayRestoreSchemas(db: Db): Promise<string[]> {
   const res = await db.execute<{ nspname: string }>(sql`select nspname from pg_namespace where nspname like 'strata\_probe\_%' order by 1`);
   return res.rows.map((r) => r.nspname);
+}
+
+/** This catalog's scratch databases and job temp dirs present now (a killed job's until the sweep removes them). */
+export async function strayLeftovers(db: Db, config: Pick<Config, 'STRATA_TMP_DIR'>): Promise<string[]> {
+  return (await leftovers(db, config)).map((l) => `${l.type === 'database' ? 'database' : 'temp dir'} ${l.name}`);
 }
 
 /** Named secrets of a Strata environment: DB passwords, AWS/B2 keys, age identities, AUTH_SECRET. */

@@ -1,13 +1,15 @@
 // Fault: SIGKILL of a worker process at a random point of an in-place restore and of its undo,
 // from S3 and from B2. Right after the kill the live tenant is exactly as before (fingerprint)
 // unless the restore had committed; another worker then finishes the job, and the tenant is
-// exactly the backup (restore) or exactly the pre-restore copy (undo).
+// exactly the backup (restore) or exactly the pre-restore copy (undo). A verification or a clone
+// killed mid-way leaves a scratch database and a temp dir; once the job is settled, the sweep
+// (worker/leftovers.ts) leaves none.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { quoteIdent } from '../db/ident.ts';
-import { restoreJobs, type BackupJobRow } from '../db/schema.ts';
+import { backupVerifications, restoreJobs, type BackupJobRow } from '../db/schema.ts';
 import { addTinyTenants } from '../jobs/test-support.ts';
 import { createRestore, createUndo } from '../restore/create.ts';
 import { runRestore } from '../restore/run-restore.ts';
@@ -15,7 +17,8 @@ import { createStores, type Stores } from '../storage/registry.ts';
 import { createTestBackups } from '../testing/fixture-backup.ts';
 import { fingerprint, type Fingerprint } from '../testing/fixture-tenant.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
-import { catalogTexts, leakedSecrets, randomInt, runCase, secretsOfEnv, sleep, strayRestoreSchemas, waitUntil } from './harness.ts';
+import { sweepLeftovers } from '../../worker/leftovers.ts';
+import { catalogTexts, leakedSecrets, randomInt, runCase, secretsOfEnv, sleep, strayLeftovers, strayRestoreSchemas, waitUntil } from './harness.ts';
 import { FAST_WORKER_ENV, killVictim, rescue, startVictim, workerLogLines } from './workers.ts';
 
 const SCHEMA = 't_kr';
@@ -120,6 +123,44 @@ describe('SIGKILL of a worker during a restore and an undo (S3 and B2)', () => {
       assert.equal(await statusOf(restore.id), 'undone');
       await dropAside();
       return atKill === 'completed' ? 'completed before the kill' : 'killed mid-undo, tenant untouched → completed after rescue';
+    });
+  });
+
+  it('verification and clone: killed at a random point; once settled, no scratch database or temp dir is left', async () => {
+    const verificationStatus = async (id: string) => (await db.select({ s: backupVerifications.status }).from(backupVerifications).where(eq(backupVerifications.id, id)))[0]!.s;
+    const queueVerification = async (tier: string) =>
+      (await db.insert(backupVerifications).values({ backupId: backups[tier]!.id, tenantId: 'kr', requestedBy: 'chaos' }).returning({ id: backupVerifications.id }))[0]!.id;
+    // An undisturbed verification's duration: the kill lands anywhere in [0, 1.2 × that].
+    const calib = await queueVerification('s3_standard');
+    const t0 = Date.now();
+    await rescue(stack.config, 'kv-calibration', async () => ['passed', 'failed'].includes(await verificationStatus(calib)));
+    const verifyMs = Date.now() - t0;
+    assert.equal(await verificationStatus(calib), 'passed');
+
+    await runCase('SIGKILL during a verification or a clone: leftovers swept', 'fault', async (i) => {
+      const tier = i % 2 === 0 ? 's3_standard' : 'b2_cold';
+      const clone = i % 4 >= 2;
+      const target = `t_kr_clone_${i}`;
+      const job = clone
+        ? { id: (await createRestore(db, { backupId: backups[tier]!.id, mode: 'clone', targetSchema: target, requestedBy: 'chaos' })).id, status: statusOf, done: ['completed', 'failed'] }
+        : { id: await queueVerification(tier), status: verificationStatus, done: ['passed', 'failed'] };
+      const victim = startVictim(stack.env, `kv-victim-${i}`);
+      try {
+        await waitUntil('the job to start', async () => (await job.status(job.id)) !== 'pending', 60_000, 20);
+        await sleep(randomInt(0, Math.round(verifyMs * 1.2)));
+      } finally {
+        await killVictim(victim);
+      }
+      const atKill = await strayLeftovers(db, stack.config);
+      await rescue(stack.config, `kv-rescuer-${i}`, async () => job.done.includes(await job.status(job.id)));
+      assert.equal(await job.status(job.id), clone ? 'completed' : 'passed', 'the rescued job succeeded');
+      const swept = await sweepLeftovers({ db, config: stack.config });
+      assert.deepEqual(swept.failed, []);
+      assert.deepEqual(await strayLeftovers(db, stack.config), [], 'no scratch database or temp dir left');
+      const removed = [...swept.databases.map((n) => `database ${n}`), ...swept.dirs.map((n) => `temp dir ${n}`)];
+      for (const l of atKill) assert.ok(removed.includes(l), `${l}, left by the kill, was removed by the sweep`);
+      if (clone) await db.execute(sql.raw(`drop schema if exists ${quoteIdent(target)} cascade`));
+      return `${clone ? 'clone' : 'verification'} (${tier === 's3_standard' ? 'S3' : 'B2'}): ${atKill.length ? `killed with ${atKill.length} leftover(s) → swept` : 'killed before it made any'}`;
     });
   });
 

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../env.ts';
-import { TOOLS } from '../services/system-tools.ts';
+import { jobTempDirPrefix, type LeftoverOwner } from '../domain.ts';
+import { TOOLS } from '../process/system-tools.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { parseLocation } from '../storage/types.ts';
 import {
@@ -26,8 +27,8 @@ import {
 } from './errors.ts';
 import type { RestoreManifest } from './manifest.ts';
 import { entriesOutsideSchema, listedEntryIds, readArchiveToc } from './toc-check.ts';
-import { redactSecrets } from '../backup/redact.ts';
-import { runTool, startTool, ToolFailedError } from '../backup/tool-process.ts';
+import { redactSecrets } from '../process/redact.ts';
+import { runTool, startTool, ToolFailedError } from '../process/tool-process.ts';
 
 const MiB = 1024 * 1024;
 
@@ -48,6 +49,8 @@ export interface FetchOptions {
   config: Config;
   signal?: AbortSignal;
   onProgress?: (progress: FetchProgress) => void;
+  /** The job the download is for: its key names the temp dir (the owner mark the sweep reads). */
+  owner: LeftoverOwner;
 }
 
 export interface FetchedDump {
@@ -110,7 +113,7 @@ export async function fetchVerifiedDump(options: FetchOptions): Promise<FetchedD
   if (!config.BACKUP_DECRYPTION_IDENTITY_FILE) {
     throw new RestoreRequestError('BACKUP_DECRYPTION_IDENTITY_FILE is not set: restores and verifications need the age identity file');
   }
-  const workDir = await fs.promises.mkdtemp(path.join(config.STRATA_TMP_DIR, 'strata-restore-'));
+  const workDir = await fs.promises.mkdtemp(path.join(config.STRATA_TMP_DIR, jobTempDirPrefix(options.owner)));
   const cleanup = () => fs.promises.rm(workDir, { recursive: true, force: true });
   try {
     signal?.throwIfAborted();

@@ -6,10 +6,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../env.ts';
 import { ReplayFailedError } from './errors.ts';
-import { PgConnection } from '../backup/child-env.ts';
-import { redactSecrets } from '../backup/redact.ts';
-import { startTool, type ToolProcess } from '../backup/tool-process.ts';
-import { TOOLS } from '../services/system-tools.ts';
+import { PgConnection } from '../process/child-env.ts';
+import { redactSecrets } from '../process/redact.ts';
+import { startTool, type ToolProcess } from '../process/tool-process.ts';
+import { TOOLS } from '../process/system-tools.ts';
 
 /** SQL text, or a program whose stdout is SQL (started when the script reaches it). */
 export type ScriptPart = string | (() => ToolProcess);

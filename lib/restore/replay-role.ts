@@ -8,7 +8,7 @@
 // database host (COPY … TO PROGRAM).
 import pg from 'pg';
 import type { Config } from '../env.ts';
-import { redactSecrets } from '../backup/redact.ts';
+import { redactSecrets } from '../process/redact.ts';
 import { RestoreError } from './errors.ts';
 
 export interface ReplayRoleFacts {

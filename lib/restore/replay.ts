@@ -15,9 +15,9 @@ import { replayUrl, type ReplayRole } from './replay-role.ts';
 import { readArchiveToc } from './archive-toc.ts';
 import { writeSchemaFirstLists } from './schema-first.ts';
 import { archiveLockNeed, isLockExhaustion, lockBudget, lockExhaustionError } from './lock-budget.ts';
-import { redactSecrets } from '../backup/redact.ts';
-import { startTool } from '../backup/tool-process.ts';
-import { TOOLS } from '../services/system-tools.ts';
+import { redactSecrets } from '../process/redact.ts';
+import { startTool } from '../process/tool-process.ts';
+import { TOOLS } from '../process/system-tools.ts';
 
 export interface ReplayOptions {
   config: Config;

@@ -173,7 +173,7 @@ describe('restore failures leave the live tenant untouched', () => {
   it('a dependent created after the check still aborts the swap, inside its transaction', async () => {
     const store = ctx.stores.forLocation(backup.backupLocation!);
     const manifest = await readManifest(store, backup.backupLocation!);
-    const fetched = await fetchVerifiedDump({ store, location: backup.backupLocation!, manifest, config: stack.config });
+    const fetched = await fetchVerifiedDump({ store, location: backup.backupLocation!, manifest, config: stack.config, owner: { kind: 'verify', jobKey: backup.id } });
     await exec(`CREATE VIEW public.fx_late AS SELECT id FROM ${S}.legacy`);
     try {
       await assert.rejects(

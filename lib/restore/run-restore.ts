@@ -25,12 +25,12 @@ import { checkPrerequisites, replayDump } from './replay.ts';
 import { replayRole, type ReplayRole } from './replay-role.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
 import { completeFromMarker, prepareSwapMarker, swapMarkerSql } from './swap-marker.ts';
-import { PgConnection } from '../backup/child-env.ts';
+import { PgConnection } from '../process/child-env.ts';
 import { planStagedRestore, refuseUnstageableBeforeDownload, runStagedReplay, stagingSchemaName } from './staged.ts';
-import { redactSecrets } from '../backup/redact.ts';
+import { redactSecrets } from '../process/redact.ts';
 import { describeError } from '../db/errors.ts';
-import { runTool } from '../backup/tool-process.ts';
-import { TOOLS } from '../services/system-tools.ts';
+import { runTool } from '../process/tool-process.ts';
+import { TOOLS } from '../process/system-tools.ts';
 import { freeUndoName, setPhase, type RestoreContext, type RestorePhase } from './context.ts';
 import { runUndo } from './undo.ts';
 
@@ -122,6 +122,7 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
     manifest,
     config,
     signal,
+    owner: { kind: 'restore', jobKey: row.id },
     onProgress: progressWriter(db, row.id),
   }).catch((err: unknown) => auditRefusal(db, backup, err));
   try {
@@ -159,7 +160,7 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
       await setPhase(db, row.id, 'verifying');
       // The renamed copy is about as large as the dump (the stored object is gone by now).
       await checkFreeSpace(config.STRATA_TMP_DIR, manifest.backup.dump_size_bytes + config.STRATA_TMP_MIN_FREE_MB * 1024 * 1024);
-      dumpPath = await renamedDump(ctx, role, fetched.dumpPath, source, target, path.join(fetched.workDir, 'renamed.pgdump'));
+      dumpPath = await renamedDump(ctx, row.id, role, fetched.dumpPath, source, target, path.join(fetched.workDir, 'renamed.pgdump'));
     }
     await setPhase(db, row.id, 'checking');
     const aside = moveAside ? await freeUndoName(db) : null;
@@ -177,9 +178,9 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
  * functions name the source schema in text, renamed there (ALTER SCHEMA follows every parsed
  * reference: views, defaults, foreign keys, SQL-standard bodies) and dumped again.
  */
-async function renamedDump(ctx: RestoreContext, role: ReplayRole, dumpPath: string, source: string, target: string, outPath: string): Promise<string> {
+async function renamedDump(ctx: RestoreContext, restoreId: string, role: ReplayRole, dumpPath: string, source: string, target: string, outPath: string): Promise<string> {
   const { config, signal } = ctx;
-  const scratch = await createScratchDatabase(config, 'clone', role);
+  const scratch = await createScratchDatabase(config, 'clone', restoreId, role);
   try {
     await restoreIntoScratch(config, scratch, dumpPath, source, signal, async () => {
       const naming = await functionsNamingSchema(scratch.url, source);

@@ -15,15 +15,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../env.ts';
+import { scratchDatabaseName, type ScratchPurpose } from '../domain.ts';
 import { quoteIdent, quoteLiteral } from '../db/ident.ts';
 import { InvalidDumpError } from './errors.ts';
 import { applyScript } from './psql.ts';
 import { replayRole, type ReplayRole } from './replay-role.ts';
 import { writeSchemaFirstLists } from './schema-first.ts';
-import { PgConnection } from '../backup/child-env.ts';
-import { redactSecrets } from '../backup/redact.ts';
-import { runTool, startTool } from '../backup/tool-process.ts';
-import { TOOLS } from '../services/system-tools.ts';
+import { PgConnection } from '../process/child-env.ts';
+import { redactSecrets } from '../process/redact.ts';
+import { runTool, startTool } from '../process/tool-process.ts';
+import { TOOLS } from '../process/system-tools.ts';
 
 export interface ScratchDatabase {
   name: string;
@@ -52,12 +53,14 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
 }
 
 /**
- * `strata_verify_<12 hex>` / `strata_clone_<12 hex>`: well under 63 bytes. Created by the replay role
- * (checked here when not given: a superuser is refused without STRATA_ALLOW_SUPERUSER_RESTORE).
+ * `strata_verify_<verification id>_<12 hex>` / `strata_clone_<restore id>_<12 hex>` (lib/domain.ts
+ * scratchDatabaseName): the job's key in the name is its owner mark, by which a worker sweeps the
+ * database when a killed job left it (worker/leftovers.ts). Created by the replay role (checked here
+ * when not given: a superuser is refused without STRATA_ALLOW_SUPERUSER_RESTORE).
  */
-export async function createScratchDatabase(config: Config, purpose: 'verify' | 'clone', checkedRole?: ReplayRole): Promise<ScratchDatabase> {
+export async function createScratchDatabase(config: Config, purpose: ScratchPurpose, jobKey: string, checkedRole?: ReplayRole): Promise<ScratchDatabase> {
   const role = checkedRole ?? (await replayRole(config));
-  const name = `strata_${purpose}_${crypto.randomBytes(6).toString('hex')}`;
+  const name = scratchDatabaseName(purpose, jobKey, crypto.randomBytes(6).toString('hex'));
   await withClient(role.url, async (c) => {
     // Same encoding and collation as the live database: sort orders and unique indexes behave alike.
     const { rows } = await c.query<{ enc: string; collate: string; ctype: string; provider: string; icu: string | null }>(
@@ -84,7 +87,7 @@ export async function createScratchDatabase(config: Config, purpose: 'verify' | 
     name,
     url,
     role,
-    drop: () => dropScratch(role.url, name),
+    drop: () => dropScratchDatabase(role.url, name),
   };
 }
 
@@ -93,7 +96,7 @@ export async function createScratchDatabase(config: Config, purpose: 'verify' | 
  * terminate an autovacuum worker that just started in the fresh copy (FORCE requires the rights of
  * pg_terminate_backend over every session), whereas a plain DROP DATABASE cancels autovacuum itself.
  */
-async function dropScratch(url: string, name: string): Promise<void> {
+export async function dropScratchDatabase(url: string, name: string): Promise<void> {
   await withClient(url, async (c) => {
     for (let attempt = 1; ; attempt++) {
       try {

@@ -31,10 +31,10 @@ import { replayUrl } from './replay-role.ts';
 import { withClient } from './scratch.ts';
 import { NotRenameableError, renameArchiveEntries, TextSelfReferenceError } from './schema-rename.ts';
 import { listText, schemaFirst } from './schema-first.ts';
-import { PgConnection } from '../backup/child-env.ts';
-import { redactSecrets } from '../backup/redact.ts';
-import { runTool, startTool } from '../backup/tool-process.ts';
-import { TOOLS } from '../services/system-tools.ts';
+import { PgConnection } from '../process/child-env.ts';
+import { redactSecrets } from '../process/redact.ts';
+import { runTool, startTool } from '../process/tool-process.ts';
+import { TOOLS } from '../process/system-tools.ts';
 
 const SECTION_NONE = 1;
 const SECTION_PRE_DATA = 2;

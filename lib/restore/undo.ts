@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { Db } from '../db/client.ts';
 import { quoteIdent } from '../db/ident.ts';
 import { restoreJobs, type RestoreJobRow } from '../db/schema.ts';
-import { redactSecrets } from '../backup/redact.ts';
+import { redactSecrets } from '../process/redact.ts';
 import { dependentsOutside, schemaExists } from './catalog.ts';
 import { DependentObjectsError, ReplayFailedError, RestoreNotFoundError, UndoNotAllowedError } from './errors.ts';
 import { freeUndoName, setPhase, type RestoreContext } from './context.ts';

@@ -15,7 +15,7 @@ import { RestoreNotFoundError, RestoreRequestError } from './errors.ts';
 import { fetchVerifiedDump } from './fetch.ts';
 import { auditRefusal, readTrustedManifest } from './manifest.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
-import { redactSecrets } from '../backup/redact.ts';
+import { redactSecrets } from '../process/redact.ts';
 
 export interface VerifyContext {
   db: Db;
@@ -76,9 +76,9 @@ export async function verifyBackup(ctx: VerifyContext, backupId: string, options
     }
     const { manifest, store } = await readTrustedManifest(ctx, backup, { allowUnsigned: options.allowUnsigned === true && !options.isDrill });
     const location = backup.backupLocation;
-    const fetched = await fetchVerifiedDump({ store, location, manifest, config, signal }).catch((err: unknown) => auditRefusal(db, backup, err));
+    const fetched = await fetchVerifiedDump({ store, location, manifest, config, signal, owner: { kind: 'verify', jobKey: id } }).catch((err: unknown) => auditRefusal(db, backup, err));
     try {
-      const scratch = await createScratchDatabase(config, 'verify');
+      const scratch = await createScratchDatabase(config, 'verify', id);
       try {
         const schema = manifest.tenant.schema_name;
         await restoreIntoScratch(config, scratch, fetched.dumpPath, schema, signal);

@@ -20,7 +20,7 @@ import { createFixtureTenant, fingerprint } from '../testing/fixture-tenant.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
 import { waitFor } from '../../worker/test-support.ts';
 import { runWorker } from '../../worker/worker.ts';
-import { reconcileSchedules } from './reconcile.ts';
+import { reconcileSchedules } from '../scheduler/reconcile.ts';
 
 const DAY = 86_400_000;
 

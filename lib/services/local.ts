@@ -9,7 +9,7 @@ import { persistentClusterDir, startPostgres } from './postgres.ts';
 import { provisionReplayRole } from './replay-role.ts';
 import { ensureSigningKeyPair } from './signing-keys.ts';
 import { startS3Server } from './s3.ts';
-import { ensureTools, TOOLS } from './system-tools.ts';
+import { ensureTools, TOOLS } from '../process/system-tools.ts';
 
 export const LOCAL_S3_BUCKET = 'strata-backups';
 export const LOCAL_B2_BUCKET = 'strata-cold';

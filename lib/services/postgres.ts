@@ -7,6 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { searchPath } from '../env.ts';
 
 export class MissingPostgresError extends Error {
   constructor() {
@@ -27,8 +28,8 @@ export function findPostgresBin(): string {
       .sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return path.join(root, versions[0], 'bin');
   }
-  for (const dir of (process.env.PATH ?? '').split(':')) {
-    if (dir && fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'postgres'))) return dir;
+  for (const dir of searchPath()) {
+    if (fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'postgres'))) return dir;
   }
   throw new MissingPostgresError();
 }

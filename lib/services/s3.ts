@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { processEnv } from '../env.ts';
 
 export interface S3ServerOptions {
   /** Where s3rver stores buckets and objects. */
@@ -41,7 +42,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const args = JSON.stringify({ dir: options.dir, port: options.port ?? 0, buckets: options.buckets });
   const child = spawn(process.execPath, [RUNNER, args], {
     // Without the legacy provider s3rver answers 500 to paginated ListObjectsV2 (continuation tokens use a removed cipher).
-    env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
+    env: { ...processEnv(), NODE_OPTIONS: '--openssl-legacy-provider' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   running.add(child);

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type B2 from 'backblaze-b2';
 import type { B2File, UploadUrl } from 'backblaze-b2';
-import type { Config } from '../env.ts';
+import type { BaseConfig } from '../env.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { ObjectNotFoundError, SizeMismatchError, abortErrorFrom, isAbortError, isPermanentStatus } from './errors.ts';
 import { PartReader } from './part-reader.ts';
@@ -44,7 +44,7 @@ export interface B2Store extends ObjectStore {
   readonly tier: 'b2_cold';
 }
 
-export function b2StoreOptionsFromConfig(config: Config): B2StoreOptions {
+export function b2StoreOptionsFromConfig(config: BaseConfig): B2StoreOptions {
   if (!config.b2Configured) {
     throw new Error('b2_cold needs B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY, B2_BUCKET_NAME and B2_BUCKET_ID to be set');
   }

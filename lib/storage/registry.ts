@@ -1,7 +1,7 @@
 // The one place that knows which backend serves which storage tier (docs/design.md "storage tier").
 // Everything else asks for a store by tier, or by a backup's location.
 import type { StorageTier } from '../domain.ts';
-import type { Config } from '../env.ts';
+import type { ConfigFor } from '../env.ts';
 import { b2StoreOptionsFromConfig, createB2Store } from './b2.ts';
 import { DEFAULT_RETRY, withRetries, type RetryOptions } from './retry.ts';
 import { createS3Store, s3StoreOptionsFromConfig } from './s3.ts';
@@ -23,7 +23,7 @@ export interface StoresOptions {
 const B2_MISSING =
   'b2_cold needs B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY, B2_BUCKET_NAME and B2_BUCKET_ID to be set (see .env.example)';
 
-export function createStores(config: Config, options: StoresOptions = {}): Stores {
+export function createStores(config: ConfigFor<'stores'>, options: StoresOptions = {}): Stores {
   const retry = options.retry ?? DEFAULT_RETRY;
   const wrap = (store: ObjectStore) => (retry ? withRetries(store, retry) : store);
   const cache = new Map<StorageTier, ObjectStore>();

@@ -18,7 +18,7 @@ import {
   type S3ClientConfig,
   type StorageClass,
 } from '@aws-sdk/client-s3';
-import type { Config } from '../env.ts';
+import { quietAwsSdkVersionNotice, type ConfigFor } from '../env.ts';
 import {
   ObjectNotFoundError,
   SizeMismatchError,
@@ -33,7 +33,7 @@ import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from './types.ts'
 
 // package-lock.json pins an SDK release that supports Node 20; its warning about future releases
 // needing Node 22 would only repeat in every log.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+quietAwsSdkVersionNotice();
 
 export type S3Tier = 's3_standard' | 's3_ia';
 
@@ -77,7 +77,7 @@ export interface S3Store extends ObjectStore {
 }
 
 /** The S3 client options of the configuration (docs/design.md "Environment"). */
-export function s3StoreOptionsFromConfig(config: Config, tier: S3Tier): S3StoreOptions {
+export function s3StoreOptionsFromConfig(config: ConfigFor<'stores'>, tier: S3Tier): S3StoreOptions {
   return {
     tier,
     bucket: config.S3_BACKUP_BUCKET,

@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { quoteIdent } from '../db/ident.ts';
-import { PgConnection } from '../backup/child-env.ts';
-import { runTool } from '../backup/tool-process.ts';
+import { PgConnection } from '../process/child-env.ts';
+import { runTool } from '../process/tool-process.ts';
 import { ensureMember, ensureRole, TENANT_OWNER_ROLE, withClusterLock } from '../services/replay-role.ts';
-import { TOOLS } from '../services/system-tools.ts';
+import { TOOLS } from '../process/system-tools.ts';
 
 /** Upper case, spaces, a double quote and non-ASCII letters: every quoting mistake shows. */
 export const FIXTURE_SCHEMA = 'Acme "Ωmega" Ünïcode Tenant';

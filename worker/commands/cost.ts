@@ -3,9 +3,11 @@
 import { getDb } from '../../lib/db/client.ts';
 import { layoutSchema, planSchema } from '../../lib/domain.ts';
 import { billingMonthOf } from '../../lib/cost/model.ts';
-import { parseMonth, pricesFromConfig, runRate } from '../../lib/cost/run-rate.ts';
+import { parseMonth, pricesFromConfig } from '../../lib/cost/billing.ts';
+import { runRate } from '../../lib/views/run-rate.ts';
 import { simulateCompare, simulateFleet } from '../../lib/cost/simulate.ts';
 import { keepText, type CopySpec } from '../../lib/retention/layouts.ts';
+import { processEnv } from '../../lib/env.ts';
 import { config, flags, output, required, usage, valid } from '../cli-kit.ts';
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
@@ -51,6 +53,7 @@ function simulate(argv: string[]): void {
     'restores-per-month': { type: 'string' },
     drills: { type: 'boolean' },
   });
+  const env = processEnv();
   const input = {
     tenants: number(f.tenants, 'tenants', { integer: true, min: 1 }),
     sizeGb: number(f['size-gb'], 'size-gb', { min: 0.001 }),
@@ -60,9 +63,9 @@ function simulate(argv: string[]): void {
     layout: f.preset === undefined ? ('seed' as const) : valid(layoutSchema, f.preset, 'preset'),
     restoresPerMonth: f['restores-per-month'] === undefined ? 0 : number(f['restores-per-month'], 'restores-per-month', { integer: true, min: 0 }),
     // The weekly drill samples STRATA_DRILL_SAMPLE tenants (default 3), as the worker does.
-    drillSample: f.drills ? drillSample(process.env.STRATA_DRILL_SAMPLE) : 0,
-    timeZone: process.env.STRATA_TIMEZONE || 'UTC',
-    prices: pricesFromConfig(process.env.STRATA_PRICES_JSON),
+    drillSample: f.drills ? drillSample(env.STRATA_DRILL_SAMPLE) : 0,
+    timeZone: env.STRATA_TIMEZONE || 'UTC',
+    prices: pricesFromConfig(env.STRATA_PRICES_JSON),
   };
   const report = f.compare ? simulateCompare(input) : simulateFleet(input);
   const s = report.steady_state;

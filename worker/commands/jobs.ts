@@ -5,7 +5,7 @@ import { getDb } from '../../lib/db/client.ts';
 import { backupVerifications } from '../../lib/db/schema.ts';
 import { backupById } from '../../lib/db/queries/backups.ts';
 import { restoreById } from '../../lib/db/queries/restores.ts';
-import { platformTenant } from '../../lib/db/queries/tenants.ts';
+import { platformTenant } from '../../lib/views/tenants.ts';
 import { schemaNameSchema, storageTierSchema, tenantIdSchema, uuidSchema } from '../../lib/domain.ts';
 import { ApiError } from '../../lib/api/errors.ts';
 import { restoreJson, verificationJson } from '../../lib/api/json.ts';
@@ -15,6 +15,7 @@ import { expectedConfirmation, requestRestore, requestUndo } from '../../lib/api
 import { requestVerification } from '../../lib/api/operations/verify.ts';
 import type { Actor } from '../../lib/auth/session.ts';
 import { backupJson } from '../../lib/backup/serialize.ts';
+import { createStores } from '../../lib/storage/registry.ts';
 import { CliError, cliActor, config, EXIT, flags, output, required, usage, valid, waitConfig } from '../cli-kit.ts';
 import { awaitJob } from './await-job.ts';
 
@@ -67,8 +68,9 @@ export async function holdCommand(argv: string[]): Promise<void> {
   const f = flags(argv, { backup: { type: 'string' }, on: { type: 'boolean' }, off: { type: 'boolean' } });
   const id = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
   if (!!f.on === !!f.off) throw usage('give exactly one of --on or --off');
-  const db = getDb(config(['database']).DATABASE_URL);
-  await operation(() => setBackupHold(db, actor(), id, !!f.on));
+  const cfg = config(['database', 'stores']);
+  const db = getDb(cfg.DATABASE_URL);
+  await operation(() => setBackupHold({ db, stores: createStores(cfg) }, actor(), id, !!f.on));
   const job = backupJson((await backupById(db, id))!);
   output(!!f.json).result({ job }, `Legal hold ${job.legal_hold ? 'on' : 'off'} for backup ${id}.`);
 }

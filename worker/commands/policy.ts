@@ -7,7 +7,7 @@ import { backupRetentionPolicies } from '../../lib/db/schema.ts';
 import { layoutSchema } from '../../lib/domain.ts';
 import { ApiError } from '../../lib/api/errors.ts';
 import { changeLayout, describePolicy, type LayoutChange } from '../../lib/api/operations/policy-layout.ts';
-import { pricesFromConfig } from '../../lib/cost/run-rate.ts';
+import { pricesFromConfig } from '../../lib/cost/billing.ts';
 import { keepText, type CopySpec } from '../../lib/retention/layouts.ts';
 import { CliError, cliActor, config, EXIT, flags, output, required, usage } from '../cli-kit.ts';
 

@@ -1,12 +1,13 @@
 // `strata services`: the embedded default in the foreground until Ctrl-C/SIGTERM.
 import path from 'node:path';
+import { processEnv } from '../../lib/env.ts';
 import { startLocalServices, writeEnvFile } from '../../lib/services/local.ts';
 import { flags } from '../cli-kit.ts';
 
 export async function servicesCommand(argv: string[]): Promise<void> {
   flags(argv, {});
   const dir = path.resolve('.strata');
-  const services = await startLocalServices({ dir, databaseUrl: process.env.DATABASE_URL || undefined, persistentPostgres: true });
+  const services = await startLocalServices({ dir, databaseUrl: processEnv().DATABASE_URL || undefined, persistentPostgres: true });
   const envFile = path.join(dir, 'local.env');
   writeEnvFile(envFile, services.env);
   process.stderr.write(

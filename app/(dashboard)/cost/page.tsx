@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
-import { costHistory, layoutComparison, priceTable, tierAgainstStandard } from '@/lib/db/queries/cost';
+import { costHistory, layoutComparison, priceTable, tierAgainstStandard } from '@/lib/views/cost';
 import { storageByTier } from '@/lib/db/queries/backups';
-import { removedTenants } from '@/lib/db/queries/tenants';
+import { removedTenants } from '@/lib/views/tenants';
 import { tenantProtection } from '@/lib/tenants/protection';
 import { STORAGE_TIERS } from '@/lib/domain';
 import { Card, EmptyState, PageHeader, PriceSource, Stat, Table, TenantCell, Td, Th } from '@/components/ui';

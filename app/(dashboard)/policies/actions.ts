@@ -1,13 +1,13 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { validatedAction } from '@/lib/auth/action';
+import { validatedAction } from '@/lib/api/action';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
-import { policyPreview } from '@/lib/db/queries/policies';
+import { backupsByIds } from '@/lib/db/queries/backups';
 import { updatePolicy } from '@/lib/api/operations/policy';
 import { layoutSchema, planSchema } from '@/lib/domain';
 import { changeLayout, type LayoutChange } from '@/lib/api/operations/policy-layout';
-import { pricesFromConfig } from '@/lib/cost/run-rate';
+import { pricesFromConfig } from '@/lib/cost/billing';
 
 const windows = z.object({
   plan: planSchema,
@@ -24,14 +24,23 @@ export interface PreviewData {
   sample: { id: string; tenantId: string; origin: string; startedAt: string | null }[];
 }
 
-export const previewPolicyAction = validatedAction('admin', windows, async ({ plan, ...w }) => {
-  const p = await policyPreview(appDb(), plan, w, appConfig().STRATA_MANUAL_RETENTION_DAYS);
+/** The save, as a dry run: the same updatePolicy saving runs, rolled back. */
+export const previewPolicyAction = validatedAction('admin', windows, async ({ plan, ...w }, actor) => {
+  const db = appDb();
+  const p = await updatePolicy(db, actor, plan, w, appConfig(), { dryRun: true });
+  // The backups that only the change deletes first, then the rest prune would delete anyway.
+  const newly = new Set(p.newlyDeleted);
+  const ids = [...p.newlyDeleted, ...p.wouldDelete.filter((id) => !newly.has(id))].slice(0, 10);
+  const rows = new Map((await backupsByIds(db, ids)).map((b) => [b.id, b]));
   const data: PreviewData = {
     considered: p.considered,
     changed: p.changed,
     wouldDelete: p.wouldDelete.length,
-    newlyDeleted: p.newlyDeleted,
-    sample: p.wouldDelete.slice(0, 10).map((d) => ({ id: d.id, tenantId: d.tenantId, origin: d.origin, startedAt: d.startedAt?.toISOString() ?? null })),
+    newlyDeleted: p.newlyDeleted.length,
+    sample: ids.flatMap((id) => {
+      const b = rows.get(id);
+      return b ? [{ id, tenantId: b.tenantId, origin: b.origin, startedAt: b.startedAt?.toISOString() ?? null }] : [];
+    }),
   };
   return { data };
 });

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
-import { allSchedules } from '@/lib/db/queries/schedules';
-import { sortTenants } from '@/lib/db/queries/tenants';
+import { allSchedules } from '@/lib/views/schedules';
+import { sortTenants } from '@/lib/views/tenants';
 import { tenantProtection, tierLabel } from '@/lib/tenants/protection';
 import { SCHEDULE_TYPES } from '@/lib/domain';
 import { EmptyState, PageHeader, StatusBadge, Table, TenantCell, Td, Th } from '@/components/ui';

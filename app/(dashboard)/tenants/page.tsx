@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
-import { removedTenants, searchTenants, sortTenants, type TenantSort } from '@/lib/db/queries/tenants';
+import { removedTenants, searchTenants, sortTenants, type TenantSort } from '@/lib/views/tenants';
 import { tenantProtection, tierLabel } from '@/lib/tenants/protection';
 import { buttonClass, EmptyState, inputClass, PageHeader, StatusBadge, Table, TenantCell, Td, Th } from '@/components/ui';
 import { formatAge, formatBytes, formatDateTime } from '@/components/format';

@@ -1,7 +1,7 @@
 'use server';
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { validatedAction } from '@/lib/auth/action';
+import { validatedAction } from '@/lib/api/action';
 import { appDb } from '@/lib/db/queries/connection';
 import { audit } from '@/lib/audit';
 import { createUser, emailSchema, findUserById, passwordSchema, roleSchema, setUserDisabled, setUserRole } from '@/lib/auth/users';

@@ -15,7 +15,7 @@ import type { PriceTable } from '../../cost/prices.ts';
 import { copiesFor, keepText, storesFor, type CopyLayout } from '../../retention/layouts.ts';
 import type { RetentionWindows } from '../../retention/policies.ts';
 import { schedulesForPolicy } from '../../schedule/policy.ts';
-import { reconcileSchedules, type ReconcileResult } from '../../schedule/reconcile.ts';
+import { reconcileSchedules, type ReconcileResult } from '../../scheduler/reconcile.ts';
 import { notFound } from '../errors.ts';
 
 /** snake_case: printed as-is by `strata policy set --json`. */

@@ -6,7 +6,7 @@ import { createRestore, createUndo } from '../../restore/create.ts';
 import { audit } from '../../audit.ts';
 import type { Actor } from '../../auth/session.ts';
 import { backupById } from '../../db/queries/backups.ts';
-import { platformTenant } from '../../db/queries/tenants.ts';
+import { platformTenant } from '../../views/tenants.ts';
 import { restoreById } from '../../db/queries/restores.ts';
 import { ApiError, badRequest, notFound } from '../errors.ts';
 

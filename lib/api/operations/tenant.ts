@@ -4,14 +4,14 @@
 import type { Db } from '../../db/client.ts';
 import { audit } from '../../audit.ts';
 import type { Actor } from '../../auth/session.ts';
-import { platformTenant, removedTenants } from '../../db/queries/tenants.ts';
+import { platformTenant, removedTenants } from '../../views/tenants.ts';
 import { removeTenant, type RemoveTenantResult } from '../../prune/remove-tenant.ts';
 import { PurgeRefusedError } from '../../retention/decisions.ts';
 import { badRequest, conflict, notFound } from '../errors.ts';
-import { appStores } from './stores.ts';
+import type { Stores } from '../../storage/registry.ts';
 
 export async function offboardTenant(
-  db: Db,
+  { db, stores }: { db: Db; stores: Stores },
   actor: Actor,
   input: { tenantId: string; purgeBackups: boolean; confirm: string },
 ): Promise<RemoveTenantResult> {
@@ -24,7 +24,7 @@ export async function offboardTenant(
   if (!active && !purgeBackups) throw conflict(`tenant ${tenantId} is already removed; its backups expire by policy`);
   let result: RemoveTenantResult;
   try {
-    result = await removeTenant({ db, stores: appStores() }, tenantId, { purgeBackups });
+    result = await removeTenant({ db, stores }, tenantId, { purgeBackups });
   } catch (err) {
     if (!(err instanceof PurgeRefusedError)) throw err;
     await audit(db, {

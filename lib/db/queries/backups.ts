@@ -63,6 +63,12 @@ export async function backupsAfter(db: Db, tenantId: string, limit: number, curs
   return { rows: page, nextCursor: next };
 }
 
+/** The rows of these backup ids (any order; unknown ids are left out). */
+export async function backupsByIds(db: Db, ids: string[]): Promise<BackupJobRow[]> {
+  if (ids.length === 0) return [];
+  return db.select().from(backupJobs).where(inArray(backupJobs.id, ids));
+}
+
 export async function backupById(db: Db, id: string): Promise<BackupJobRow | null> {
   const rows = await db.select().from(backupJobs).where(eq(backupJobs.id, id)).limit(1);
   return rows[0] ?? null;

@@ -7,9 +7,9 @@
 import pg from 'pg';
 import { quoteIdent } from '../../db/ident.ts';
 import os from 'node:os';
-import { PgConnection } from '../../backup/child-env.ts';
-import { runTool } from '../../backup/tool-process.ts';
-import { TOOLS } from '../../services/system-tools.ts';
+import { PgConnection } from '../../process/child-env.ts';
+import { runTool } from '../../process/tool-process.ts';
+import { TOOLS } from '../../process/system-tools.ts';
 
 export interface SchemaFingerprint {
   /** Schema-only pg_dump of the schema (header lines and the random \restrict key removed). */

@@ -2,7 +2,8 @@
 // Tenant page mutations. Each one: requireRole on the server, zod, one lib call, audited there.
 import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
-import { validatedAction } from '@/lib/auth/action';
+import { validatedAction } from '@/lib/api/action';
+import { appContext } from '@/lib/api/context';
 import { appDb } from '@/lib/db/queries/connection';
 import { RESTORE_MODES, SCHEDULE_TYPES, storageTierSchema, tenantIdSchema, uuidSchema } from '@/lib/domain';
 import { requestBackup } from '@/lib/api/operations/backup';
@@ -57,7 +58,7 @@ export const undoAction = validatedAction('admin', z.object({ tenantId: tenantId
 });
 
 export const holdAction = validatedAction('admin', z.object({ tenantId: tenantIdSchema, backupId: uuidSchema, on: flag }), async (input, actor) => {
-  await setBackupHold(appDb(), actor, input.backupId, input.on);
+  await setBackupHold(appContext(), actor, input.backupId, input.on);
   revalidatePath(tenantPath(input.tenantId));
   return { message: input.on ? 'Legal hold placed.' : 'Legal hold lifted.' };
 });
@@ -79,7 +80,7 @@ export const removeTenantAction = validatedAction(
   async (input, actor) => {
     // No revalidatePath: the page would re-render under the dialog (and may drop the button that
     // holds it) before the outcome is read; the dialog refreshes the page when it closes.
-    const result = await offboardTenant(appDb(), actor, input);
+    const result = await offboardTenant(appContext(), actor, input);
     const deleted = result.decisions.length - result.failed.length;
     return {
       message: input.purgeBackups

@@ -3,7 +3,7 @@ import { badRequest, notFound } from '@/lib/api/errors';
 import { backupJson } from '@/lib/api/json';
 import { listQuery, tenantParams } from '@/lib/api/schemas';
 import { backupsAfter, decodeCursor } from '@/lib/db/queries/backups';
-import { platformTenant } from '@/lib/db/queries/tenants';
+import { platformTenant } from '@/lib/views/tenants';
 
 export const GET = apiRoute({ role: 'viewer', params: tenantParams, query: listQuery }, async ({ params, query, db }) => {
   const cursor = query.cursor ? decodeCursor(query.cursor) : null;

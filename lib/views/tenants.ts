@@ -1,11 +1,11 @@
 // Tenants for the dashboard: each one's protection comes from lib/tenants/protection.ts (the same
 // figures `strata tenant list` prints); this module sorts, searches and looks up single tenants.
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
-import type { Db } from '../client.ts';
-import type { Config } from '../../env.ts';
-import { tenantState } from '../schema.ts';
-import { findPlatformTenant, platformTenantsSql } from '../platform.ts';
-import { tenantProtection, type TenantProtection } from '../../tenants/protection.ts';
+import type { Db } from '../db/client.ts';
+import type { Config } from '../env.ts';
+import { tenantState } from '../db/schema.ts';
+import { findPlatformTenant, platformTenantsSql } from '../db/platform.ts';
+import { tenantProtection, type TenantProtection } from '../tenants/protection.ts';
 
 export type { TenantProtection };
 

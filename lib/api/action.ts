@@ -2,8 +2,8 @@
 // answer { ok, message } or { error, fieldErrors } — never a stack trace, never a trusted role.
 import type { z } from 'zod';
 import type { Role } from '../domain.ts';
-import { toApiError } from '../api/errors.ts';
-import { requireRole, type Actor } from './session.ts';
+import { toApiError } from './errors.ts';
+import { requireRole, type Actor } from '../auth/session.ts';
 
 export interface ActionState<T = unknown> {
   ok?: boolean;

@@ -12,8 +12,8 @@ import type { Layout, ScheduleType, StorageTier } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { pgTime } from '../jobs/pg-time.ts';
 import { copiesFor, isLayout, planCopies } from '../retention/layouts.ts';
-import { nextRunAt } from './next-run.ts';
-import { tenantOffsetMinutes } from './offset.ts';
+import { nextRunAt } from '../schedule/next-run.ts';
+import { tenantOffsetMinutes } from '../schedule/offset.ts';
 
 export interface FiredGroup {
   tenantId: string;

@@ -1,15 +1,16 @@
-// The dashboard's cost figures: lib/cost's run-rate (the same numbers `strata cost` prints) with the
+// The dashboard's cost figures: the run-rate (run-rate.ts: the same numbers `strata cost` prints) with the
 // configured price table, for this month and month by month for the chart.
-import type { Db } from '../client.ts';
-import type { Config } from '../../env.ts';
-import type { StorageTier } from '../../domain.ts';
-import { billingMonthOf } from '../../cost/model.ts';
-import type { PriceTable } from '../../cost/prices.ts';
-import { pricesFromConfig, runRate, type RunRate } from '../../cost/run-rate.ts';
-import { simulateCompare, type PresetSummary } from '../../cost/simulate.ts';
+import type { Db } from '../db/client.ts';
+import type { Config } from '../env.ts';
+import type { StorageTier } from '../domain.ts';
+import { billingMonthOf } from '../cost/model.ts';
+import type { PriceTable } from '../cost/prices.ts';
+import { pricesFromConfig, type RunRate } from '../cost/billing.ts';
+import { runRate } from './run-rate.ts';
+import { simulateCompare, type PresetSummary } from '../cost/simulate.ts';
 import { sql } from 'drizzle-orm';
-import { PLANS, type Layout, type Plan } from '../../domain.ts';
-import { isLayout } from '../../retention/layouts.ts';
+import { PLANS, type Layout, type Plan } from '../domain.ts';
+import { isLayout } from '../retention/layouts.ts';
 
 export type { RunRate };
 

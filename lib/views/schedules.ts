@@ -1,10 +1,10 @@
 // Schedules: a tenant's, or every tenant's (the Schedules grid), with upcoming runs.
 import { asc, eq } from 'drizzle-orm';
-import type { Db } from '../client.ts';
-import { backupSchedules, type ScheduleRow } from '../schema.ts';
-import type { ScheduleType } from '../../domain.ts';
-import { nextRunAt } from '../../schedule/next-run.ts';
-import { tenantOffsetMinutes } from '../../schedule/offset.ts';
+import type { Db } from '../db/client.ts';
+import { backupSchedules, type ScheduleRow } from '../db/schema.ts';
+import type { ScheduleType } from '../domain.ts';
+import { nextRunAt } from '../schedule/next-run.ts';
+import { tenantOffsetMinutes } from '../schedule/offset.ts';
 
 export async function tenantSchedules(db: Db, tenantId: string): Promise<ScheduleRow[]> {
   return db.select().from(backupSchedules).where(eq(backupSchedules.tenantId, tenantId)).orderBy(asc(backupSchedules.id));

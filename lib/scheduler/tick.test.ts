@@ -7,8 +7,8 @@ import { getDb, type Db } from '../db/client.ts';
 import { pgTime, pgTimeOrNull } from '../jobs/pg-time.ts';
 import { addTinyTenants, makeDue } from '../jobs/test-support.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
-import { nextRunAt } from './next-run.ts';
-import { tenantOffsetMinutes } from './offset.ts';
+import { nextRunAt } from '../schedule/next-run.ts';
+import { tenantOffsetMinutes } from '../schedule/offset.ts';
 import { reconcileSchedules } from './reconcile.ts';
 import { fireTenant, tick } from './tick.ts';
 

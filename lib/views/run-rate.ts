@@ -3,58 +3,12 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { STORAGE_TIERS, type StorageTier } from '../domain.ts';
-import { allStandardCost, billingMonthOf, monthCost, savings, type BillingMonth, type ObjectRead, type StoredObject } from './model.ts';
-import { withPrices, type PriceOverrides, type PriceTable } from './prices.ts';
-
-export interface CostLine {
-  hybrid_dollars: number;
-  all_standard_dollars: number;
-  savings_dollars: number;
-  savings_percent: number;
-}
-
-export interface RunRate extends CostLine {
-  month: string;
-  prices: { as_of: string; source: string };
-  tiers: Record<StorageTier, { stored_bytes: number; objects: number; gb_months: number; early_deletion_dollars: number; dollars: number }>;
-  tenants: ({ tenant_id: string; stored_bytes: number } & CostLine)[];
-}
-
-/** Prices from STRATA_PRICES_JSON (a partial price table) over the defaults. */
-export function pricesFromConfig(json: string | undefined): PriceTable {
-  if (!json) return withPrices();
-  return withPrices(JSON.parse(json) as PriceOverrides);
-}
-
-export function parseMonth(text: string): BillingMonth {
-  const m = /^(\d{4})-(0[1-9]|1[0-2])$/.exec(text);
-  if (!m) throw new RangeError(`month must be YYYY-MM, got ${JSON.stringify(text)}`);
-  return billingMonthOf(new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)));
-}
-
-const line = (hybrid: number, standard: number): CostLine => {
-  const s = savings({ total_dollars: hybrid } as never, { total_dollars: standard } as never);
-  return { hybrid_dollars: hybrid, all_standard_dollars: standard, savings_dollars: s.dollars, savings_percent: s.percent };
-};
+import { costLine, equalRetentionBaseline, type RunRate } from '../cost/billing.ts';
+import { allStandardCost, monthCost, type BillingMonth, type ObjectRead, type StoredObject } from '../cost/model.ts';
+import type { PriceTable } from '../cost/prices.ts';
 
 // Raw SQL through Drizzle returns timestamps as text.
 type Row = { tenant_id: string; storage_tier: StorageTier; bytes: number; stored_from: string; deleted_at: string | null; dump_group: string; origin: string };
-
-/**
- * The all-S3-Standard baseline at equal retention: one object per backup point and origin, kept as
- * long as that origin's longest-lived copy. Several copies of one dump (a hot S3 copy beside a B2
- * one) are one backup kept once, not two; with one copy per origin (seed) this is every object.
- */
-export function equalRetentionBaseline<T extends StoredObject & { dumpGroup: string; origin: string }>(objects: T[]): T[] {
-  const longest = new Map<string, T>();
-  const life = (o: T) => o.deletedAt?.getTime() ?? Infinity;
-  for (const o of objects) {
-    const key = `${o.dumpGroup}\u0000${o.origin}`;
-    const cur = longest.get(key);
-    if (!cur || life(o) > life(cur)) longest.set(key, o);
-  }
-  return [...longest.values()];
-}
 
 /**
  * The month's downloads: every restore and every verification (drills included) that finished in
@@ -109,13 +63,13 @@ export async function runRate(db: Db, month: BillingMonth, prices: PriceTable, n
     return {
       tenant_id: id,
       stored_bytes: alive.filter((r) => r.tenant_id === id).reduce((a, r) => a + r.bytes, 0),
-      ...line(monthCost(mine, month, prices).total_dollars, allStandardCost(equalRetentionBaseline(mine), month, prices).total_dollars),
+      ...costLine(monthCost(mine, month, prices).total_dollars, allStandardCost(equalRetentionBaseline(mine), month, prices).total_dollars),
     };
   });
   return {
     month: month.start.toISOString().slice(0, 7),
     prices: { as_of: prices.as_of, source: prices.source },
-    ...line(hybrid.total_dollars, standard.total_dollars),
+    ...costLine(hybrid.total_dollars, standard.total_dollars),
     tiers,
     tenants,
   };

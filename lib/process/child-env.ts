@@ -7,11 +7,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { processEnv } from '../env.ts';
 
 /** What a program inherits from ours: exactly these names (and LC_*). */
 const INHERITED = new Set(['PATH', 'HOME', 'LANG', 'TZ']);
 
-export function baseChildEnv(source: Record<string, string | undefined> = process.env): Record<string, string> {
+export function baseChildEnv(source: Readonly<Record<string, string | undefined>> = processEnv()): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(source)) {
     if (value !== undefined && (INHERITED.has(name) || name.startsWith('LC_'))) env[name] = value;

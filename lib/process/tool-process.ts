@@ -2,7 +2,7 @@
 // argument array, no shell, stderr kept (bounded, secrets stripped) for the error message, and an
 // `exited` promise that rejects on a non-zero exit.
 //
-// The programs stay in the caller's session and run at nice 10 (lib/backup/priority.ts). On Linux every
+// The programs stay in the caller's session and run at nice 10 (lib/process/priority.ts). On Linux every
 // session is a scheduler autogroup, and a program in a session of its own competes with the whole
 // database server as an equal, whatever its nice value (measured: bench item 5). A worker has a session
 // of its own (worker/launch.ts), so a terminal's Ctrl-C never reaches its programs. Programs that
@@ -13,7 +13,7 @@
 // removed when the program exits); zstd and age get no PG* variable at all.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { findTool, type SystemTool } from '../services/system-tools.ts';
+import { findTool, type SystemTool } from './system-tools.ts';
 import { baseChildEnv, type PgConnection } from './child-env.ts';
 import { lowerPriority } from './priority.ts';
 

@@ -8,9 +8,9 @@ import { platformTenantsSql } from '../db/platform.ts';
 import type { ScheduleType } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { pgTime } from '../jobs/pg-time.ts';
-import { nextRunAt } from './next-run.ts';
-import { tenantOffsetMinutes } from './offset.ts';
-import { schedulesForPolicy } from './policy.ts';
+import { nextRunAt } from '../schedule/next-run.ts';
+import { tenantOffsetMinutes } from '../schedule/offset.ts';
+import { schedulesForPolicy } from '../schedule/policy.ts';
 import { isLayout } from '../retention/layouts.ts';
 
 export interface ReconcileResult {

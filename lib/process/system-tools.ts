@@ -3,13 +3,14 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { processEnv, searchPath } from '../env.ts';
 
 export interface SystemTool {
   command: string;
   aptPackage: string;
   /** Also look here (PostgreSQL keeps its server binaries out of PATH). */
   extraDirs?: () => string[];
-  /** A PostgreSQL client program: the only kind that is given a database connection (lib/backup/child-env.ts). */
+  /** A PostgreSQL client program: the only kind that is given a database connection (lib/process/child-env.ts). */
   connects?: boolean;
 }
 
@@ -30,7 +31,7 @@ export const TOOLS = {
 } satisfies Record<string, SystemTool>;
 
 export function findTool(tool: SystemTool): string | null {
-  const dirs = [...(tool.extraDirs?.() ?? []), ...(process.env.PATH ?? '').split(':')];
+  const dirs = [...(tool.extraDirs?.() ?? []), ...searchPath()];
   for (const dir of dirs) {
     const p = path.join(dir, tool.command);
     if (dir && fs.existsSync(p)) return p;
@@ -52,7 +53,7 @@ export function ensureTools(tools: SystemTool[], log: (msg: string) => void = co
   const canApt = process.getuid?.() === 0 && findTool({ command: 'apt-get', aptPackage: 'apt' });
   if (canApt) {
     log(`Installing missing system packages: ${packages.join(' ')} (apt-get)`);
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const env = { ...processEnv(), DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
     spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
     packages = missing();

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
-import { withPrices } from './prices.ts';
-import { parseMonth, pricesFromConfig, runRate } from './run-rate.ts';
+import { withPrices } from '../cost/prices.ts';
+import { parseMonth, pricesFromConfig } from '../cost/billing.ts';
+import { runRate } from './run-rate.ts';
 
 const GiB = 2 ** 30;
 const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-6, `${a} ≉ ${b}`);

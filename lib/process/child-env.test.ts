@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { TOOLS } from '../services/system-tools.ts';
+import { TOOLS } from './system-tools.ts';
 import { baseChildEnv, passfileLine, PgConnection, pgConnectionVars } from './child-env.ts';
 import { runTool, startTool } from './tool-process.ts';
 
