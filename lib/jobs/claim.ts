@@ -3,7 +3,7 @@
 // Concurrent workers never get the same row; a row stays `pending` until its runner starts it.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
-import type { ClaimedJob } from './queues.ts';
+import { QUEUES, type ClaimedJob } from './queues.ts';
 
 export interface ClaimOptions {
   workerId: string;
@@ -73,38 +73,27 @@ export async function claimBackupGroup(
   });
 }
 
-/** Leases the oldest due restore. One restore per tenant at a time is a unique index already. */
-export async function claimRestore(db: Db, opts: ClaimOptions): Promise<ClaimedJob | null> {
+/**
+ * Leases the oldest due row of a one-row-per-job queue: a restore (one per tenant at a time is a
+ * unique index already) or a verification (requested with `strata verify`, or a drill).
+ */
+async function claimOne(db: Db, kind: 'restore' | 'verify', opts: ClaimOptions): Promise<ClaimedJob | null> {
+  const { table } = QUEUES[kind];
   const res = await db.execute<LeasedRow>(sql`
     with next_job as (
-      select id from restore_jobs
+      select id from ${table}
       where status = 'pending' and locked_by is null and run_after <= now()
       order by run_after, seq
       limit 1
       for update skip locked
     )
-    update restore_jobs set locked_by = ${opts.workerId},
+    update ${table} set locked_by = ${opts.workerId},
       lease_expires_at = now() + make_interval(secs => ${opts.leaseSeconds}),
       attempts = attempts + 1
     where id in (select id from next_job)
     returning id::text, id::text as key, tenant_id, attempts, max_attempts`);
-  return toJob('restore', res.rows);
+  return toJob(kind, res.rows);
 }
 
-/** Leases the oldest due verification (requested with `strata verify`, or a drill). */
-export async function claimVerification(db: Db, opts: ClaimOptions): Promise<ClaimedJob | null> {
-  const res = await db.execute<LeasedRow>(sql`
-    with next_job as (
-      select id from backup_verifications
-      where status = 'pending' and locked_by is null and run_after <= now()
-      order by run_after, seq
-      limit 1
-      for update skip locked
-    )
-    update backup_verifications set locked_by = ${opts.workerId},
-      lease_expires_at = now() + make_interval(secs => ${opts.leaseSeconds}),
-      attempts = attempts + 1
-    where id in (select id from next_job)
-    returning id::text, id::text as key, tenant_id, attempts, max_attempts`);
-  return toJob('verify', res.rows);
-}
+export const claimRestore = (db: Db, opts: ClaimOptions) => claimOne(db, 'restore', opts);
+export const claimVerification = (db: Db, opts: ClaimOptions) => claimOne(db, 'verify', opts);

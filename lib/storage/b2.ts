@@ -16,7 +16,7 @@ import type { BaseConfig } from '../env.ts';
 import { backoffDelay, sleep } from './backoff.ts';
 import { ObjectNotFoundError, SizeMismatchError, abortErrorFrom, isAbortError, isPermanentStatus } from './errors.ts';
 import { PartReader } from './part-reader.ts';
-import { progressReporter } from './progress.ts';
+import { framedPut } from './put-frame.ts';
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from './types.ts';
 
 export interface B2StoreOptions {
@@ -347,16 +347,8 @@ export function createB2Store(options: B2StoreOptions): B2Store {
 
   async function put(key: string, body: Readable | Buffer, putOptions: PutOptions = {}): Promise<{ size: number }> {
     const { signal } = putOptions;
-    if (signal?.aborted) throw abortErrorFrom(signal);
-    const progress = progressReporter(putOptions.onProgress);
-    const reader = new PartReader(body, partSize);
-    // Stops a read waiting for the producer; requests in flight get the signal themselves.
-    const onAbort = () => {
-      if (!Buffer.isBuffer(body)) body.destroy(abortErrorFrom(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
     let stored: B2File | undefined;
-    try {
+    return framedPut(body, partSize, putOptions, async (reader, progress) => {
       const first = await reader.read();
       stored = (await reader.atEnd())
         ? await uploadSmall(key, first, putOptions)
@@ -367,14 +359,9 @@ export function createB2Store(options: B2StoreOptions): B2Store {
       if (stored.contentLength !== size) throw new SizeMismatchError(location(key), size, stored.contentLength);
       progress.finish(size);
       return { size };
-    } catch (err) {
+    }, async () => {
       if (stored) await deleteVersion(stored).catch(() => {});
-      if (signal?.aborted && !isAbortError(err)) throw abortErrorFrom(signal);
-      throw err;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      reader.close();
-    }
+    });
   }
 
   async function get(key: string, range?: ByteRange): Promise<Readable> {

@@ -27,8 +27,7 @@ import {
   isAbortError,
   isPermanentStatus,
 } from './errors.ts';
-import { PartReader } from './part-reader.ts';
-import { progressReporter } from './progress.ts';
+import { framedPut } from './put-frame.ts';
 import type { ByteRange, ObjectInfo, ObjectStore, PutOptions } from './types.ts';
 
 // package-lock.json pins an SDK release that supports Node 20; its warning about future releases
@@ -174,20 +173,12 @@ export function createS3Store(options: S3StoreOptions): S3Store {
 
   async function put(key: string, body: Readable | Buffer, putOptions: PutOptions = {}): Promise<{ size: number }> {
     const { signal } = putOptions;
-    if (signal?.aborted) throw abortErrorFrom(signal);
-    const progress = progressReporter(putOptions.onProgress);
-    const reader = new PartReader(body, partSize);
-    // Stops a read waiting for the producer; the request in flight gets the signal itself.
-    const onAbort = () => {
-      if (!Buffer.isBuffer(body)) body.destroy(abortErrorFrom(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
     const target = { Bucket: bucket, Key: key };
     const object = { ...target, StorageClass: STORAGE_CLASS[tier], ContentType: putOptions.contentType };
     const sendOptions = { abortSignal: signal };
     let uploadId: string | undefined;
     let completing = false;
-    try {
+    return framedPut(body, partSize, putOptions, async (reader, progress) => {
       const first = await reader.read();
       if (await reader.atEnd()) {
         completing = true;
@@ -219,19 +210,14 @@ export function createS3Store(options: S3StoreOptions): S3Store {
       if (stored?.size !== size) throw new SizeMismatchError(location(key), size, stored?.size);
       progress.finish(size);
       return { size };
-    } catch (err) {
+    }, async () => {
       // Nothing half-sent stays behind: the multipart upload is aborted (s3rver: 405, its parts are never
       // visible), and an object that may have become visible is deleted.
       if (uploadId !== undefined && !completing) {
         await client.send(new AbortMultipartUploadCommand({ ...target, UploadId: uploadId })).catch(() => {});
       }
       if (completing) await deleteObject(key).catch(() => {});
-      if (signal?.aborted && !isAbortError(err)) throw abortErrorFrom(signal);
-      throw err;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-      reader.close();
-    }
+    });
   }
 
   async function get(key: string, range?: ByteRange): Promise<Readable> {
