@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CaseResult } from '../lib/reliability/harness.ts';
 import { RESULTS_DIR_ENV } from '../lib/reliability/harness.ts';
+import { ensureTools, TOOLS } from '../lib/process/system-tools.ts';
 import { freePort, startPostgres } from '../lib/services/postgres.ts';
 import { TEST_PG_ENV } from '../lib/testing/stack.ts';
 import { nodeTestArgs, run } from './node-tests.ts';
@@ -25,6 +26,8 @@ const resultsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'strata-chaos-'));
 const bin = (name: string) => path.join('node_modules', '.bin', name);
 
 
+// What `npm test` installs when missing (as root with apt), Chromium included: the abuse specs drive it.
+ensureTools([TOOLS.zstd, TOOLS.age, TOOLS.ageKeygen, TOOLS.pgDump, TOOLS.pgRestore, TOOLS.psql, TOOLS.postgres, TOOLS.chromium]);
 const started = Date.now();
 const pg = await startPostgres();
 const env = { ...process.env, E2E_PORT: process.env.E2E_PORT ?? String(await freePort()), [TEST_PG_ENV]: pg.adminUrl('postgres'), STRATA_CHAOS_TRIALS: String(trials), [RESULTS_DIR_ENV]: resultsDir };

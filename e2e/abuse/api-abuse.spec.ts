@@ -200,6 +200,7 @@ test('hostile tenant ids through a replayed server action: refused, never a 500'
 });
 
 test('two admins restoring the same tenant at the same instant: one 202, the other 409', async ({ request }) => {
+  test.setTimeout(60_000 + TRIALS * 10_000);
   const second = (await createApiToken(db(), { name: `e2e-admin-b-${crypto.randomBytes(3).toString('hex')}`, role: 'admin', createdBy: 'e2e-abuse' })).secret;
   await runCase('Two admins restore the same tenant at once (API)', 'abuse', async (i) => {
     const body = (schema: string) => ({ tenant_id: 'harbor-care', backup_job_id: backupId, mode: 'clone', target_schema: schema, confirm: schema });

@@ -5,7 +5,7 @@
 import { expect, test, type APIRequestContext } from '@playwright/test';
 import { createApiToken, revokeApiToken } from '../../lib/auth/tokens.ts';
 import { MAX_FAILURES } from '../../lib/auth/throttle.ts';
-import { runCase } from '../../lib/reliability/harness.ts';
+import { runCase, TRIALS } from '../../lib/reliability/harness.ts';
 import { completedBackup } from '../api.ts';
 import { signIn, tenantPath } from '../helpers.ts';
 import { sql, USERS } from '../stack.ts';
@@ -83,6 +83,7 @@ test('an expired session replaying a captured server action is refused', async (
 });
 
 test('sign-in throttling holds under a burst of concurrent wrong passwords', async ({ playwright }) => {
+  test.setTimeout(60_000 + TRIALS * 10_000);
   const baseURL = test.info().project.use.baseURL!;
   await runCase('Sign-in throttling under a burst of wrong passwords', 'abuse', async (t) => {
     const email = `burst-${t}-${Date.now()}@strata.test`;

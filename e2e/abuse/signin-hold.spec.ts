@@ -5,7 +5,7 @@ import { expect, test, type APIRequestContext, type PlaywrightWorkerArgs } from 
 import { createApiToken } from '../../lib/auth/tokens.ts';
 import { setUserPassword, setUserRole } from '../../lib/auth/users.ts';
 import { MAX_FAILURES } from '../../lib/auth/throttle.ts';
-import { runCase } from '../../lib/reliability/harness.ts';
+import { runCase, TRIALS } from '../../lib/reliability/harness.ts';
 import { readState, sql, USERS } from '../stack.ts';
 import { COOKIE, db } from './support.ts';
 
@@ -42,6 +42,7 @@ const failures = (target: string) =>
   );
 
 test('50 wrong passwords for one email, each from a different X-Forwarded-For: at most 5 checks, then locked', async ({ playwright }) => {
+  test.setTimeout(60_000 + TRIALS * 10_000);
   await runCase('Sign-in: 50 wrong passwords for one email from rotating X-Forwarded-For', 'abuse', async (t) => {
     const { email } = await freshUser('rotate');
     const { ctx, attempt, hasSession } = await signInContext(playwright);
@@ -66,6 +67,8 @@ test('50 wrong passwords for one email, each from a different X-Forwarded-For: a
 });
 
 test('30 concurrent sign-ins leave a dashboard page and an API call under 1 s', async ({ playwright }) => {
+  // Each trial signs 30 users in (bcrypt behind STRATA_SIGNIN_CONCURRENCY slots): seconds per trial.
+  test.setTimeout(60_000 + TRIALS * 15_000);
   const admin = await signInContext(playwright);
   await admin.attempt(USERS.admin.email, USERS.admin.password);
   expect(await admin.hasSession()).toBe(true);
