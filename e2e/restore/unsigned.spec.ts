@@ -40,7 +40,7 @@ test('an unsigned backup is marked as such and restores only after the admin say
   const dialog = page.getByRole('dialog', { name: 'Restore Harbor Care' });
   await expect(dialog.getByTestId('restore-unsigned')).toContainText('not signed');
   await dialog.getByLabel(/Clone into a new schema/).check();
-  await dialog.getByLabel('New schema name').fill(CLONE);
+  await dialog.getByLabel('New schema name', { exact: true }).fill(CLONE);
   await dialog.getByLabel(/to confirm/).fill(CLONE);
   const submit = dialog.getByTestId('restore-submit');
   await expect(submit, 'the typed confirmation alone is not enough').toBeDisabled();
