@@ -4,6 +4,7 @@
 // text, bigint and uuid, and a tier id that is not one of Strata's plans. `strata migrate` then
 // runs against it and must leave those tables exactly as they are. Tenant list, backup and in-place
 // restore through S3 and B2 must work; doctor must name what is wrong with an unusable table.
+import { queryOnce } from '../testing/pg-env.ts';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -204,15 +205,7 @@ describe('platform tables the application created (text, bigint and uuid ids)', 
 
     it(`${idType} ids: backup, then in-place restore through S3 and through B2`, async () => {
       const { ctx, url } = apps[idType];
-      const exec = async (text: string) => {
-        const c = new pg.Client({ connectionString: url });
-        await c.connect();
-        try {
-          return await c.query(text);
-        } finally {
-          await c.end();
-        }
-      };
+      const exec = (text: string) => queryOnce(url, text);
       const rows = async () => (await exec(`SELECT count(*)::int AS n, string_agg(note, ',' ORDER BY id) AS notes FROM app_${idType}_1.orders`)).rows[0];
       const original = await rows();
       const backups = await createTestBackups(ctx, first, ['s3_standard', 'b2_cold']);

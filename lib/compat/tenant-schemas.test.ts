@@ -2,10 +2,10 @@
 // privileges, RLS, types, `public` pieces, odd names) are carried exactly — fingerprint equal — by an
 // in-place restore, its undo and a clone, through S3 and through B2; the moved-aside copy keeps its own
 // default privileges; what cannot be carried is refused before anything is touched.
+import { queryOnce } from '../testing/pg-env.ts';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
-import pg from 'pg';
 import { quoteIdent } from '../db/ident.ts';
 import { restoreJobs, type BackupJobRow } from '../db/schema.ts';
 import { createRestore, createUndo } from '../restore/create.ts';
@@ -44,15 +44,7 @@ describe('tenant schemas built by an application: exact through in place, undo a
   const original: Record<string, SchemaFingerprint> = {};
   const backups: Record<string, Record<string, BackupJobRow>> = {};
 
-  const exec = async (text: string) => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      return await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
+  const exec = (text: string) => queryOnce(url, text);
   const orphanDefaultAcls = async () =>
     Number(
       (await exec(`SELECT count(*) AS n FROM pg_default_acl WHERE defaclnamespace <> 0 AND defaclnamespace NOT IN (SELECT oid FROM pg_namespace)`))

@@ -13,8 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { and, eq, sql } from 'drizzle-orm';
-import pg from 'pg';
-import { pgTestEnv } from '../testing/pg-env.ts';
+import { pgTestEnv, queryOnce } from '../testing/pg-env.ts';
 import { SIGNATURE_OBJECT } from '../backup/manifest.ts';
 import { generateSigningKeyPair, loadSigningKey, signManifest, verifyKeysOf } from '../backup/signing.ts';
 import { download, sha256 } from '../backup/test-support.ts';
@@ -50,15 +49,7 @@ describe('a bucket attacker with only the store keys', () => {
   const forged: { location: string; reason: RegExp }[] = [];
 
   const adminUrl = () => stack.urlFor('postgres');
-  const query = async (url: string, text: string) => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      return await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
+  const query = (url: string, text: string) => queryOnce(url, text);
   const pgDump = (database: string, args: string[]) =>
     run('pg_dump', ['-Fc', '-Z0', '--no-password', ...args], undefined, pgTestEnv(adminUrl(), database));
 

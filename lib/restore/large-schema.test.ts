@@ -3,6 +3,7 @@
 // it — exactly, atomically, leaving nothing behind on failure — or refuses before the download,
 // naming the setting to raise. The shared test cluster runs with max_connections 200, so this file
 // starts a cluster of its own with the stock value.
+import { queryOnce } from '../testing/pg-env.ts';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,15 +42,7 @@ describe('large schemas on a default-configured server', () => {
   let work: string;
   const savedEnv = process.env[TEST_PG_ENV];
 
-  const exec = async (text: string) => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      return await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
+  const exec = (text: string) => queryOnce(url, text);
   /** Every relation of the schema by kind, each table's row count and row hash, each sequence's state: one statement. */
   const contents = async (schema: string) =>
     (

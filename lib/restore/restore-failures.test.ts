@@ -1,9 +1,9 @@
 // Every way a restore fails or is refused leaves the live tenant identical (fingerprint) and says why.
+import { queryOnce } from '../testing/pg-env.ts';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
-import pg from 'pg';
 import { quoteIdent } from '../db/ident.ts';
 import { restoreJobs, type BackupJobRow } from '../db/schema.ts';
 import { parseConfig } from '../env.ts';
@@ -44,15 +44,7 @@ describe('restore failures leave the live tenant untouched', () => {
   let backup: BackupJobRow;
   let live: Fingerprint;
 
-  const exec = async (text: string) => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      return await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
+  const exec = (text: string) => queryOnce(url, text);
   const objectBytes = async (row: BackupJobRow) => {
     const store = ctx.stores.forLocation(row.backupLocation!);
     const chunks: Buffer[] = [];

@@ -1,10 +1,10 @@
 // Round trips through both stores: in place, undo and clone are exact (fingerprint equal), and the
 // restoring role's default privileges neither leak into restored objects nor change.
+import { queryOnce } from '../testing/pg-env.ts';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
-import pg from 'pg';
 import { quoteIdent } from '../db/ident.ts';
 import { restoreJobs, type BackupJobRow } from '../db/schema.ts';
 import { createStores } from '../storage/registry.ts';
@@ -24,15 +24,7 @@ describe('restore round trips (S3 and B2)', () => {
   let original: Fingerprint;
   const backups: Record<string, BackupJobRow> = {};
 
-  const exec = async (text: string) => {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    try {
-      return await c.query(text);
-    } finally {
-      await c.end();
-    }
-  };
+  const exec = (text: string) => queryOnce(url, text);
   const defaultAcl = async () =>
     (await exec(`SELECT defaclrole::regrole::text, defaclobjtype, defaclacl::text FROM pg_default_acl WHERE defaclnamespace = 0 ORDER BY 1, 2, 3`)).rows;
 
