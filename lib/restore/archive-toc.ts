@@ -87,41 +87,50 @@ class Reader {
   }
 }
 
+/** Appends to one growing buffer (a TOC has tens of thousands of small fields). */
 class Writer {
-  private parts: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(1 << 16);
   length = 0;
   constructor(
     private readonly intSize: number,
     private readonly offSize: number,
   ) {}
+  private room(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + n));
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
   raw(b: Buffer): void {
-    this.parts.push(b);
+    this.room(b.length);
+    b.copy(this.buf, this.length);
     this.length += b.length;
   }
   int(v: number): void {
-    const b = Buffer.alloc(1 + this.intSize);
-    b[0] = v < 0 ? 1 : 0;
+    this.room(1 + this.intSize);
+    this.buf[this.length] = v < 0 ? 1 : 0;
     let a = Math.abs(v);
     for (let i = 0; i < this.intSize; i++) {
-      b[1 + i] = a % 256;
+      this.buf[this.length + 1 + i] = a % 256;
       a = Math.floor(a / 256);
     }
-    this.raw(b);
+    this.length += 1 + this.intSize;
   }
   str(s: string | null): void {
     if (s === null) return this.int(-1);
-    const b = Buffer.from(s, 'utf8');
-    this.int(b.length);
-    this.raw(b);
+    const n = Buffer.byteLength(s, 'utf8');
+    this.int(n);
+    this.room(n);
+    this.length += this.buf.write(s, this.length, 'utf8');
   }
   offset(state: number, value: bigint): void {
-    const b = Buffer.alloc(1 + this.offSize);
-    b[0] = state;
-    for (let i = 0; i < this.offSize; i++) b[1 + i] = Number((value >> BigInt(8 * i)) & 0xffn);
-    this.raw(b);
+    this.room(1 + this.offSize);
+    this.buf[this.length] = state;
+    for (let i = 0; i < this.offSize; i++) this.buf[this.length + 1 + i] = Number((value >> BigInt(8 * i)) & 0xffn);
+    this.length += 1 + this.offSize;
   }
   buffer(): Buffer {
-    return Buffer.concat(this.parts, this.length);
+    return this.buf.subarray(0, this.length);
   }
 }
 
@@ -151,7 +160,9 @@ export async function readArchiveToc(file: string): Promise<ArchiveToc> {
   }
 }
 
-function parseToc(buf: Buffer): ArchiveToc {
+/** Parses the header and TOC at the start of an archive; RangeError when `buf` ends inside them. */
+export function parseToc(buf: Buffer): ArchiveToc {
+  if (buf.length < 5) throw new RangeError('short');
   if (buf.toString('latin1', 0, 5) !== 'PGDMP') throw new InvalidDumpError('not a pg_dump custom-format archive (no PGDMP magic)');
   const r = new Reader(buf);
   r.pos = 5;
@@ -161,8 +172,10 @@ function parseToc(buf: Buffer): ArchiveToc {
   }
   r.intSize = r.byte();
   r.offSize = r.byte();
+  if (r.intSize < 1 || r.intSize > 8 || r.offSize < 1 || r.offSize > 8) throw new InvalidDumpError('archive header is corrupt (integer sizes)');
   const format = r.byte();
-  if (format !== 1) throw new InvalidDumpError('not a custom-format archive');
+  if (format !== 1) throw new InvalidDumpError(`archive format ${format} is not pg_dump's custom format (-Fc)`);
+  // Compression: an algorithm byte since 1.15, a level before.
   if (version[1] >= 15) r.byte();
   else r.int();
   for (let i = 0; i < 7; i++) r.int();
@@ -171,10 +184,12 @@ function parseToc(buf: Buffer): ArchiveToc {
   r.str();
   const header = Buffer.from(buf.subarray(0, r.pos));
   const count = r.int();
+  if (count < 0 || count > 10_000_000) throw new InvalidDumpError('archive TOC is corrupt (entry count)');
   const entries: TocEntry[] = [];
   for (let i = 0; i < count; i++) {
     const e: Partial<TocEntry> = {};
     e.dumpId = r.int();
+    if (e.dumpId <= 0) throw new InvalidDumpError('archive TOC is corrupt (entry id)');
     e.hadDumper = r.int();
     e.tableoid = r.str();
     e.oid = r.str();
@@ -186,7 +201,8 @@ function parseToc(buf: Buffer): ArchiveToc {
     e.copyStmt = r.str();
     e.namespace = r.str();
     e.tablespace = r.str();
-    e.tableam = r.str();
+    // The table access method since 1.14 (PostgreSQL 12).
+    e.tableam = version[1] >= 14 ? r.str() : null;
     if (version[1] >= 16) e.relkind = r.int();
     e.owner = r.str();
     e.withOids = r.str();
@@ -217,7 +233,7 @@ function serializeToc(toc: ArchiveToc, entries: TocEntry[], shift: bigint): Buff
     w.str(e.copyStmt);
     w.str(e.namespace);
     w.str(e.tablespace);
-    w.str(e.tableam);
+    if (toc.version[1] >= 14) w.str(e.tableam);
     if (toc.version[1] >= 16) w.int(e.relkind ?? 0);
     w.str(e.owner);
     w.str(e.withOids);

@@ -24,6 +24,7 @@ import {
   lockCapacityError,
   lockExhaustionError,
   likelyFails,
+  STAGE_ABOVE,
   type LockBudget,
 } from './lock-budget.ts';
 import { applyScript, psqlErrors } from './psql.ts';
@@ -38,8 +39,16 @@ import { TOOLS } from '../process/system-tools.ts';
 
 const SECTION_NONE = 1;
 const SECTION_PRE_DATA = 2;
-/** Locks one definitions batch may take (a small share of even a default lock table). */
-const BATCH_LOCKS = 500;
+/**
+ * Locks one definitions batch may take: half of what one transaction may take before Strata stages
+ * (lock-budget.ts STAGE_ABOVE), so a tenant staged because it needs more than that takes two batches or
+ * more; never less than 500 locks. Each batch costs a pg_restore and a psql that read the whole archive's TOC: on the
+ * bench's 1,600-table tenant, 500-lock batches (20 of them) spent more CPU in pg_restore than the
+ * replay itself.
+ */
+function batchLocks(budget: LockBudget): number {
+  return Math.max(500, Math.floor((budget.capacity * STAGE_ABOVE) / 2));
+}
 
 /** The staging schema of a restore row: fixed, so a re-run after a crash finds and drops its leftover. */
 export function stagingSchemaName(restoreId: string): string {
@@ -124,7 +133,7 @@ export async function planStagedRestore(
 }
 
 /** Entries in pg_restore's effective sections: an unsectioned entry belongs to the section before it. */
-function definitionBatches(entries: TocEntry[]): { batches: number[][]; rest: number[] } {
+function definitionBatches(entries: TocEntry[], maxLocks: number): { batches: number[][]; rest: number[] } {
   const batches: number[][] = [];
   const rest: number[] = [];
   let section = SECTION_PRE_DATA;
@@ -137,7 +146,7 @@ function definitionBatches(entries: TocEntry[]): { batches: number[][]; rest: nu
       continue;
     }
     const w = archiveLockNeed([e]) - archiveLockNeed([]);
-    if (weight + w > BATCH_LOCKS && batch.length > 0) {
+    if (weight + w > maxLocks && batch.length > 0) {
       batches.push(batch);
       batch = [];
       weight = 0;
@@ -187,7 +196,10 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
     // The staging schema and its grants in a batch of their own, first (schema-first.ts).
     const split = schemaFirst(plan.toc.entries);
     const headIds = new Set(split.head);
-    const { batches, rest } = definitionBatches(plan.toc.entries.filter((e) => !headIds.has(e.dumpId)));
+    const { batches, rest } = definitionBatches(
+      plan.toc.entries.filter((e) => !headIds.has(e.dumpId)),
+      batchLocks(plan.budget),
+    );
     for (const [i, batch] of [split.head, ...batches].entries()) {
       const list = path.join(workDir, `staged-definitions-${i}.list`);
       await fs.promises.writeFile(list, listText(batch));

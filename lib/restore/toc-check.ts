@@ -3,17 +3,18 @@
 // (another schema's objects, EXTENSION, DATABASE, publications, event triggers, large objects, casts,
 // foreign servers …) refuses the restore or verification with the entry named.
 //
-// The table of contents is read from the archive itself (pg_dump's custom format, the same fields
+// The table of contents is read from the archive itself (lib/restore/archive-toc.ts, the same fields
 // pg_restore's ReadHead/ReadToc read) rather than from `pg_restore --list`: --list prints names
 // unquoted and space-separated, so a schema, tag or owner with spaces cannot be told apart there.
-// Here every string is length-prefixed and compared exactly.
+// There every string is length-prefixed; here it is compared exactly.
 //
 // This classifies entries; it cannot judge the SQL inside an entry (a forged "TABLE" entry may hold any
 // statement). That is what the manifest signature is for: a dump is read only once its signed manifest
 // and its sha256 agree. The check is a second wall against a genuine dump holding more than the tenant.
-import fs from 'node:fs';
 import { quoteIdent } from '../db/ident.ts';
+import { parseToc, readArchiveToc as readArchive, type ArchiveToc } from './archive-toc.ts';
 
+/** What the check reads of an archive's TOC entry. */
 export interface TocEntry {
   dumpId: number;
   desc: string;
@@ -24,118 +25,26 @@ export interface TocEntry {
   defn: string;
 }
 
-class ShortArchiveError extends Error {}
-
-// Archive versions (major, minor, rev) as pg_backup_archiver.h's K_VERS_* numbers.
-const v = (maj: number, min: number, rev = 0) => (maj * 256 + min) * 256 + rev;
-const K_1_2 = v(1, 2), K_1_3 = v(1, 3), K_1_4 = v(1, 4), K_1_5 = v(1, 5), K_1_6 = v(1, 6), K_1_7 = v(1, 7);
-const K_1_8 = v(1, 8), K_1_9 = v(1, 9), K_1_10 = v(1, 10), K_1_11 = v(1, 11), K_1_12 = v(1, 12);
-const K_1_14 = v(1, 14), K_1_15 = v(1, 15), K_1_16 = v(1, 16);
-const CUSTOM_FORMAT = 1;
+/** The entries of a parsed archive TOC, as the check reads them. */
+export function checkedEntries(toc: ArchiveToc): TocEntry[] {
+  return toc.entries.map((e) => ({
+    dumpId: e.dumpId,
+    desc: e.desc ?? '',
+    namespace: e.namespace === '' ? null : e.namespace,
+    tag: e.tag ?? '',
+    owner: e.owner,
+    defn: e.defn ?? '',
+  }));
+}
 
 /** Parses the header and table of contents of a pg_dump custom-format archive (its first bytes). */
 export function parseArchiveToc(buf: Buffer): TocEntry[] {
-  let pos = 0;
-  const need = (n: number) => {
-    if (pos + n > buf.length) throw new ShortArchiveError();
-  };
-  const byte = () => {
-    need(1);
-    return buf[pos++]!;
-  };
-  if (buf.length < 5) throw new ShortArchiveError();
-  if (buf.subarray(0, 5).toString('latin1') !== 'PGDMP') throw new Error('not a pg_dump custom-format archive (no PGDMP header)');
-  pos = 5;
-  const vmaj = byte();
-  const vmin = byte();
-  const vrev = vmaj > 1 || (vmaj === 1 && vmin > 0) ? byte() : 0;
-  const version = v(vmaj, vmin, vrev);
-  if (version < K_1_12 || vmaj !== 1) throw new Error(`archive version ${vmaj}.${vmin}.${vrev} is not supported (1.12 or later: pg_dump 9.5+)`);
-  const intSize = byte();
-  const offSize = byte();
-  if (intSize < 1 || intSize > 8 || offSize < 1 || offSize > 8) throw new Error('archive header is corrupt (integer sizes)');
-  const format = byte();
-  if (format !== CUSTOM_FORMAT) throw new Error(`archive format ${format} is not pg_dump's custom format (-Fc)`);
-  const int = () => {
-    const negative = byte() !== 0;
-    need(intSize);
-    let n = 0;
-    for (let i = 0; i < intSize; i++) n += buf[pos + i]! * 2 ** (8 * i);
-    pos += intSize;
-    return negative ? -n : n;
-  };
-  const str = (): string | null => {
-    const len = int();
-    if (len < 0) return null;
-    need(len);
-    const s = buf.toString('utf8', pos, pos + len);
-    pos += len;
-    return s;
-  };
-  if (version >= K_1_15) byte(); // compression algorithm
-  else if (version >= K_1_4) int(); // compression level
-  else if (version >= K_1_2) byte();
-  if (version >= K_1_4) {
-    for (let i = 0; i < 7; i++) int(); // creation time
-    str(); // database name
-  }
-  if (version >= K_1_10) {
-    str(); // server version
-    str(); // pg_dump version
-  }
-
-  const count = int();
-  if (count < 0 || count > 10_000_000) throw new Error('archive TOC is corrupt (entry count)');
-  const entries: TocEntry[] = [];
-  for (let i = 0; i < count; i++) {
-    const dumpId = int();
-    if (dumpId <= 0) throw new Error('archive TOC is corrupt (entry id)');
-    int(); // had dumper
-    if (version >= K_1_8) str(); // catalog table oid
-    str(); // oid
-    const tag = str() ?? '';
-    const desc = str() ?? '';
-    if (version >= K_1_11) int(); // section
-    const defn = str() ?? '';
-    str(); // drop statement
-    if (version >= K_1_3) str(); // copy statement
-    const namespace = version >= K_1_6 ? str() : null;
-    if (version >= K_1_10) str(); // tablespace
-    if (version >= K_1_14) str(); // table access method
-    if (version >= K_1_16) int(); // relkind
-    const owner = str();
-    if (version >= K_1_9) str(); // "with oids"
-    if (version >= K_1_5) while (str() !== null); // dependencies, NULL-terminated
-    // The custom format's own per-entry data: a flag byte and the data offset.
-    if (version >= K_1_7) {
-      byte();
-      need(offSize);
-      pos += offSize;
-    } else int();
-    entries.push({ dumpId, desc, namespace: namespace === '' ? null : namespace, tag, owner, defn });
-  }
-  return entries;
+  return checkedEntries(parseToc(buf));
 }
 
 /** The table of contents of the archive at `file`: reads from its start only as much as the TOC needs. */
 export async function readArchiveToc(file: string): Promise<TocEntry[]> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    const size = (await handle.stat()).size;
-    for (let length = 1024 * 1024; ; length *= 4) {
-      const want = Math.min(length, size);
-      const buf = Buffer.alloc(want);
-      const { bytesRead } = await handle.read(buf, 0, want, 0);
-      try {
-        return parseArchiveToc(buf.subarray(0, bytesRead));
-      } catch (err) {
-        if (!(err instanceof ShortArchiveError)) throw err;
-        if (want >= size || length >= 1024 * 1024 * 1024) throw new Error('archive ends inside its table of contents');
-      }
-    }
-  } finally {
-    await handle.close();
-  }
+  return checkedEntries(await readArchive(file));
 }
 
 /** Kinds of entries that belong to a schema and may be replayed when they are in the tenant's. */
