@@ -25,6 +25,7 @@ import { reconcileSchedules } from '../scheduler/reconcile.ts';
 import { createStores, type Stores } from '../storage/registry.ts';
 import { addTenant, TenantError } from '../tenants/manage.ts';
 import { tenantProtection, tierLabel } from '../tenants/protection.ts';
+import { layoutComparison } from '../views/cost.ts';
 import { createTestBackups } from '../testing/fixture-backup.ts';
 import { createDatabase, dropDatabase, startTestStack, type TestStack } from '../testing/stack.ts';
 import { TENANT_OWNER_ROLE } from '../services/replay-role.ts';
@@ -92,7 +93,7 @@ interface App {
 
 describe('platform tables the application created (text, bigint and uuid ids)', () => {
   let stack: TestStack;
-  const apps = {} as Record<IdType | 'broken', App>;
+  const apps = {} as Record<IdType | 'broken' | 'history', App>;
   const databases: string[] = [];
 
   const strata = (env: Record<string, string>, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
@@ -107,7 +108,7 @@ describe('platform tables the application created (text, bigint and uuid ids)', 
       child.stdin.end();
     });
 
-  async function appDatabase(label: IdType | 'broken', ddl: string): Promise<App> {
+  async function appDatabase(label: IdType | 'broken' | 'history', ddl: string): Promise<App> {
     const name = `compat_${label}_${crypto.randomBytes(4).toString('hex')}`;
     await createDatabase(stack.urlFor('postgres'), name);
     databases.push(name);
@@ -141,6 +142,24 @@ describe('platform tables the application created (text, bigint and uuid ids)', 
       CREATE TABLE tenant_subscriptions (tenant_id text PRIMARY KEY, tier_id jsonb NOT NULL);`);
     await runMigrations(apps.broken.db);
     await apps.broken.db.execute(sql`drop table subscription_tiers`);
+    // Subscriptions kept as history (several rows per tenant, bigint ids, no primary key on tenant_id).
+    apps.history = await appDatabase('history', `
+      CREATE TABLE subscription_tiers (id text PRIMARY KEY, name text NOT NULL);
+      INSERT INTO subscription_tiers VALUES ('basic', 'Basic'), ('advanced', 'Advanced'), ('premium', 'Premium'), ('gold', 'Gold (legacy)');
+      CREATE TABLE tenants (id bigint PRIMARY KEY, name text NOT NULL, schema_name text NOT NULL UNIQUE);
+      CREATE TABLE tenant_subscriptions (
+        id bigserial PRIMARY KEY,
+        tenant_id bigint NOT NULL REFERENCES tenants(id),
+        tier_id text NOT NULL REFERENCES subscription_tiers(id),
+        started_on date NOT NULL,
+        ended_on date
+      );
+      INSERT INTO tenants VALUES (7, 'Seven', 'app_hist_7'), (8, 'Eight', 'app_hist_8'), (9, 'Nine', 'app_hist_9'), (10, 'Ten', 'app_hist_10');
+      INSERT INTO tenant_subscriptions (tenant_id, tier_id, started_on, ended_on) VALUES
+        (7, 'basic', '2025-01-01', '2025-06-30'), (7, 'premium', '2025-07-01', NULL), (7, 'advanced', '2024-01-01', '2024-12-31'),
+        (8, 'gold', '2024-01-01', NULL), (8, 'advanced', '2025-01-01', NULL),
+        (9, 'gold', '2024-01-01', '2024-12-31'), (9, 'gold', '2025-01-01', NULL);`);
+    await runMigrations(apps.history.db);
   });
   after(async () => {
     for (const app of Object.values(apps)) await closeDb(app.url).catch(() => {});
@@ -227,6 +246,29 @@ describe('platform tables the application created (text, bigint and uuid ids)', 
       assert.equal(await columnsOf(ctx.db, 'tenants'), 'id,name,schema_name,region,updated_at,version');
     });
   }
+
+  it('several subscription rows per tenant: each tenant listed once, with the most protective plan among its rows', async () => {
+    const { db, config, env } = apps.history;
+    const list = await tenantProtection(db, config);
+    assert.deepEqual(list.map((t) => [t.id, t.tier, t.plan_known, t.subscription_tier_id]).sort(), [
+      ['10', null, true, null],
+      ['7', 'premium', true, 'premium'],
+      ['8', 'advanced', true, 'advanced'],
+      ['9', 'basic', false, 'gold'],
+    ]);
+    const run = await strata({ ...env, S3_BACKUP_BUCKET: '', BACKUP_ENCRYPTION_RECIPIENTS: '' }, ['tenant', 'list', '--json']);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    const { tenants } = JSON.parse(run.stdout) as { tenants: { id: string }[] };
+    assert.deepEqual(tenants.map((t) => t.id).sort(), ['10', '7', '8', '9']);
+    await reconcileSchedules(db, config);
+    const schedules = await db.execute<{ tenant_id: string; n: number }>(
+      sql`select tenant_id, count(*)::int as n from backup_schedules group by tenant_id order by tenant_id`,
+    );
+    assert.deepEqual(schedules.rows.map((r) => [r.tenant_id, r.n]), [['7', 3], ['8', 1]]);
+    // The Storage & cost page counts each tenant once, under the plan applied (bigint ids against text).
+    const comparison = await layoutComparison(db, config);
+    assert.deepEqual(comparison.map((c) => [c.plan, c.tenants]).sort(), [['advanced', 1], ['premium', 1]]);
+  });
 
   it('a database error during a backup reaches the job row without its SQL or parameter values', async () => {
     const { ctx, url } = apps.bigint;

@@ -21,18 +21,28 @@ export const PLATFORM_CONTRACT = {
 
 const planList = PLANS.map((p) => `'${p}'`).join(', ');
 
+/** Most protective first (PLANS is in rising order of protection): how a tenant's subscription rows are ranked. */
+const tierRank = `case s.tier_id::text ${PLANS.map((p, i) => `when '${p}' then ${i + 1}`).join(' ')} else 0 end desc, s.tier_id::text`;
+
 /**
  * The platform's tenants as one row each (alias it: `from ${platformTenantsSql} t`), every value text:
  * id, name, schema_name; subscription_tier_id (the application's tier id as written, null without a
  * subscription row) and tier_id (the plan Strata applies: a tier id that is not one of Strata's plans
- * counts as basic).
+ * counts as basic). An application that keeps several subscription rows per tenant (history, add-ons)
+ * still gets one row per tenant: the most protective plan among them (premium, advanced, basic, then
+ * an unknown tier id), so a tenant is never protected less than one of its rows says.
  */
 export const platformTenantsSql: SQL = sql.raw(`(
     select t.id::text as id, t.name::text as name, t.schema_name::text as schema_name,
-      s.tier_id::text as subscription_tier_id,
-      case when s.tier_id is null then null when s.tier_id::text in (${planList}) then s.tier_id::text else 'basic' end as tier_id
+      s.tier_id as subscription_tier_id,
+      case when s.tier_id is null then null when s.tier_id in (${planList}) then s.tier_id else 'basic' end as tier_id
     from tenants t
-    left join tenant_subscriptions s on s.tenant_id::text = t.id::text
+    left join (
+      select distinct on (s.tenant_id::text) s.tenant_id::text as tenant_id, s.tier_id::text as tier_id
+      from tenant_subscriptions s
+      where s.tier_id is not null
+      order by s.tenant_id::text, ${tierRank}
+    ) s on s.tenant_id = t.id::text
   )`);
 
 /** The plan Strata applies to a subscription's tier id (unknown tiers count as basic; null: none). */

@@ -1,6 +1,7 @@
 // The dashboard's cost figures: the run-rate (run-rate.ts: the same numbers `strata cost` prints) with the
 // configured price table, for this month and month by month for the chart.
 import type { Db } from '../db/client.ts';
+import { platformTenantsSql } from '../db/platform.ts';
 import type { Config } from '../env.ts';
 import type { StorageTier } from '../domain.ts';
 import { billingMonthOf } from '../cost/model.ts';
@@ -69,10 +70,10 @@ export async function layoutComparison(db: Db, config: Config): Promise<LayoutCo
   const rows = (
     await db.execute<{ tier_id: string; layout: string; daily: number; weekly: number; monthly: number; tenants: number; mean_bytes: string | null }>(sql`
       select p.tier_id, p.layout, p.daily_retention_days as daily, p.weekly_retention_weeks as weekly, p.monthly_retention_months as monthly,
-        (select count(*)::int from tenant_subscriptions s join tenants t on t.id = s.tenant_id where s.tier_id = p.tier_id) as tenants,
+        (select count(*)::int from ${platformTenantsSql} t where t.tier_id = p.tier_id) as tenants,
         (select avg(n.bytes)::text from (
           select distinct on (b.tenant_id) b.backup_size_bytes as bytes from backup_jobs b
-          join tenant_subscriptions s on s.tenant_id = b.tenant_id and s.tier_id = p.tier_id
+          join ${platformTenantsSql} t on t.id = b.tenant_id and t.tier_id = p.tier_id
           where b.status = 'completed' order by b.tenant_id, b.started_at desc, b.id) n) as mean_bytes
       from backup_retention_policies p order by p.id`)
   ).rows;
