@@ -14,7 +14,7 @@ import { runPrune } from '../lib/prune/run-prune.ts';
 import type { Stores } from '../lib/storage/registry.ts';
 import { queueDrills } from './drills.ts';
 import { sweepLeftovers } from './leftovers.ts';
-import { dropExpiredUndoCopies } from './undo-copies.ts';
+import { dropExpiredUndoCopies } from '../lib/restore/undo-copies.ts';
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;

@@ -14,7 +14,7 @@ import { reconcileSchedules } from '../lib/scheduler/reconcile.ts';
 import { startTestStack, type TestStack } from '../lib/testing/stack.ts';
 import { queueDrills } from './drills.ts';
 import { waitFor } from './test-support.ts';
-import { dropExpiredUndoCopies } from './undo-copies.ts';
+import { dropExpiredUndoCopies } from '../lib/restore/undo-copies.ts';
 import { runWorker } from './worker.ts';
 
 describe('runWorker (in process)', () => {
@@ -115,7 +115,7 @@ describe('runWorker (in process)', () => {
       await db.execute(sql`insert into restore_jobs (tenant_id, mode, target_schema, moved_aside_schema, status, completed_at)
         values (${tenant}, 'in_place', ${tenant}, ${schema}, 'completed', now() - make_interval(days => ${age}))`);
     }
-    const r = await dropExpiredUndoCopies(db, { STRATA_UNDO_RETENTION_DAYS: 7 });
+    const r = await dropExpiredUndoCopies(db, { STRATA_UNDO_RETENTION_DAYS: 7, DATABASE_URL: config.DATABASE_URL });
     assert.deepEqual(r.dropped, ['strata_undo_0000aaaa']);
     assert.equal(r.kept.length, 1);
     assert.match(r.kept[0]!.reason, /view reporting\.v/);

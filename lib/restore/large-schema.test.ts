@@ -28,6 +28,7 @@ import { checkPrerequisites } from './replay.ts';
 import { replayRole } from './replay-role.ts';
 import { runRestore, type RestoreContext } from './run-restore.ts';
 import { planStagedRestore, runStagedReplay } from './staged.ts';
+import { dropExpiredUndoCopies } from './undo-copies.ts';
 
 const BIG = 'big tenant';
 const B = quoteIdent(BIG);
@@ -149,6 +150,22 @@ describe('large schemas on a default-configured server', () => {
       WHERE n.nspname = '${done.movedAsideSchema}' AND relname IN ('added', 't4')`)).rows;
     assert.deepEqual(aside, [{ relname: 'added' }], 'the moved-aside copy is the live tenant before the restore');
     assert.deepEqual(await stagingLeft(), []);
+  });
+
+  it('the expired moved-aside copy, too large for one transaction here, is dropped in batches', async () => {
+    const [row] = await stack.db.select().from(restoreJobs).where(eq(restoreJobs.status, 'completed'));
+    const aside = row?.movedAsideSchema;
+    assert.ok(aside, 'the in-place restore above left a moved-aside copy');
+    await stack.db.update(restoreJobs).set({ undoExpiresAt: new Date(Date.now() - 60_000) }).where(eq(restoreJobs.id, row.id));
+    const release = await holdLocks(realSlots - 6000);
+    const r = await (async () => {
+      await assert.rejects(exec(`DROP SCHEMA ${quoteIdent(aside)} CASCADE`), /out of shared memory/, 'one transaction cannot drop the copy here');
+      return dropExpiredUndoCopies(stack.db, { STRATA_UNDO_RETENTION_DAYS: 7, DATABASE_URL: url });
+    })().finally(release);
+    assert.deepEqual(r, { dropped: [aside], kept: [] });
+    assert.deepEqual((await exec(`SELECT 1 FROM pg_namespace WHERE nspname = '${aside}'`)).rows, []);
+    const [after] = await stack.db.select().from(restoreJobs).where(eq(restoreJobs.id, row.id));
+    assert.ok(after?.undoDroppedAt, 'the restore row records the drop');
   });
 
   it('a failure in the middle of the staged replay leaves the tenant as it was and no staging schema', async () => {

@@ -266,11 +266,25 @@ function stagedFailure(err: unknown, target: string, plan: StagedPlan): Error {
 
 /**
  * Drops a schema holding thousands of relations without one transaction locking them all: relations
- * a few hundred per transaction, then the schema.
+ * a few hundred per transaction, then the schema. `guard`, when given, is SQL run first in each of
+ * those transactions (e.g. lib/restore/catalog.ts assertNoDependentsSql): if it raises, that
+ * transaction drops nothing and the error is thrown.
  */
-export async function dropSchemaInBatches(url: string, schema: string, batch = 200): Promise<void> {
+export async function dropSchemaInBatches(url: string, schema: string, options: { batch?: number; guard?: string } = {}): Promise<void> {
+  const batch = options.batch ?? 200;
   await withClient(url, async (c) => {
     await c.query(`SET lock_timeout = '60s'`);
+    const inTransaction = async (statements: string[]) => {
+      await c.query('BEGIN');
+      try {
+        if (options.guard) await c.query(options.guard);
+        for (const s of statements) await c.query(s);
+        await c.query('COMMIT');
+      } catch (err) {
+        await c.query('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    };
     for (;;) {
       const { rows } = await c.query<{ kind: string; name: string }>(
         `SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
@@ -282,15 +296,8 @@ export async function dropSchemaInBatches(url: string, schema: string, batch = 2
         [schema, batch],
       );
       if (rows.length === 0) break;
-      await c.query('BEGIN');
-      try {
-        for (const r of rows) await c.query(`DROP ${r.kind} IF EXISTS ${r.name} CASCADE`);
-        await c.query('COMMIT');
-      } catch (err) {
-        await c.query('ROLLBACK').catch(() => {});
-        throw err;
-      }
+      await inTransaction(rows.map((r) => `DROP ${r.kind} IF EXISTS ${r.name} CASCADE`));
     }
-    await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    await inTransaction([`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`]);
   });
 }
