@@ -29,6 +29,7 @@ import { replayRole } from './replay-role.ts';
 import { runRestore, type RestoreContext } from './run-restore.ts';
 import { planStagedRestore, runStagedReplay } from './staged.ts';
 import { dropExpiredUndoCopies } from './undo-copies.ts';
+import { verifyBackup } from './verify.ts';
 
 const BIG = 'big tenant';
 const B = quoteIdent(BIG);
@@ -166,6 +167,13 @@ describe('large schemas on a default-configured server', () => {
     assert.deepEqual((await exec(`SELECT 1 FROM pg_namespace WHERE nspname = '${aside}'`)).rows, []);
     const [after] = await stack.db.select().from(restoreJobs).where(eq(restoreJobs.id, row.id));
     assert.ok(after?.undoDroppedAt, 'the restore row records the drop');
+  });
+
+  it('a verification of the large tenant (its scratch database) passes with the same 6,000 slots left', async () => {
+    const release = await holdLocks(realSlots - 6000);
+    const v = await verifyBackup(ctx, backup.id, { requestedBy: 'test' }).finally(release);
+    assert.equal(v.status, 'passed', v.errorMessage ?? '');
+    assert.equal(v.tables, TABLES);
   });
 
   it('a failure in the middle of the staged replay leaves the tenant as it was and no staging schema', async () => {

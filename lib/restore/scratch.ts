@@ -17,7 +17,9 @@ import pg from 'pg';
 import type { Config } from '../env.ts';
 import { scratchDatabaseName, type ScratchPurpose } from '../domain.ts';
 import { quoteIdent, quoteLiteral } from '../db/ident.ts';
+import { readArchiveToc } from './archive-toc.ts';
 import { InvalidDumpError } from './errors.ts';
+import { archiveLockNeed, fitsOneTransaction, lockBudget } from './lock-budget.ts';
 import { applyScript } from './psql.ts';
 import { replayRole, type ReplayRole } from './replay-role.ts';
 import { writeSchemaFirstLists } from './schema-first.ts';
@@ -219,8 +221,11 @@ $strata$;`;
   });
   // The schema and its grants first (schema-first.ts); then pre-data, so that the functions exist and a
   // caller's refusal (text references) comes before the data is loaded. Each step is one transaction
-  // with --exit-on-error.
+  // with --exit-on-error, unless the tenant is too large for one transaction on this server's lock
+  // table (lock-budget.ts): a scratch database is dropped on any failure, so it needs no atomicity,
+  // and the entries then commit one by one.
   const lists = await writeSchemaFirstLists(dumpPath, workDir);
+  const oneTransaction = fitsOneTransaction(archiveLockNeed((await readArchiveToc(dumpPath)).entries), await lockBudget(live));
   const steps: { list: string; args: string[]; then?: () => Promise<void> }[] = [
     { list: lists.head, args: [] },
     ...(afterDefinitions
@@ -232,7 +237,8 @@ $strata$;`;
   ];
   for (const step of steps) {
     try {
-      await runTool(TOOLS.pgRestore, ['--exit-on-error', '--single-transaction', '--no-password', '-L', step.list, ...step.args, '-d', scratch.name, dumpPath], {
+      const atomic = oneTransaction ? ['--single-transaction'] : [];
+      await runTool(TOOLS.pgRestore, ['--exit-on-error', ...atomic, '--no-password', '-L', step.list, ...step.args, '-d', scratch.name, dumpPath], {
         connection: connection(scratch.name),
         redact,
         signal,
