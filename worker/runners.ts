@@ -37,13 +37,18 @@ const restore: JobRunner = async (ctx, job) => {
 
 const verify: JobRunner = async (ctx, job) => {
   const row = (
-    await ctx.db.execute<{ backup_id: string; is_drill: boolean; allow_unsigned: boolean }>(
-      sql`select backup_id::text, is_drill, allow_unsigned from backup_verifications where id = ${job.key}::uuid`,
+    await ctx.db.execute<{ backup_id: string; is_drill: boolean; allow_unsigned: boolean; exact_copy: boolean }>(
+      sql`select backup_id::text, is_drill, allow_unsigned, exact_copy from backup_verifications where id = ${job.key}::uuid`,
     )
   ).rows[0];
   if (!row) return;
   // A failed verification is a result (the row says failed), not an exception.
-  const after = await verifyBackup(ctx, row.backup_id, { verificationId: job.key, isDrill: row.is_drill, allowUnsigned: row.allow_unsigned });
+  const after = await verifyBackup(ctx, row.backup_id, {
+    verificationId: job.key,
+    isDrill: row.is_drill,
+    allowUnsigned: row.allow_unsigned,
+    exactCopy: row.exact_copy,
+  });
   if (row.is_drill) {
     const notify = { db: ctx.db, config: ctx.config, log: ctx.log };
     if (after.status === 'failed') {

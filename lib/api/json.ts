@@ -46,6 +46,9 @@ export function verificationJson(v: VerificationRow) {
   return {
     id: v.id,
     backup_id: v.backupId,
+    // The copy of the backup point the verification read (the cheapest to read unless exact_copy).
+    copy_backup_id: v.copyBackupId,
+    exact_copy: v.exactCopy,
     status: v.status,
     tables: v.tables,
     rows: v.rows,

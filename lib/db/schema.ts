@@ -188,6 +188,10 @@ export const backupVerifications = pgTable(
     requestedBy: text('requested_by').notNull().default('system'),
     /** An admin confirmed verifying a backup whose manifest is unsigned (taken before signing existed). */
     allowUnsigned: boolean('allow_unsigned').notNull().default(false),
+    /** The copy of the backup point actually read (the cheapest to read unless exact_copy); null until chosen. */
+    copyBackupId: uuid('copy_backup_id'),
+    /** Verify exactly the named copy (backup_id), not the cheapest copy of its backup point to read. */
+    exactCopy: boolean('exact_copy').notNull().default(false),
     ...lease,
   },
   (t) => [

@@ -108,18 +108,21 @@ describe('a bucket attacker with only the store keys', () => {
   });
   const noCanary = { file: false, table: false, pwned: 0, outside: false };
 
-  /** verify, the drill (even with allow-unsigned), and restore in place (even with allow-unsigned) all refuse. */
+  /**
+   * verify, the drill (even with allow-unsigned), and restore in place (even with allow-unsigned) all
+   * refuse. Each reads exactly this copy (exactCopy): the attacker replaced exactly this one, and the
+   * cheapest copy of the backup point to read could be another.
+   */
   async function assertEveryReaderRefuses(row: BackupJobRow, reason: RegExp): Promise<void> {
     const where = `${row.storageTier} backup ${row.id}`;
-    const v = await verifyBackup(ctx, row.id, { requestedBy: 'test' });
+    const v = await verifyBackup(ctx, row.id, { requestedBy: 'test', exactCopy: true });
     assert.equal(v.status, 'failed', `${where}: verify must refuse`);
     assert.match(v.errorMessage ?? '', new RegExp(`refused backup ${row.id}`));
     assert.match(v.errorMessage ?? '', reason);
-    const drill = await verifyBackup(ctx, row.id, { isDrill: true, requestedBy: 'drill', allowUnsigned: true });
+    const drill = await verifyBackup(ctx, row.id, { isDrill: true, requestedBy: 'drill', allowUnsigned: true, exactCopy: true });
     assert.equal(drill.status, 'failed', `${where}: the drill must refuse`);
     assert.match(drill.errorMessage ?? '', reason);
     for (const allowUnsigned of [false, true]) {
-      // exactCopy: the attacker replaced exactly this copy; the best copy of the backup point could be another.
       const restore = await createRestore(stack.db, { backupId: row.id, mode: 'in_place', requestedBy: 'test', allowUnsigned, exactCopy: true });
       await assert.rejects(runRestore(ctx, restore.id), (err: Error) => {
         assert.match(err.message, new RegExp(`refused backup ${row.id}`));
@@ -266,7 +269,7 @@ describe('a bucket attacker with only the store keys', () => {
           .update(backupJobs)
           .set({ sha256Stored: m.backup.sha256_stored, sha256Dump: m.backup.sha256_dump, backupSizeBytes: m.backup.backup_size_bytes, dumpSizeBytes: m.backup.dump_size_bytes })
           .where(eq(backupJobs.id, row.id));
-        const v = await verifyBackup(ctx, row.id, { requestedBy: 'test' });
+        const v = await verifyBackup(ctx, row.id, { requestedBy: 'test', exactCopy: true });
         assert.equal(v.status, 'failed');
         assert.match(v.errorMessage ?? '', /refused before any replay: .* holds entries outside schema "acme": .*TABLE "public"\.toc_canary/);
         const restore = await createRestore(stack.db, { backupId: row.id, mode: 'in_place', requestedBy: 'test', exactCopy: true });

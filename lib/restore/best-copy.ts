@@ -1,4 +1,4 @@
-// Which copy of a backup point a restore reads (design.md "Restore"). A backup point (one dump,
+// Which copy of a backup point a restore or a verification reads (design.md "Restore"). A backup point (one dump,
 // one dump_group) may be stored as several copies; the restore names one of them and, unless an
 // admin asked for exactly that copy, reads the best one still there: S3 Standard (in-region, no
 // retrieval fee), then B2 (cheap egress), then Standard-IA (retrieval fee). Every copy carries its
@@ -33,6 +33,13 @@ export function chooseCopy<T extends CopyChoice>(named: T, copies: readonly T[],
   return readable[0] ?? named;
 }
 
+/** The copy of `named`'s backup point to read: `named` itself when `exact`, else the best one (chooseCopy). */
+export async function copyToRead(db: Db, named: BackupJobRow, exact: boolean): Promise<BackupJobRow> {
+  if (exact) return named;
+  const copies = await db.select().from(backupJobs).where(and(eq(backupJobs.dumpGroup, named.dumpGroup), eq(backupJobs.tenantId, named.tenantId)));
+  return chooseCopy(named, copies);
+}
+
 /**
  * The backup row a restore reads: the best copy of the point its backup_id belongs to (or exactly
  * that copy when restore_jobs.exact_copy), recorded on the restore as copy_backup_id.
@@ -40,10 +47,7 @@ export function chooseCopy<T extends CopyChoice>(named: T, copies: readonly T[],
 export async function restoreCopy(db: Db, restore: Pick<RestoreJobRow, 'id' | 'backupId' | 'exactCopy'>): Promise<BackupJobRow> {
   const [named] = await db.select().from(backupJobs).where(eq(backupJobs.id, restore.backupId!));
   if (!named) throw new RestoreNotFoundError(`backup ${restore.backupId}`, 'backup_id');
-  const copies = restore.exactCopy
-    ? [named]
-    : await db.select().from(backupJobs).where(and(eq(backupJobs.dumpGroup, named.dumpGroup), eq(backupJobs.tenantId, named.tenantId)));
-  const copy = chooseCopy(named, copies, { exact: restore.exactCopy });
+  const copy = await copyToRead(db, named, restore.exactCopy);
   await db.update(restoreJobs).set({ copyBackupId: copy.id }).where(eq(restoreJobs.id, restore.id));
   return copy;
 }

@@ -14,6 +14,7 @@ import type { Stores } from '../storage/registry.ts';
 import { RestoreNotFoundError, RestoreRequestError } from './errors.ts';
 import { fetchVerifiedDump } from './fetch.ts';
 import { auditRefusal, readTrustedManifest } from './manifest.ts';
+import { copyToRead } from './best-copy.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
 import { redactSecrets } from '../process/redact.ts';
 
@@ -31,6 +32,8 @@ export interface VerifyOptions {
   isDrill?: boolean;
   /** An admin confirmed verifying a backup whose manifest is unsigned (never for drills). */
   allowUnsigned?: boolean;
+  /** Read exactly the named copy, not the cheapest copy of its backup point to read. */
+  exactCopy?: boolean;
 }
 
 export interface VerificationDetails {
@@ -47,14 +50,16 @@ export interface VerificationDetails {
  */
 export async function verifyBackup(ctx: VerifyContext, backupId: string, options: VerifyOptions = {}): Promise<VerificationRow> {
   const { db, config, signal } = ctx;
-  const [backup] = await db.select().from(backupJobs).where(eq(backupJobs.id, backupId));
-  if (!backup) throw new RestoreNotFoundError(`backup ${backupId}`, 'backup_id');
+  const [named] = await db.select().from(backupJobs).where(eq(backupJobs.id, backupId));
+  if (!named) throw new RestoreNotFoundError(`backup ${backupId}`, 'backup_id');
+  // The cheapest copy of the point to read (S3 Standard, B2, Standard-IA), unless exactly this one.
+  const backup = await copyToRead(db, named, options.exactCopy === true);
   const startedAt = new Date();
   let id = options.verificationId;
   if (id) {
     await db
       .update(backupVerifications)
-      .set({ status: 'running', startedAt, completedAt: null, errorMessage: null })
+      .set({ status: 'running', startedAt, completedAt: null, errorMessage: null, copyBackupId: backup.id })
       .where(eq(backupVerifications.id, id));
   } else {
     const [row] = await db
@@ -62,6 +67,8 @@ export async function verifyBackup(ctx: VerifyContext, backupId: string, options
       .values({
         backupId,
         tenantId: backup.tenantId,
+        copyBackupId: backup.id,
+        exactCopy: options.exactCopy === true,
         status: 'running',
         startedAt,
         requestedBy: options.requestedBy ?? 'system',
@@ -72,7 +79,7 @@ export async function verifyBackup(ctx: VerifyContext, backupId: string, options
   }
   try {
     if (backup.status !== 'completed' || !backup.backupLocation) {
-      throw new RestoreRequestError(`backup ${backupId} is ${backup.status}, not completed`, 'backup_id');
+      throw new RestoreRequestError(`backup ${backup.id} is ${backup.status}, not completed`, 'backup_id');
     }
     const { manifest, store } = await readTrustedManifest(ctx, backup, { allowUnsigned: options.allowUnsigned === true && !options.isDrill });
     const location = backup.backupLocation;

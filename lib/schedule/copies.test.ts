@@ -14,6 +14,8 @@ import { pgTime } from '../jobs/pg-time.ts';
 import { runPrune } from '../prune/run-prune.ts';
 import { createRestore } from '../restore/create.ts';
 import { runRestore } from '../restore/run-restore.ts';
+import { verifyBackup, type VerificationDetails } from '../restore/verify.ts';
+import { requestVerification } from '../api/operations/verify.ts';
 import { createStores, type Stores } from '../storage/registry.ts';
 import { parseLocation } from '../storage/types.ts';
 import { createFixtureTenant, fingerprint } from '../testing/fixture-tenant.ts';
@@ -112,6 +114,19 @@ describe('copies per origin (cost-optimized, with a worker)', () => {
     assert.ok((await stored('s3_standard', s3)).includes('manifest.json'), 'its manifest in S3');
     assert.ok((await stored('b2_cold', b2)).includes('dump.zst.age'), 'the dump in B2');
 
+    // A verification reads the cheapest copy to read (S3 Standard) whichever copy it names, unless
+    // exactly the named one is asked for: directly, and queued for the worker as the CLI does.
+    const ctx = { db, config, stores };
+    const byB2 = await verifyBackup(ctx, b2.id, { requestedBy: 'test' });
+    assert.deepEqual([byB2.status, byB2.backupId, byB2.copyBackupId, byB2.exactCopy], ['passed', b2.id, s3.id, false], byB2.errorMessage ?? '');
+    assert.equal((byB2.details as VerificationDetails).backup_location, s3.backup_location);
+    const admin = { name: 'test:admin', role: 'admin' as const, via: 'cli' as const, email: null };
+    const queued = await requestVerification(db, admin, b2.id, { exactCopy: true });
+    const readBy = async () => (await db.execute<{ status: string; copy_backup_id: string | null }>(sql`
+      select status, copy_backup_id::text from backup_verifications where id = ${queued.id}::uuid`)).rows[0]!;
+    await withWorker(() => waitFor('the exact-copy verification', async () => (await readBy()).status === 'passed', 90_000));
+    assert.equal((await readBy()).copy_backup_id, b2.id, 'exactly the B2 copy was read');
+
     // The clock moves a day and a minute past completion: the S3 copy has expired, the B2 one has not.
     const later = new Date(pgTime(s3.completed_at!).getTime() + DAY + 60_000);
     const pruned = await runPrune({ db, config, stores, now: later }, { dryRun: false });
@@ -125,6 +140,8 @@ describe('copies per origin (cost-optimized, with a worker)', () => {
     assert.deepEqual(afterPrune.map((r) => [r.storage_tier, r.status]), [['s3_standard', 'deleted'], ['b2_cold', 'completed']]);
     assert.deepEqual(await objectsUnder('s3_standard', prefixOf(s3)), [], 'the S3 object is gone');
     assert.ok((await stored('b2_cold', b2)).includes('dump.zst.age'), 'the B2 object stays');
+    const byDeletedS3 = await verifyBackup(ctx, s3.id, { requestedBy: 'test' });
+    assert.deepEqual([byDeletedS3.status, byDeletedS3.copyBackupId], ['passed', b2.id], 'with the S3 copy gone, the B2 copy is read');
 
     // Damage the tenant, then restore the backup point by the id of its (now deleted) S3 copy.
     await db.execute(sql.raw(`DELETE FROM "${schemaName.replaceAll('"', '""')}".events WHERE id % 2 = 0`));

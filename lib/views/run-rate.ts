@@ -12,7 +12,7 @@ type Row = { tenant_id: string; storage_tier: StorageTier; bytes: number; stored
 
 /**
  * The month's downloads: every restore and every verification (drills included) that finished in
- * it, from the copy it read (restore_jobs.copy_backup_id, else the backup it names), priced as
+ * it, from the copy it read (copy_backup_id, else the backup it names), priced as
  * egress — the worker's location is unknown, so a read is counted as leaving the provider.
  */
 async function downloads(db: Db, month: BillingMonth): Promise<ObjectRead[]> {
@@ -23,7 +23,7 @@ async function downloads(db: Db, month: BillingMonth): Promise<ObjectRead[]> {
       and b.backup_size_bytes is not null
     union all
     select b.storage_tier, b.backup_size_bytes, v.completed_at
-    from backup_verifications v join backup_jobs b on b.id = v.backup_id
+    from backup_verifications v join backup_jobs b on b.id = coalesce(v.copy_backup_id, v.backup_id)
     where v.completed_at >= ${month.start} and v.completed_at < ${month.end} and b.backup_size_bytes is not null`)).rows;
   return rows.map((r) => ({ tier: r.storage_tier, bytes: Number(r.bytes), at: new Date(r.at) }));
 }

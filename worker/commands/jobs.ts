@@ -77,12 +77,13 @@ export async function holdCommand(argv: string[]): Promise<void> {
 
 export async function verifyCommand(argv: string[]): Promise<number> {
   // --allow-unsigned (issue 13): the admin's explicit confirmation for a backup taken before signing existed.
-  const f = flags(argv, { backup: { type: 'string' }, wait: { type: 'boolean' }, 'allow-unsigned': { type: 'boolean' } });
+  // --exact-copy: read this copy itself, not the cheapest copy of its backup point to read.
+  const f = flags(argv, { backup: { type: 'string' }, wait: { type: 'boolean' }, 'allow-unsigned': { type: 'boolean' }, 'exact-copy': { type: 'boolean' } });
   const id = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
   const cfg = waitConfig(!!f.wait);
   const db = getDb(cfg.DATABASE_URL);
   const out = output(!!f.json);
-  let row = await operation(() => requestVerification(db, actor(), id, { allowUnsigned: !!f['allow-unsigned'] }));
+  let row = await operation(() => requestVerification(db, actor(), id, { allowUnsigned: !!f['allow-unsigned'], exactCopy: !!f['exact-copy'] }));
   if (f.wait) {
     await awaitJob(db, cfg.worker!, async () => {
       [row] = await db.select().from(backupVerifications).where(eq(backupVerifications.id, row.id));
