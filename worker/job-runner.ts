@@ -91,7 +91,8 @@ async function settle(deps: JobRunnerDeps, running: RunningJob, log: Logger, err
     log.info('job finished');
     return;
   }
-  const text = message(error);
+  // The runner may leave the row to the queue (a retry): its message is masked here as the runner would.
+  const text = maskSecrets(message(error), deps.config);
   // The query behind a database failure is for the operator's log only (secrets masked).
   if (databaseFailureOf(error)) log.error({ detail: maskSecrets(operatorDetail(error), deps.config) }, 'database error in job');
   const { outcome } = await failJob(db, job, workerId, text, deps.config.STRATA_RETRY_BASE_SECONDS, error instanceof FinalJobError);

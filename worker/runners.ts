@@ -16,7 +16,15 @@ export class LeaseLostError extends Error {
 const backup: JobRunner = async (ctx, job) => {
   try {
     await runBackupGroup(
-      { db: ctx.db, config: ctx.config, stores: ctx.stores, signal: ctx.signal, log: (msg, fields) => ctx.log.info(fields ?? {}, msg) },
+      {
+        db: ctx.db,
+        config: ctx.config,
+        stores: ctx.stores,
+        signal: ctx.signal,
+        log: (msg, fields) => ctx.log.info(fields ?? {}, msg),
+        // Every backup failure is retried while attempts remain (lib/jobs/fail.ts).
+        willRetry: () => job.attempts < job.maxAttempts,
+      },
       job.key,
     );
   } catch (err) {
@@ -26,11 +34,12 @@ const backup: JobRunner = async (ctx, job) => {
 };
 
 const restore: JobRunner = async (ctx, job) => {
+  // A refusal or a bad backup (RestoreError) stays so on a second try; a lost connection may not.
+  const final = (err: Error) => err instanceof RestoreError && err.reason !== 'aborted';
   try {
-    await runRestore(ctx, job.key);
+    await runRestore({ ...ctx, willRetry: (err) => !final(err) && job.attempts < job.maxAttempts }, job.key);
   } catch (err) {
-    // A refusal or a bad backup (RestoreError) stays so on a second try; a lost connection may not.
-    if (err instanceof RestoreError && err.reason !== 'aborted') throw new FinalJobError(err.message, { cause: err });
+    if (final(err as Error)) throw new FinalJobError((err as Error).message, { cause: err });
     throw err;
   }
 };

@@ -104,6 +104,19 @@ describe('backup failures', () => {
     await assertNoDumpRunning();
   });
 
+  it('a failure the job queue will retry removes every copy but leaves the rows running for the queue, never failed', async () => {
+    const refusing = failingMidway(stores.forTier('b2_cold'), 7 * 1024 * 1024);
+    const asked: unknown[] = [];
+    const { rows, error } = await backup('big', { stores: replacingTier(stores, 'b2_cold', refusing), willRetry: (err) => asked.push(err) > 0 });
+    assert.ok(error instanceof BackupFailedError, String(error));
+    assert.equal(asked.length, 1);
+    assert.deepEqual(rows.map((r) => [r.status, r.errorMessage]), ALL_TIERS.map(() => ['running', null]));
+    await assertNothingStored('big');
+    await assertNoDumpRunning();
+    // The queue owns the rows now (lib/jobs/fail.ts: pending for the retry, or failed after the last attempt).
+    await stack.db.update(backupJobs).set({ status: 'failed', errorMessage: 'test: not retried' }).where(eq(backupJobs.dumpGroup, rows[0]!.dumpGroup));
+  });
+
   it('B2 answering 503 beyond its retries fails the group with B2\'s answer', async () => {
     const b2 = await b2Api(stack.config);
     const impatient = createB2Store({ ...b2StoreOptionsFromConfig(stack.config), requestAttempts: 2, baseDelayMs: 5 });

@@ -22,6 +22,12 @@ export interface BackupContext {
   stores: Stores;
   /** Aborting stops the dump and the uploads; the group is marked failed ("backup cancelled: …"). */
   signal?: AbortSignal;
+  /**
+   * The job queue will run the group again after this failure (attempts left): its rows stay `running`
+   * and the queue records the message and queues them again, so nobody ever reads `failed` for a
+   * backup that is about to be retried. Without it every failure is final.
+   */
+  willRetry?: (error: unknown) => boolean;
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -38,8 +44,8 @@ export class BackupFailedError extends Error {
 
 /**
  * Runs every pending/running backup row of `dumpGroup`. Resolves when they are all completed;
- * on failure marks them failed (error_message redacted), removes what was stored, and rejects with
- * BackupFailedError so the caller can decide about a retry. A group with no pending/running row is a no-op.
+ * on failure removes what was stored, marks the rows failed (error_message redacted) unless
+ * `willRetry` says the queue runs them again, and rejects with BackupFailedError. A group with no pending/running row is a no-op.
  */
 export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Promise<void> {
   const { db, config, stores, signal } = ctx;
@@ -95,8 +101,9 @@ export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Pro
     if (err instanceof GroupTakenOverError) throw err;
     const message = redactSecrets(describeError(err), config);
     if (targets) await removeBackupObjects(targets, log);
-    await markFailed(db, rows, message);
-    log('backup failed', { dump_group: dumpGroup, tenant_id: rows[0]!.tenantId, error: message });
+    const retried = ctx.willRetry?.(err) === true;
+    if (!retried) await markFailed(db, rows, message);
+    log(retried ? 'backup attempt failed; the queue retries it' : 'backup failed', { dump_group: dumpGroup, tenant_id: rows[0]!.tenantId, error: message });
     throw new BackupFailedError(dumpGroup, message, { cause: err });
   }
 }

@@ -12,6 +12,12 @@ export interface RestoreContext {
   config: Config;
   stores: Stores;
   signal?: AbortSignal;
+  /**
+   * The job queue will run the restore again after this failure (attempts left, not a refusal): the
+   * row stays `running` and the queue records the message and queues it again, so nobody ever reads
+   * `failed` for a restore that is about to be retried. Without it every failure is final.
+   */
+  willRetry?: (error: Error) => boolean;
 }
 
 export type RestorePhase = 'starting' | 'downloading' | 'decrypting' | 'verifying' | 'checking' | 'swapping' | 'completed';

@@ -116,6 +116,21 @@ describe('restore failures leave the live tenant untouched', () => {
     assert.equal(err.reason, 'missing');
   });
 
+  it('a failure the job queue will retry leaves the row running for the queue, never failed; the last attempt fails it', async () => {
+    const b = await createTestBackup(ctx, 'live');
+    await ctx.stores.forLocation(b.backupLocation!).delete(parseLocation(b.backupLocation!).key);
+    const restore = await createRestore(stack.db, { backupId: b.id, mode: 'in_place', requestedBy: 'test' });
+    const asked: Error[] = [];
+    await assert.rejects(runRestore({ ...ctx, willRetry: (err) => asked.push(err) > 0 }, restore.id), BackupObjectMissingError);
+    assert.equal(asked.length, 1);
+    const rowNow = async () => (await stack.db.select().from(restoreJobs).where(eq(restoreJobs.id, restore.id)))[0]!;
+    assert.deepEqual([(await rowNow()).status, (await rowNow()).errorMessage], ['running', null]);
+    assert.deepEqual(await fingerprint(url, SCHEMA), live, 'the live tenant is exactly as it was');
+    await assert.rejects(runRestore(ctx, restore.id), BackupObjectMissingError);
+    assert.equal((await rowNow()).status, 'failed');
+    assert.match((await rowNow()).errorMessage!, /backup object not found/);
+  });
+
   it('wrong decryption key', async () => {
     const other = ensureAgeKeyPair(path.join(stack.dir, 'other-age'), 'other');
     const config = parseConfig({ ...stack.env, BACKUP_DECRYPTION_IDENTITY_FILE: other.identityFile });

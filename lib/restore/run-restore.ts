@@ -67,6 +67,7 @@ export async function runRestore(ctx: RestoreContext, restoreId: string): Promis
   } catch (err) {
     // Cancelled (worker shutdown): whatever broke on the way out, the cause is the cancellation.
     const error = ctx.signal?.aborted ? new RestoreAbortedError() : (err as Error);
+    if (ctx.willRetry?.(error)) throw error;
     // describeError: a database failure by SQLSTATE, never its SQL or parameters (issue 12 item 4).
     const message = redactSecrets(describeError(error), config).slice(0, 4000);
     await db
