@@ -80,6 +80,13 @@ export const STORAGE_TIER_LABELS: Record<string, string> = {
   b2_cold: 'Backblaze B2',
 };
 
+/** The same, short: one line per copy inside a backup point's history row. */
+export const STORAGE_TIER_SHORT: Record<string, string> = {
+  s3_standard: 'S3',
+  s3_ia: 'S3 IA',
+  b2_cold: 'B2',
+};
+
 /** Fractions of a cent kept: "$0.0000023" (chart axes, tooltips). */
 export function formatDollarsPrecise(n: number): string {
   return `$${n.toLocaleString('en-US', { maximumSignificantDigits: 3 })}`;

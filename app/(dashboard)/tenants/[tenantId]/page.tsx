@@ -6,13 +6,14 @@ import { platformTenants, removedTenants, tenantById } from '@/lib/views/tenants
 import { tierLabel } from '@/lib/tenants/protection';
 import { backupHistory, tenantBackupCounts } from '@/lib/db/queries/backups';
 import { tenantSchedules, upcomingRuns } from '@/lib/views/schedules';
+import { backupPoints } from '@/lib/views/points';
 import { tenantVerifications } from '@/lib/db/queries/verifications';
 import { tenantRestores, undoable } from '@/lib/db/queries/restores';
 import { currentActor } from '@/lib/auth/session';
 import { roleAtLeast } from '@/lib/auth/roles';
 import { BACKUP_STATUSES, ORIGINS, STORAGE_TIERS, TENANT_ID_RE } from '@/lib/domain';
 import { Badge, buttonClass, Card, EmptyState, PageHeader, Pager, StatusBadge, Table, Td, Th } from '@/components/ui';
-import { formatBytes, formatDateTime, formatDuration, STORAGE_TIER_LABELS } from '@/components/format';
+import { formatBytes, formatDateTime, formatDuration, STORAGE_TIER_LABELS, STORAGE_TIER_SHORT } from '@/components/format';
 import { LiveJobs } from '@/components/live-jobs';
 import { BackupNow } from '@/components/backup-now';
 import { ActionButton } from '@/components/action-button';
@@ -182,101 +183,132 @@ export default async function TenantPage({ params, searchParams }: Props) {
               </tr>
             </thead>
             <tbody className="divide-y divide-slate-100">
-              {history.rows.map((b, i) => (
-                <tr key={b.id} data-testid={`backup-row-${b.id}`} className={history.rows[i - 1]?.dumpGroup === b.dumpGroup ? 'bg-slate-50' : undefined}>
-                  <Td>
-                    <div className="whitespace-nowrap">{formatDateTime(b.startedAt ?? b.createdAt, tz, { zone: false })}</div>
-                    <div className="text-xs text-slate-500">
-                      {b.startedAt && b.completedAt ? `took ${formatDuration(b.completedAt.getTime() - b.startedAt.getTime())} · ` : ''}by {b.requestedBy}
-                    </div>
-                  </Td>
-                  <Td>
-                    <StatusBadge status={b.status} title={b.errorMessage ?? undefined} />
-                    {b.status === 'completed' && b.signed !== true ? (
-                      <div className="mt-1">
-                        <Badge tone="amber" title="The manifest is not signed: restoring it needs an admin's explicit confirmation">
-                          unsigned
-                        </Badge>
+              {/* One row per backup point: its copies (one dump in several storage tiers) are listed inside it. */}
+              {backupPoints(history.rows).map((copies) => {
+                const b = copies[0]!;
+                const several = copies.length > 1;
+                const tierOf = (c: typeof b) => STORAGE_TIER_LABELS[c.storageTier] ?? c.storageTier;
+                const shortTierOf = (c: typeof b) => STORAGE_TIER_SHORT[c.storageTier] ?? c.storageTier;
+                /** One line per copy when the point has several (labelled with its storage tier). */
+                const perCopy = (render: (c: typeof b) => React.ReactNode) =>
+                  several
+                    ? copies.map((c) => (
+                        <div key={c.id} className="whitespace-nowrap" data-testid={`backup-copy-${c.id}`}>
+                          <span className="text-xs text-slate-500" title={tierOf(c)}>
+                            {shortTierOf(c)}{' '}
+                          </span>
+                          {render(c)}
+                        </div>
+                      ))
+                    : render(b);
+                // Verify and Restore name a completed copy; both read the cheapest copy of the point to read.
+                const readable = copies.find((c) => c.status === 'completed');
+                return (
+                  <tr key={b.id} data-testid={`backup-row-${b.id}`} data-backup-point={b.dumpGroup}>
+                    <Td>
+                      <div className="whitespace-nowrap">{formatDateTime(b.startedAt ?? b.createdAt, tz, { zone: false })}</div>
+                      <div className="text-xs text-slate-500">
+                        {b.startedAt && b.completedAt ? `took ${formatDuration(b.completedAt.getTime() - b.startedAt.getTime())} · ` : ''}by {b.requestedBy}
                       </div>
-                    ) : null}
-                    {b.status === 'failed' && b.errorMessage ? <div className="mt-1 max-w-xs text-xs text-red-600">{b.errorMessage}</div> : null}
-                  </Td>
-                  <Td>
-                    <div>{b.origin}</div>
-                    <div className="text-xs text-slate-500">{STORAGE_TIER_LABELS[b.storageTier] ?? b.storageTier}</div>
-                    {/* Copies of one dump (one backup point) are adjacent rows: the first names them all. */}
-                    {history.rows[i - 1]?.dumpGroup === b.dumpGroup ? (
-                      <div className="text-xs text-slate-500">another copy of the backup point above</div>
-                    ) : history.rows[i + 1]?.dumpGroup === b.dumpGroup ? (
-                      <div className="text-xs text-slate-500" data-testid={`backup-point-${b.dumpGroup}`}>
-                        backup point · copies:{' '}
-                        {history.rows
-                          .filter((x) => x.dumpGroup === b.dumpGroup)
-                          .map((x) => STORAGE_TIER_LABELS[x.storageTier] ?? x.storageTier)
-                          .join(' + ')}
+                    </Td>
+                    <Td>
+                      {perCopy((c) => (
+                        <>
+                          <StatusBadge status={c.status} title={c.errorMessage ?? undefined} />
+                          {c.status === 'completed' && c.signed !== true ? (
+                            <span className="ml-1">
+                              <Badge tone="amber" title="The manifest is not signed: restoring it needs an admin's explicit confirmation">
+                                unsigned
+                              </Badge>
+                            </span>
+                          ) : null}
+                        </>
+                      ))}
+                      {copies.map((c) =>
+                        c.status === 'failed' && c.errorMessage ? (
+                          <div key={c.id} className="mt-1 max-w-xs text-xs text-red-600">
+                            {c.errorMessage}
+                          </div>
+                        ) : null,
+                      )}
+                    </Td>
+                    <Td>
+                      <div>{b.origin}</div>
+                      {several ? (
+                        <div className="text-xs text-slate-500" data-testid={`backup-point-${b.dumpGroup}`}>
+                          backup point · {copies.length} copies: {copies.map(tierOf).join(' + ')}
+                        </div>
+                      ) : (
+                        <div className="text-xs text-slate-500">{tierOf(b)}</div>
+                      )}
+                    </Td>
+                    <Td className="whitespace-nowrap tabular-nums">
+                      <div>{formatBytes(b.backupSizeBytes)}</div>
+                      <div className="text-xs text-slate-500">dump {formatBytes(b.dumpSizeBytes)}</div>
+                    </Td>
+                    <Td className="hidden max-w-[8rem] xl:table-cell">
+                      {copies.map((c) => (
+                        <div key={c.id} className="truncate font-mono text-xs" title={c.backupLocation ?? undefined}>
+                          {c.backupLocation ?? '—'}
+                        </div>
+                      ))}
+                      <div className="font-mono text-xs text-slate-500" title={b.sha256Stored ?? undefined}>
+                        {b.sha256Stored ? `sha256 ${b.sha256Stored.slice(0, 12)}…` : ''}
                       </div>
-                    ) : null}
-                  </Td>
-                  <Td className="whitespace-nowrap tabular-nums">
-                    <div>{formatBytes(b.backupSizeBytes)}</div>
-                    <div className="text-xs text-slate-500">dump {formatBytes(b.dumpSizeBytes)}</div>
-                  </Td>
-                  <Td className="hidden max-w-[8rem] xl:table-cell">
-                    <div className="truncate font-mono text-xs" title={b.backupLocation ?? undefined}>
-                      {b.backupLocation ?? '—'}
-                    </div>
-                    <div className="font-mono text-xs text-slate-500" title={b.sha256Stored ?? undefined}>
-                      {b.sha256Stored ? `sha256 ${b.sha256Stored.slice(0, 12)}…` : ''}
-                    </div>
-                  </Td>
-                  <Td className="whitespace-nowrap">
-                    {b.expiresAt ? (
-                      <span className={b.expiresAt <= now ? 'text-amber-700' : ''}>{formatDateTime(b.expiresAt, tz, { zone: false })}</span>
-                    ) : b.status === 'completed' ? (
-                      'never'
-                    ) : (
-                      '—'
-                    )}
-                  </Td>
-                  <Td>
-                    {isAdmin && b.status === 'completed' ? (
-                      <ActionButton
-                        action={holdAction}
-                        fields={{ tenantId: tenant.id, backupId: b.id, on: String(!b.legalHold) }}
-                        label={b.legalHold ? 'On · lift' : 'Place hold'}
-                        ariaLabel={b.legalHold ? 'Lift legal hold' : 'Place legal hold'}
-                      />
-                    ) : b.legalHold ? (
-                      <Badge tone="violet">on hold</Badge>
-                    ) : (
-                      <span className="text-slate-400">—</span>
-                    )}
-                  </Td>
-                  <Td>
-                    <div className="flex flex-col items-start gap-1">
-                      {isOperator && b.status === 'completed' ? <ActionButton action={verifyAction} fields={{ tenantId: tenant.id, backupId: b.id }} label="Verify" /> : null}
-                      {isAdmin && protection && b.status === 'completed' ? (
-                        <RestoreButton
-                          action={restoreAction}
-                          tenant={{ id: tenant.id, name: tenant.name, schemaName: tenant.schemaName }}
-                          backup={{
-                            id: b.id,
-                            startedAt: b.startedAt?.toISOString() ?? null,
-                            backupSizeBytes: b.backupSizeBytes,
-                            dumpSizeBytes: b.dumpSizeBytes,
-                            storageTier: b.storageTier,
-                            origin: b.origin,
-                            signed: b.signed,
-                          }}
-                          otherTenants={otherTenants}
-                          undoDays={config.STRATA_UNDO_RETENTION_DAYS}
-                          timeZone={tz}
-                        />
-                      ) : null}
-                    </div>
-                  </Td>
-                </tr>
-              ))}
+                    </Td>
+                    <Td>
+                      {perCopy((c) =>
+                        c.expiresAt ? (
+                          <span className={c.expiresAt <= now ? 'text-amber-700' : ''}>{formatDateTime(c.expiresAt, tz, { zone: false })}</span>
+                        ) : c.status === 'completed' ? (
+                          'never'
+                        ) : (
+                          '—'
+                        ),
+                      )}
+                    </Td>
+                    <Td>
+                      {perCopy((c) =>
+                        isAdmin && c.status === 'completed' ? (
+                          <ActionButton
+                            action={holdAction}
+                            fields={{ tenantId: tenant.id, backupId: c.id, on: String(!c.legalHold) }}
+                            label={c.legalHold ? 'On · lift' : 'Place hold'}
+                            ariaLabel={`${c.legalHold ? 'Lift legal hold' : 'Place legal hold'}${several ? ` (${tierOf(c)} copy)` : ''}`}
+                          />
+                        ) : c.legalHold ? (
+                          <Badge tone="violet">on hold</Badge>
+                        ) : (
+                          <span className="text-slate-400">—</span>
+                        ),
+                      )}
+                    </Td>
+                    <Td>
+                      <div className="flex flex-col items-start gap-1">
+                        {isOperator && readable ? <ActionButton action={verifyAction} fields={{ tenantId: tenant.id, backupId: readable.id }} label="Verify" /> : null}
+                        {isAdmin && protection && readable ? (
+                          <RestoreButton
+                            action={restoreAction}
+                            tenant={{ id: tenant.id, name: tenant.name, schemaName: tenant.schemaName }}
+                            backup={{
+                              id: readable.id,
+                              startedAt: readable.startedAt?.toISOString() ?? null,
+                              backupSizeBytes: readable.backupSizeBytes,
+                              dumpSizeBytes: readable.dumpSizeBytes,
+                              storageTier: readable.storageTier,
+                              origin: readable.origin,
+                              signed: readable.signed,
+                            }}
+                            otherTenants={otherTenants}
+                            undoDays={config.STRATA_UNDO_RETENTION_DAYS}
+                            timeZone={tz}
+                          />
+                        ) : null}
+                      </div>
+                    </Td>
+                  </tr>
+                );
+              })}
             </tbody>
           </Table>
         )}
