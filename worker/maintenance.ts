@@ -1,8 +1,9 @@
 // The worker's periodic chores, each run by one worker per period (lib/jobs/periodic.ts, table
-// periodic_runs, which also keeps each task's last result): prune daily, restore drills weekly,
-// dropping expired undo copies hourly, failed sign-ins older than STRATA_AUDIT_SIGNIN_RETENTION_DAYS
-// daily; overdue checks every minute (idempotent: incidents dedupe the webhook); leftovers of killed
-// jobs (scratch databases, temp dirs) every 10 minutes, claimed per host since temp dirs are local.
+// periodic_runs, which also keeps each task's last result): prune hourly (PRUNE_EVERY_SECONDS),
+// restore drills weekly, dropping expired undo copies hourly, failed sign-ins older than
+// STRATA_AUDIT_SIGNIN_RETENTION_DAYS daily; overdue checks every minute (idempotent: incidents
+// dedupe the webhook); leftovers of killed jobs (scratch databases, temp dirs) every 10 minutes,
+// claimed per host since temp dirs are local.
 import os from 'node:os';
 import type { Logger } from 'pino';
 import type { Db } from '../lib/db/client.ts';
@@ -11,6 +12,7 @@ import { pruneFailedSignIns } from '../lib/auth/throttle.ts';
 import { claimPeriodic, recordPeriodicResult } from '../lib/jobs/periodic.ts';
 import { checkOverdue } from '../lib/notify/overdue.ts';
 import { runPrune } from '../lib/prune/run-prune.ts';
+import { PRUNE_EVERY_SECONDS } from '../lib/retention/decisions.ts';
 import type { Stores } from '../lib/storage/registry.ts';
 import { queueDrills } from './drills.ts';
 import { sweepLeftovers } from './leftovers.ts';
@@ -32,7 +34,7 @@ export async function runMaintenance(deps: MaintenanceDeps): Promise<void> {
   const actor = `worker:${deps.workerId}`;
   const chores: [string, number, () => Promise<unknown>][] = [
     ['overdue', 60, () => checkOverdue(deps)],
-    ['prune', DAY, async () => {
+    ['prune', PRUNE_EVERY_SECONDS, async () => {
       const r = await runPrune({ db, config: deps.config, stores: deps.stores, log }, { dryRun: false });
       return { deleted: r.decisions.filter((d) => d.action === 'delete').length, failed: r.failed.length };
     }],

@@ -26,6 +26,13 @@ export interface ObjectRead {
   requests?: number;
 }
 
+/** LIST calls (S3) / class C transactions (B2) not tied to one object: prune listing a bucket. */
+export interface BucketListing {
+  tier: StorageTier;
+  at: Date;
+  requests: number;
+}
+
 /** A billing period [start, end): providers bill calendar months in UTC. */
 export interface BillingMonth {
   start: Date;
@@ -40,7 +47,7 @@ export interface TierCost {
   early_deletion_gb_months: number;
   early_deletion_dollars: number;
   put_requests: number;
-  /** Prune lists each prefix it deletes: one LIST (S3) / class C call (B2) per deleted object. */
+  /** Prune lists every bucket each run (per 1,000 objects) and each prefix it deletes (one per deleted object). */
   list_requests: number;
   get_requests: number;
   /** PUT + LIST + GET (B2: class A free, B and C priced). */
@@ -79,7 +86,7 @@ const within = (t: number, m: BillingMonth) => t >= m.start.getTime() && t < m.e
  * turns TimedStorage byte-hours into GB-months. An S3 Standard-IA object deleted before 30 days
  * is charged, in the month of its deletion, for the days it had left, at that month's rate.
  */
-export function monthCost(objects: StoredObject[], month: BillingMonth, prices: PriceTable, reads: ObjectRead[] = []): MonthCost {
+export function monthCost(objects: StoredObject[], month: BillingMonth, prices: PriceTable, reads: ObjectRead[] = [], listings: BucketListing[] = []): MonthCost {
   const monthMs = month.end.getTime() - month.start.getTime();
   if (!(monthMs > 0)) throw new RangeError('billing month must end after it starts');
   const tiers = Object.fromEntries(STORAGE_TIERS.map((t) => [t, emptyTier()])) as Record<StorageTier, TierCost>;
@@ -99,6 +106,8 @@ export function monthCost(objects: StoredObject[], month: BillingMonth, prices: 
     if (within(from, month)) c.put_requests += o.requests ?? 1;
     if (o.deletedAt && within(to, month)) c.list_requests += 1;
   }
+
+  for (const l of listings) if (within(l.at.getTime(), month)) tiers[l.tier].list_requests += l.requests;
 
   const egressGb = Object.fromEntries(STORAGE_TIERS.map((t) => [t, 0])) as Record<StorageTier, number>;
   for (const r of reads) {
@@ -130,9 +139,9 @@ export function monthCost(objects: StoredObject[], month: BillingMonth, prices: 
 }
 
 /** The same objects kept for the same time, all priced as S3 Standard: what tiering is compared to. */
-export function allStandardCost(objects: StoredObject[], month: BillingMonth, prices: PriceTable, reads: ObjectRead[] = []): MonthCost {
+export function allStandardCost(objects: StoredObject[], month: BillingMonth, prices: PriceTable, reads: ObjectRead[] = [], listings: BucketListing[] = []): MonthCost {
   const asStandard = <T extends { tier: StorageTier }>(x: T): T => ({ ...x, tier: 's3_standard' });
-  return monthCost(objects.map(asStandard), month, prices, reads.map(asStandard));
+  return monthCost(objects.map(asStandard), month, prices, reads.map(asStandard), listings.map(asStandard));
 }
 
 /** What tiering saves against all-Standard; percent of the all-Standard bill (0 when that is $0). */

@@ -1,5 +1,5 @@
 // The fleet simulation checked against figures worked out by hand from the rules: premium keeps
-// 7 dailies + 4 weeklies + 12 monthlies; the bill adds what lingers until the daily prune.
+// 7 dailies + 4 weeklies + 12 monthlies; prune runs every hour on the hour and lists the buckets.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { simulateCompare, simulateFleet } from './simulate.ts';
@@ -15,9 +15,9 @@ describe('simulateFleet', () => {
   const feb = premium.months[13]!;
 
   it('premium at steady state stores 7 dailies, 4 weeklies and 12 monthlies', () => {
-    // At 2027-03-01 00:00, after that midnight's prune: dailies Feb 22 … 28 (Feb 21's expired
-    // Feb 28 02:00); weeklies Feb 7, 14, 21, 28 (Jan 31's expired Feb 28 03:00); monthlies
-    // Mar 2026 … Feb 2027 (Feb 2026's expired 2027-02-01 04:00).
+    // At 2027-03-01 00:00: dailies Feb 22 … 28 (Feb 21's expired and went Feb 28 02:00); weeklies
+    // Feb 7, 14, 21, 28 (Jan 31's went Feb 28 03:00); monthlies Mar 2026 … Feb 2027 (Feb 2026's
+    // went 2027-02-01 04:00).
     assert.equal(feb.month, '2027-02');
     assert.deepEqual(feb.backups_stored, { s3_standard: 7, s3_ia: 4, b2_cold: 12 });
     assert.deepEqual(feb.stored_gb, { s3_standard: 70, s3_ia: 40, b2_cold: 120 });
@@ -26,30 +26,29 @@ describe('simulateFleet', () => {
   });
 
   it('premium February bill, by hand', () => {
-    // Prune runs at 00:00 UTC, so an expired backup is billed until the next midnight:
-    // - a daily lives 02:00 D → 00:00 D+8 = 7 d 22 h: 7 held 00:00–02:00, 8 held 02:00–24:00, an
-    //   average of (2·7 + 22·8)/24 = 190/24 per hour → 10 × 190/24 = 79.1667 GB-months;
-    // - a weekly lives Sun 03:00 → Mon 00:00 four weeks on = 28 d 21 h: 5 held for 21 h each
-    //   Sunday, 4 otherwise → 10 × (4 + 4·21/672) = 41.25 GB-months; and 28 d 21 h is 27 h short
-    //   of Standard-IA's 30 days: 4 deletions in February (Feb 1, 8, 15, 22 at 00:00; Mar 1's
-    //   falls in March) × 10 GB × 27/672 = 1.607142… early-deletion GB-months;
-    // - monthlies: 13 held for 20 h on the 1st (04:00–24:00), 12 otherwise → 10 × (12 + 20/672)
-    //   GiB-months = 129.1686 B2 GB-months (× 2^30/10^9).
-    const daily = (10 * 190) / 24;
-    const weekly = 10 * (4 + 84 / 672);
-    const early = (10 * 4 * 27) / 672;
-    const monthly = 10 * (12 + 20 / 672);
-    close(feb.billed_gb_months.s3_standard, daily, 'standard');
-    close(feb.billed_gb_months.s3_ia, weekly, 'ia');
-    close(feb.billed_gb_months.b2_cold, monthly * B2_GB_PER_GIB, 'b2');
+    // Prune runs every hour on the hour; a copy expiring on the hour goes in that run, while the
+    // copy completing at the same instant is already stored:
+    // - 7 dailies held at every instant → 10 × 7 = 70 GB-months;
+    // - 4 weeklies held at every instant → 40 GB-months; each lives 28 days, 48 h short of
+    //   Standard-IA's 30: 4 deletions in February (Feb 7, 14, 21, 28 at 03:00) × 10 GB × 48/672
+    //   early-deletion GB-months;
+    // - 12 monthlies held at every instant → 120 GiB-months = 128.85 B2 GB-months (× 2^30/10^9).
+    const early = (10 * 4 * 48) / 672;
+    close(feb.billed_gb_months.s3_standard, 70, 'standard');
+    close(feb.billed_gb_months.s3_ia, 40, 'ia');
+    close(feb.billed_gb_months.b2_cold, 120 * B2_GB_PER_GIB, 'b2');
     // PUTs: a 10 GiB dump in 16 MiB parts is 640 parts + create + complete, plus manifest and
     // signature = 644 PUTs; 28 dailies × $0.005/1000, 4 weeklies × $0.01/1000; B2 uploads are free.
-    // Prune lists each prefix it deletes: 28 dailies, 4 weeklies (Feb 1, 8, 15, 22) and 1 monthly
-    // (Feb 2) deleted in February; B2's list is a class C call at $0.004/1000.
+    // Prune lists each prefix it deletes: 28 dailies, 4 weeklies and 1 monthly (Feb 1) deleted in
+    // February (B2's list is a class C call at $0.004/1000); and each of February's 672 runs lists
+    // the S3 bucket (Standard and IA, < 1,000 objects: one LIST) and the B2 bucket (one class C).
+    const runs = 672;
     const hybrid =
-      daily * 0.023 + (weekly + early) * 0.0125 + monthly * B2_GB_PER_GIB * 0.006 + (644 * (28 * 0.005 + 4 * 0.01)) / 1000 + (28 * 0.005 + 4 * 0.01 + 0.004) / 1000;
-    // The same objects for the same time on S3 Standard: no minimum duration, 33 × 644 PUTs, 33 LISTs.
-    const standard = (daily + weekly + monthly) * 0.023 + (33 * 644 * 0.005) / 1000 + (33 * 0.005) / 1000;
+      70 * 0.023 + (40 + early) * 0.0125 + 120 * B2_GB_PER_GIB * 0.006 +
+      (644 * (28 * 0.005 + 4 * 0.01)) / 1000 + (28 * 0.005 + 4 * 0.01 + 0.004) / 1000 + (runs * (0.005 + 0.004)) / 1000;
+    // The same objects for the same time on S3 Standard: no minimum duration, 33 × 644 PUTs, 33
+    // LISTs for the deletions and one bucket listed 672 times.
+    const standard = (70 + 40 + 120) * 0.023 + (33 * 644 * 0.005) / 1000 + (33 * 0.005) / 1000 + (runs * 0.005) / 1000;
     close(feb.hybrid_dollars, hybrid, 'hybrid');
     close(feb.all_standard_dollars, standard, 'standard');
     close(feb.savings_percent, ((standard - hybrid) / standard) * 100, 'savings');
@@ -59,17 +58,19 @@ describe('simulateFleet', () => {
     const r = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'advanced', months: 14, windowMinutes: 1 });
     const m = r.months[13]!;
     assert.deepEqual(m.backups_stored, { s3_standard: 0, s3_ia: 0, b2_cold: 12 });
-    const gib = 10 * (12 + 20 / 672);
-    const hybrid = gib * B2_GB_PER_GIB * 0.006 + 0.004 / 1000; // one class C list (the pruned monthly)
-    const standard = gib * 0.023 + (644 * 0.005 + 0.005) / 1000; // one monthly's 644 PUTs in February, one LIST
-    close(m.savings_percent, ((standard - hybrid) / standard) * 100); // ≈ 71.99 %
+    // One class C list (the pruned monthly); 672 runs list the (empty) S3 bucket and the B2 bucket.
+    const hybrid = 120 * B2_GB_PER_GIB * 0.006 + 0.004 / 1000 + (672 * (0.005 + 0.004)) / 1000;
+    // One monthly's 644 PUTs in February, one LIST for its deletion, one bucket listed 672 times.
+    const standard = 120 * 0.023 + (644 * 0.005 + 0.005) / 1000 + (672 * 0.005) / 1000;
+    close(m.savings_percent, ((standard - hybrid) / standard) * 100); // ≈ 71.8 %
   });
 
-  it('basic: no schedules, nothing stored, nothing saved', () => {
+  it('basic: no schedules, nothing stored; prune still lists the buckets', () => {
     const r = simulateFleet({ tenants: 3, sizeGb: 10, plan: 'basic', months: 2 });
     assert.deepEqual(r.steady_state.stored_gb, { s3_standard: 0, s3_ia: 0, b2_cold: 0 });
-    assert.equal(r.steady_state.hybrid_dollars, 0);
-    assert.equal(r.steady_state.savings_percent, 0);
+    // February 2026: 672 runs, each listing the S3 and B2 buckets once (one bucket for the baseline).
+    close(r.steady_state.hybrid_dollars, (672 * (0.005 + 0.004)) / 1000, 'listings');
+    close(r.steady_state.all_standard_dollars, (672 * 0.005) / 1000, 'baseline listings');
   });
 
   it('growth compounds per month; counts hold in any zone and offset', () => {
@@ -90,11 +91,11 @@ describe('simulateFleet', () => {
   it('cost-optimized premium: one hot copy, everything retained in B2', () => {
     const co = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1, layout: 'cost-optimized' });
     const m = co.months[13]!;
-    // After Mar 1's prune: Feb 28's S3 copy (Feb 27's expired Feb 28 02:00 and went at midnight);
-    // in B2 the same 7 dailies, 4 weeklies and 12 monthlies the seed layout keeps.
+    // At Mar 1 00:00: Feb 28's S3 copy (Feb 27's expired and went Feb 28 02:00); in B2 the same
+    // 7 dailies, 4 weeklies and 12 monthlies the seed layout keeps.
     assert.deepEqual(m.backups_stored, { s3_standard: 1, s3_ia: 0, b2_cold: 23 });
-    // A hot copy lives 02:00 D → 00:00 D+2: one held 00:00–02:00, two otherwise → 10 × 46/24.
-    close(m.billed_gb_months.s3_standard, (10 * 46) / 24, 'hot copies');
+    // A hot copy lives 02:00 D → 02:00 D+1, when the next one completes: one held at every instant.
+    close(m.billed_gb_months.s3_standard, 10, 'hot copies');
     // The baseline is the same backup points in S3 Standard: equal to the seed layout's.
     const seed = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1 });
     close(m.all_standard_dollars, seed.months[13]!.all_standard_dollars, 'baseline');

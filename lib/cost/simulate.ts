@@ -3,13 +3,13 @@
 // month by month (model.ts) against the same backup points kept for the same time in S3 Standard.
 // Pure and deterministic: no clock, no randomness.
 import { COPY_READ_ORDER, LAYOUTS, STORAGE_TIERS, type Layout, type Plan, type ScheduleType, type StorageTier } from '../domain.ts';
-import { pruneDecisions, type PruneCandidate } from '../retention/decisions.ts';
+import { PRUNE_EVERY_SECONDS, pruneDecisions, type PruneCandidate } from '../retention/decisions.ts';
 import { addKeep, copiesFor, planCopies, type CopyLayout } from '../retention/layouts.ts';
 import { SEEDED_POLICIES, type RetentionWindows } from '../retention/policies.ts';
 import { slotsBetween } from '../schedule/next-run.ts';
 import { tenantOffsetMinutes } from '../schedule/offset.ts';
 import { schedulesForPolicy } from '../schedule/policy.ts';
-import { allStandardCost, monthCost, savings, type ObjectRead, type StoredObject } from './model.ts';
+import { allStandardCost, monthCost, savings, type BucketListing, type ObjectRead, type StoredObject } from './model.ts';
 import { DEFAULT_PRICES, GIB, type PriceTable } from './prices.ts';
 
 const DAY_MS = 86_400_000;
@@ -90,7 +90,7 @@ export interface SimulationReport {
 
 const ASSUMPTIONS = [
   'schedules due within the window share one dump at the first one\'s slot (as the tick does); the layout plans its copies, one object per storage tier, completing at the slot instant',
-  'prune runs once a day at 00:00 UTC, so an expired copy is billed until the next midnight; each deleted copy costs one LIST',
+  'prune runs every hour on the hour (PRUNE_EVERY_SECONDS), so an expired copy is billed until the next run; each run lists every bucket (one LIST or B2 class C call per 1,000 objects, 3 objects per copy) and each deleted copy costs one more',
   'uploads: ceil(size / part size) + 2 PUTs for the dump, 2 for manifest and signature; no manual backups or failures',
   'restores and drills download the newest backup point\'s best copy (S3 Standard, B2, Standard-IA) to outside the provider: 3 GETs, egress, IA retrieval; B2 egress free up to 3x the month\'s average stored',
   'the all-S3-Standard baseline keeps the same backup points (one object per origin, seed layout) for the same time, read the same way',
@@ -132,7 +132,34 @@ interface Fleet {
   bytesAt: (t: Date) => number;
 }
 
-/** Every stored copy in [start, end) for one layout, with the day it was pruned (deletedAt). */
+/** The objects one stored copy leaves in its bucket: the dump, its manifest and the signature. */
+const OBJECTS_PER_COPY = 3;
+
+/**
+ * Each prune run lists every bucket once, paged by 1,000 keys (LIST / B2 class C calls): `buckets`
+ * groups the storage tiers sharing one (S3 Standard and Standard-IA share S3_BACKUP_BUCKET). A copy
+ * is listed by the runs after it completes, up to and including the one that deletes it.
+ */
+function pruneListings(copies: SimCopy[], fleet: Fleet, buckets: StorageTier[][]): BucketListing[] {
+  const step = PRUNE_EVERY_SECONDS * 1000;
+  const listings: BucketListing[] = [];
+  for (const tiers of buckets) {
+    const inBucket = copies.filter((c) => tiers.includes(c.tier));
+    const added = inBucket.map((c) => c.storedFrom.getTime()).sort((a, b) => a - b);
+    const gone = inBucket.filter((c) => c.deletedAt).map((c) => c.deletedAt!.getTime()).sort((a, b) => a - b);
+    let a = 0;
+    let g = 0;
+    for (let t = fleet.start.getTime() + step; t <= fleet.end.getTime(); t += step) {
+      while (a < added.length && added[a]! < t) a++;
+      while (g < gone.length && gone[g]! < t) g++;
+      const objects = (a - g) * OBJECTS_PER_COPY;
+      listings.push({ tier: tiers[0]!, at: new Date(t), requests: Math.max(1, Math.ceil(objects / 1000)) });
+    }
+  }
+  return listings;
+}
+
+/** Every stored copy in [start, end) for one layout, with the prune run that deleted it (deletedAt). */
 function runCopies(input: SimulationInput, fleet: Fleet, policy: RetentionWindows, layout: Layout): SimCopy[] {
   const tz = input.timeZone ?? 'UTC';
   const windowMs = (input.windowMinutes ?? 120) * 60_000;
@@ -181,14 +208,19 @@ function runCopies(input: SimulationInput, fleet: Fleet, policy: RetentionWindow
   }
   copies.sort((a, b) => a.storedFrom.getTime() - b.storedFrom.getTime());
 
-  // Day by day (UTC days): the day's copies complete, then prune decides at the next midnight.
+  // Prune every PRUNE_EVERY_SECONDS, as the worker does: the copies completed by then join, expired
+  // ones go (a run with nothing expired decides nothing, so it is skipped), and each run lists every
+  // bucket once: S3 Standard and Standard-IA share S3_BACKUP_BUCKET, B2 has its own.
   let live: SimCopy[] = [];
   let next = 0;
-  for (let day = fleet.start.getTime(); day < fleet.end.getTime(); day += DAY_MS) {
-    const dayEnd = new Date(day + DAY_MS);
-    while (next < copies.length && copies[next]!.storedFrom < dayEnd) live.push(copies[next++]!);
-    const doomed = new Set(pruneDecisions(live, dayEnd).filter((d) => d.action === 'delete').map((d) => d.backup_id));
-    for (const b of live) if (doomed.has(b.id)) Object.assign(b, { status: 'deleted', deletedAt: dayEnd });
+  const step = PRUNE_EVERY_SECONDS * 1000;
+  for (let t = fleet.start.getTime() + step; t <= fleet.end.getTime(); t += step) {
+    const at = new Date(t);
+    while (next < copies.length && copies[next]!.storedFrom < at) live.push(copies[next++]!);
+    if (!live.some((b) => b.expiresAt !== null && b.expiresAt <= at)) continue;
+    const doomed = new Set(pruneDecisions(live, at).filter((d) => d.action === 'delete').map((d) => d.backup_id));
+    if (doomed.size === 0) continue;
+    for (const b of live) if (doomed.has(b.id)) Object.assign(b, { status: 'deleted', deletedAt: at });
     live = live.filter((b) => !doomed.has(b.id));
   }
   return copies;
@@ -255,8 +287,11 @@ export function simulateFleet(input: SimulationInput): SimulationReport {
 
   const all = runCopies(input, fleet, policy, layout);
   const reads = runReads(input, fleet, all);
-  // Equal retention on S3 Standard: the same backup points, one object per origin (seed), read alike.
+  const listings = pruneListings(all, fleet, [['s3_standard', 's3_ia'], ['b2_cold']]);
+  // Equal retention on S3 Standard: the same backup points, one object per origin (seed), read alike,
+  // all in one bucket.
   const baseline = layout === 'seed' ? all : runCopies(input, fleet, policy, 'seed');
+  const baselineListings = pruneListings(baseline, fleet, [['s3_standard', 's3_ia', 'b2_cold']]);
   const baselineReads = layout === 'seed' ? reads : runReads(input, fleet, baseline);
 
   const months: SimulatedMonth[] = [];
@@ -266,8 +301,8 @@ export function simulateFleet(input: SimulationInput): SimulationReport {
     const storedAtEnd = all.filter(
       (b) => b.storedFrom < month.end && (b.deletedAt === null || b.deletedAt.getTime() > month.end.getTime()),
     );
-    const hybrid = monthCost(all, month, prices, reads);
-    const standard = allStandardCost(baseline, month, prices, baselineReads);
+    const hybrid = monthCost(all, month, prices, reads, listings);
+    const standard = allStandardCost(baseline, month, prices, baselineReads, baselineListings);
     if (m >= input.months - 12) {
       readDollars += STORAGE_TIERS.reduce((n, t) => n + hybrid.tiers[t].retrieval_dollars + hybrid.tiers[t].egress_dollars + hybrid.tiers[t].get_requests * (prices.get_per_1000[t] / 1000), 0);
     }

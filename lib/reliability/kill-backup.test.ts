@@ -88,7 +88,7 @@ describe('SIGKILL of a worker during a backup and a prune (S3 and B2)', () => {
       const backups = [];
       for (let k = 0; k < 10; k++) backups.push(await fake(k % 2 ? 'b2_cold' : 's3_standard', 40 + k, true));
       backups.push(await fake('s3_standard', 1, false)); // the newest stays whatever happens
-      // Prune runs once a day per cluster: forget the last run so the victim's maintenance does it now.
+      // Prune runs once an hour per cluster: forget the last run so the victim's maintenance does it now.
       await db.execute(sql`delete from periodic_runs where task = 'prune'`);
       await setB2Latency(stack.config, randomInt(10, 40));
       const victim = startVictim(stack.env, `kp-victim-${i}`);

@@ -4,6 +4,14 @@
 import { COPY_READ_ORDER, type BackupStatus, type StorageTier } from '../domain.ts';
 import { isoUtc } from '../iso.ts';
 
+/**
+ * How often the worker prunes (worker/maintenance.ts) and what `strata cost simulate` assumes. An
+ * expired copy is still stored, and billed, until the next prune: hourly keeps that under an hour,
+ * where a daily prune kept a 1-day S3 Standard copy up to two days. A run reads the catalog and
+ * lists each bucket once (one LIST per 1,000 objects), so running it often costs little.
+ */
+export const PRUNE_EVERY_SECONDS = 3600;
+
 export interface PruneCandidate {
   id: string;
   tenantId: string;
