@@ -69,6 +69,10 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   }
 
   let stopping: Promise<void> | undefined;
+  // A server that dies under a test must say why, not leave only ECONNREFUSED behind.
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`s3rver on port ${port} exited unexpectedly (code ${code}, signal ${signal})${stderr ? `:\n${stderr}` : ''}\n`);
+  });
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,

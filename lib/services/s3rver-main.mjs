@@ -2,6 +2,22 @@
 // Plain JS so it runs with `node` alone. Arguments: one JSON object {dir, port, buckets}.
 // Prints one line `S3RVER_READY <port>` once it listens; exits when its parent goes away (stdin closes).
 import S3rver from 's3rver';
+import FilesystemStore from 's3rver/lib/stores/filesystem.js';
+
+// s3rver removes a key's directories once empty after a delete; a concurrent put into the same
+// directory then fails to open its file and the unhandled stream error kills the server (seen when
+// a backup re-uploads a chunk while collection deletes its old object). S3 has no directories:
+// delete the object's files only and leave empty directories, which listings never show.
+FilesystemStore.prototype.deleteObject = async function deleteObject(bucket, key) {
+  const { unlink } = await import('node:fs/promises');
+  await Promise.all(
+    ['object', 'object.md5', 'metadata.json'].map((resource) =>
+      unlink(this.getResourcePath(bucket, key, resource)).catch((err) => {
+        if (err.code !== 'ENOENT') throw err;
+      }),
+    ),
+  );
+};
 
 const { dir, port = 0, buckets = [] } = JSON.parse(process.argv[2] ?? '{}');
 
