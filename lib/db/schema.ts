@@ -200,6 +200,53 @@ export const backupVerifications = pgTable(
   ],
 );
 
+/**
+ * The chunk store of incremental backups (design.md "Incremental backups"): one row per stored chunk
+ * object, per tenant and storage tier, never shared across tenants. `chunk_mac` names the plaintext
+ * with a keyed hash (lib/chunks/names.ts), so neither the bucket nor this table reveals the content's
+ * own hash. A live chunk (gc_started_at null) is unique per (tenant, tier, mac); its object key also
+ * carries a random suffix, so a chunk re-uploaded while an old copy is being collected never shares
+ * the key the collector deletes.
+ */
+export const chunks = pgTable(
+  'chunks',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    tenantId: text('tenant_id').notNull(),
+    storageTier: text('storage_tier').notNull(),
+    chunkMac: text('chunk_mac').notNull(),
+    objectKey: text('object_key').notNull().unique(),
+    plainBytes: bytes('plain_bytes').notNull(),
+    storedBytes: bytes('stored_bytes').notNull(),
+    sha256Stored: text('sha256_stored').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    /** Set (with a row lock) by every backup that reuses the chunk; collection waits a grace period after it. */
+    lastReferencedAt: ts('last_referenced_at').notNull().defaultNow(),
+    /** Collection claimed the chunk: its object is being deleted, no backup may reuse it any more. */
+    gcStartedAt: ts('gc_started_at'),
+  },
+  (t) => [
+    uniqueIndex('chunks_live_idx').on(t.tenantId, t.storageTier, t.chunkMac).where(sql`gc_started_at is null`),
+    index('chunks_gc_idx').on(t.lastReferencedAt),
+  ],
+);
+
+/** Which chunks a backup copy (one backup_jobs row) is made of, in dump order. */
+export const backupChunks = pgTable(
+  'backup_chunks',
+  {
+    backupId: uuid('backup_id').notNull(),
+    position: integer('position').notNull(),
+    chunkId: bigint('chunk_id', { mode: 'number' })
+      .notNull()
+      .references(() => chunks.id, { onDelete: 'cascade' }),
+  },
+  (t) => [
+    uniqueIndex('backup_chunks_pk').on(t.backupId, t.position),
+    index('backup_chunks_chunk_idx').on(t.chunkId),
+  ],
+);
+
 export const tenantState = pgTable('tenant_state', {
   tenantId: text('tenant_id').primaryKey(),
   /** Last known catalog facts, so backups of a removed tenant stay explainable. */
