@@ -4,6 +4,9 @@ import { z } from 'zod';
 export const PLANS = ['basic', 'advanced', 'premium'] as const;
 export type Plan = (typeof PLANS)[number];
 
+/** Every object Strata writes to a bucket lives under this prefix (backups and chunks). */
+export const BACKUPS_ROOT = 'backups/';
+
 export const STORAGE_TIERS = ['s3_standard', 's3_ia', 'b2_cold'] as const;
 export type StorageTier = (typeof STORAGE_TIERS)[number];
 
@@ -12,6 +15,9 @@ export type ScheduleType = (typeof SCHEDULE_TYPES)[number];
 
 export const ORIGINS = ['manual', ...SCHEDULE_TYPES] as const;
 export type Origin = (typeof ORIGINS)[number];
+/** full: one stored dump object per tier; incremental: only the chunks a tier lacks (design.md "Incremental backups"). */
+export const BACKUP_TYPES = ['full', 'incremental'] as const;
+export type BackupType = (typeof BACKUP_TYPES)[number];
 
 export const BACKUP_STATUSES = ['pending', 'running', 'completed', 'failed', 'deleted'] as const;
 export type BackupStatus = (typeof BACKUP_STATUSES)[number];

@@ -31,7 +31,7 @@ Usage: strata <command> [flags] [--json]
   migrate                         create or update Strata's tables (idempotent)
   doctor                          check binaries, privileges, buckets and keys
   tenant add|set-tier|list|remove manage tenants (the platform tables)
-  backup --tenant ID              back up a tenant [--storage s3_standard|s3_ia|b2_cold] [--wait]
+  backup --tenant ID              back up a tenant [--storage s3_standard|s3_ia|b2_cold] [--incremental] [--wait]
   list --tenant ID                a tenant's backups, newest first
   show --backup ID                one backup
   hold --backup ID --on|--off     legal hold

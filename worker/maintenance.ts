@@ -1,5 +1,6 @@
 // The worker's periodic chores, each run by one worker per period (lib/jobs/periodic.ts, table
-// periodic_runs, which also keeps each task's last result): prune hourly (PRUNE_EVERY_SECONDS),
+// periodic_runs, which also keeps each task's last result): prune hourly (PRUNE_EVERY_SECONDS), then
+// the collection of chunks no live incremental backup references (lib/chunks/store.ts),
 // restore drills weekly, dropping expired undo copies hourly, failed sign-ins older than
 // STRATA_AUDIT_SIGNIN_RETENTION_DAYS daily; overdue checks every minute (idempotent: incidents
 // dedupe the webhook); leftovers of killed jobs (scratch databases, temp dirs) every 10 minutes,
@@ -17,6 +18,7 @@ import type { Stores } from '../lib/storage/registry.ts';
 import { queueDrills } from './drills.ts';
 import { sweepLeftovers } from './leftovers.ts';
 import { dropExpiredUndoCopies } from '../lib/restore/undo-copies.ts';
+import { collectChunks } from '../lib/chunks/store.ts';
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
@@ -38,6 +40,8 @@ export async function runMaintenance(deps: MaintenanceDeps): Promise<void> {
       const r = await runPrune({ db, config: deps.config, stores: deps.stores, log }, { dryRun: false });
       return { deleted: r.decisions.filter((d) => d.action === 'delete').length, failed: r.failed.length };
     }],
+    // Chunks of incremental backups no backup that could still complete references, unreferenced for a day.
+    ['chunk-collect', PRUNE_EVERY_SECONDS, () => collectChunks(db, deps.stores)],
     ['drill', 7 * DAY, () => queueDrills(db, deps.config)],
     ['undo-cleanup', HOUR, () => dropExpiredUndoCopies(db, deps.config, log)],
     [`leftovers:${os.hostname()}`, 10 * 60, () => sweepLeftovers(deps)],

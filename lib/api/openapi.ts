@@ -6,7 +6,7 @@ const time = { type: ['string', 'null'], format: 'date-time', example: '2026-11-
 const nullableString = { type: ['string', 'null'] };
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
 const errors = {
-  400: errorResponse('Bad input; `field` names the offending field. `unsupported` for incremental backups.'),
+  400: errorResponse('Bad input; `field` names the offending field.'),
   401: errorResponse('No session and no valid API token'),
   403: errorResponse('The caller’s role is too low'),
   404: errorResponse('Not found'),
@@ -46,7 +46,7 @@ export const openApiDocument = {
                 required: ['tenant_id'],
                 properties: {
                   tenant_id: { type: 'string' },
-                  backup_type: { type: 'string', enum: ['full'], description: '"incremental" is refused with 400 unsupported' },
+                  backup_type: { type: 'string', enum: ['full', 'incremental'], default: 'full', description: 'incremental: the dump is taken in full, but only the chunks the storage tier does not hold yet for this tenant are uploaded' },
                   storage_tier: { type: 'string', enum: STORAGE_TIERS, default: 's3_standard' },
                 },
               },
@@ -160,13 +160,14 @@ export const openApiDocument = {
           id: { type: 'string', format: 'uuid' },
           tenant_id: { type: 'string' },
           tier_id: { type: ['string', 'null'], enum: [...PLANS, null], description: 'plan at backup time' },
-          backup_type: { type: 'string', enum: ['full'] },
+          backup_type: { type: 'string', enum: ['full', 'incremental'] },
           storage_tier: { type: 'string', enum: STORAGE_TIERS },
           origin: { type: 'string', enum: ORIGINS },
           status: { type: 'string', enum: BACKUP_STATUSES },
           backup_size_bytes: { type: ['integer', 'null'] },
           dump_size_bytes: { type: ['integer', 'null'] },
-          backup_location: { ...nullableString, example: 's3://bucket/backups/t1/2026/11/uuid/dump.zst.age' },
+          added_bytes: { type: ['integer', 'null'], description: 'stored bytes this copy added: all of a full backup, only the new chunks of an incremental one' },
+          backup_location: { ...nullableString, example: 's3://bucket/backups/t1/2026/11/uuid/dump.zst.age', description: 'the dump object; for an incremental copy its manifest.json, which lists its chunks' },
           sha256_stored: nullableString,
           sha256_dump: nullableString,
           started_at: time,

@@ -5,7 +5,7 @@ import { RESTORE_MODES, storageTierSchema, tenantIdSchema, uuidSchema } from '..
 
 export const createBackupBody = z.object({
   tenant_id: tenantIdSchema,
-  backup_type: z.enum(['full', 'incremental'], 'backup_type must be "full"').optional(),
+  backup_type: z.enum(['full', 'incremental'], 'backup_type must be "full" or "incremental"').optional(),
   storage_tier: storageTierSchema.optional(),
 });
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/client.ts';
 import { findPlatformTenant } from '../db/platform.ts';
 import { backupJobs, type BackupJobRow } from '../db/schema.ts';
-import { ORIGINS, STORAGE_TIERS, TENANT_ID_RE, type Origin, type StorageTier } from '../domain.ts';
+import { BACKUP_TYPES, ORIGINS, STORAGE_TIERS, TENANT_ID_RE, type BackupType, type Origin, type StorageTier } from '../domain.ts';
 
 export class BackupRequestError extends Error {
   constructor(
@@ -22,6 +22,8 @@ export interface BackupRequest {
   storageTiers: StorageTier[];
   origin: Origin;
   requestedBy: string;
+  /** 'full' (default) or 'incremental' (only chunks each tier lacks are uploaded). */
+  backupType?: BackupType;
 }
 
 export async function createBackupGroup(db: Db, request: BackupRequest): Promise<BackupJobRow[]> {
@@ -34,6 +36,9 @@ export async function createBackupGroup(db: Db, request: BackupRequest): Promise
   const unknown = storageTiers.find((t) => !STORAGE_TIERS.includes(t));
   if (unknown !== undefined) {
     throw new BackupRequestError('bad_request', `unknown storage tier ${JSON.stringify(unknown)} (${STORAGE_TIERS.join(', ')})`, 'storage_tier');
+  }
+  if (request.backupType !== undefined && !BACKUP_TYPES.includes(request.backupType)) {
+    throw new BackupRequestError('bad_request', `unknown backup type ${JSON.stringify(request.backupType)} (${BACKUP_TYPES.join(', ')})`, 'backup_type');
   }
   if (!ORIGINS.includes(origin)) throw new BackupRequestError('bad_request', `unknown origin ${JSON.stringify(origin)}`, 'origin');
 
@@ -49,6 +54,7 @@ export async function createBackupGroup(db: Db, request: BackupRequest): Promise
         tenantId,
         tierId: tenant.tierId,
         storageTier,
+        backupType: request.backupType ?? 'full',
         origin,
         status: 'pending',
         dumpGroup,

@@ -103,19 +103,28 @@ export function recordProgress(db: Db, dumpGroup: string): { report: (bytes: num
   };
 }
 
+/** What one copy stores: for a full backup the same object in every tier; for an incremental one its chunks. */
+export interface StoredCopy {
+  storedBytes: number;
+  sha256Stored: string;
+  addedBytes: number;
+}
+
 /** The group's rows as they will be once completed: sizes, hashes, completed_at and expires_at by policy. */
 export async function withExpiry(
   db: Db,
   config: Config,
   targets: BackupTarget[],
   tenant: CatalogTenant,
-  dump: DumpPipelineResult,
+  dump: Pick<DumpPipelineResult, 'dumpBytes' | 'sha256Dump'>,
+  copies: StoredCopy[],
   completedAt: Date,
 ): Promise<BackupJobRow[]> {
   const policy = tenant.tierId
     ? ((await db.select().from(backupRetentionPolicies).where(eq(backupRetentionPolicies.tierId, tenant.tierId)))[0] ?? null)
     : null;
-  return targets.map((t) => {
+  return targets.map((t, i) => {
+    const copy = copies[i]!;
     if (!ORIGINS.includes(t.row.origin as Origin)) throw new Error(`backup ${t.row.id} has an unknown origin ${JSON.stringify(t.row.origin)}`);
     // Each copy expires on its own: the keep of its (origin, storage tier) under the layout it was planned with.
     const expiresAt = copyExpiry(
@@ -128,10 +137,11 @@ export async function withExpiry(
       tierId: tenant.tierId,
       status: 'completed',
       startedAt: t.startedAt,
-      backupSizeBytes: dump.storedBytes,
+      backupSizeBytes: copy.storedBytes,
       dumpSizeBytes: dump.dumpBytes,
-      progressBytes: dump.storedBytes,
-      sha256Stored: dump.sha256Stored,
+      addedBytes: copy.addedBytes,
+      progressBytes: copy.storedBytes,
+      sha256Stored: copy.sha256Stored,
       sha256Dump: dump.sha256Dump,
       backupLocation: t.location,
       completedAt,
@@ -152,6 +162,7 @@ export async function markCompleted(db: Db, completed: BackupJobRow[], tenant: C
           tierId: row.tierId,
           backupSizeBytes: row.backupSizeBytes,
           dumpSizeBytes: row.dumpSizeBytes,
+          addedBytes: row.addedBytes,
           progressBytes: row.progressBytes,
           sha256Stored: row.sha256Stored,
           sha256Dump: row.sha256Dump,

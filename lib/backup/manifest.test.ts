@@ -23,7 +23,7 @@ describe('object layout', () => {
 describe('a backup as JSON and manifest v1', () => {
   const row = {
     id, tenantId: 'acme', tierId: 'premium', backupType: 'full', storageTier: 'b2_cold', origin: 'monthly', status: 'completed',
-    backupSizeBytes: 1234, dumpSizeBytes: 5678, backupLocation: `b2://cold/backups/acme/2026/11/${id}/dump.zst.age`,
+    backupSizeBytes: 1234, dumpSizeBytes: 5678, addedBytes: 1234, backupLocation: `b2://cold/backups/acme/2026/11/${id}/dump.zst.age`,
     sha256Stored: 'a'.repeat(64), sha256Dump: 'b'.repeat(64), startedAt: new Date('2026-11-26T02:00:00Z'),
     completedAt: new Date('2026-11-26T02:03:07Z'), expiresAt: new Date('2027-11-26T02:03:07Z'), legalHold: false, errorMessage: null, requestedBy: 'system',
   };
@@ -31,7 +31,7 @@ describe('a backup as JSON and manifest v1', () => {
   it('serializes snake_case, whole-second UTC times with Z, sizes as numbers, id = uuid', () => {
     const json = backupJson(row);
     assert.deepEqual(Object.keys(json), [
-      'id', 'tenant_id', 'tier_id', 'backup_type', 'storage_tier', 'origin', 'status', 'backup_size_bytes', 'dump_size_bytes',
+      'id', 'tenant_id', 'tier_id', 'backup_type', 'storage_tier', 'origin', 'status', 'backup_size_bytes', 'dump_size_bytes', 'added_bytes',
       'backup_location', 'sha256_stored', 'sha256_dump', 'started_at', 'completed_at', 'expires_at', 'legal_hold', 'error_message', 'requested_by',
     ]);
     assert.equal(json.started_at, '2026-11-26T02:00:00Z');

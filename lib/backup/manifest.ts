@@ -3,6 +3,9 @@
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/manifest.json.sig  Ed25519 signature of manifest.json's exact bytes
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/manifest.json  written last, once the dump is confirmed
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/legal-hold     present while a legal hold is on
+//   backups/<tenant-id>/chunks/<mac[0..2]>/<mac>-<nonce>         a chunk of incremental copies (lib/chunks/names.ts)
+// An incremental copy has no dump.zst.age: its manifest lists its chunks (`chunks`), its backup_location
+// is its manifest.json and its sha256_stored is the digest of that list (lib/chunks/list.ts).
 // YYYY/MM is the backup's started_at in UTC. The manifest alone is enough to restore with standard tools.
 // Signature (lib/backup/signing.ts): manifest.json.sig is detached, the 64 raw bytes of an Ed25519
 // signature (no envelope, no encoding) over manifest.json exactly as stored, so it covers every field:
@@ -13,10 +16,10 @@
 // manifest whose signature is missing or from no key of STRATA_VERIFY_KEYS.
 import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
-import { TENANT_ID_RE, uuidSchema } from '../domain.ts';
+import { BACKUPS_ROOT, TENANT_ID_RE, uuidSchema } from '../domain.ts';
 import type { BackupJson } from './serialize.ts';
+import { chunkEntrySchema, type ChunkEntry } from '../chunks/list.ts';
 
-export const BACKUPS_ROOT = 'backups/';
 export const DUMP_OBJECT = 'dump.zst.age';
 export const MANIFEST_OBJECT = 'manifest.json';
 export const SIGNATURE_OBJECT = 'manifest.json.sig';
@@ -55,6 +58,8 @@ export interface ManifestV1 {
   pg_dump_version: string;
   server_version: string;
   strata_version: string;
+  /** An incremental copy's chunks, in dump order (design.md "Incremental backups"); absent for a full backup. */
+  chunks?: ChunkEntry[];
 }
 
 export interface ManifestInput {
@@ -63,6 +68,7 @@ export interface ManifestInput {
   recipients: string[];
   pgDumpVersion: string;
   serverVersion: string;
+  chunks?: ChunkEntry[];
 }
 
 export function buildManifest(input: ManifestInput): ManifestV1 {
@@ -75,6 +81,7 @@ export function buildManifest(input: ManifestInput): ManifestV1 {
     pg_dump_version: input.pgDumpVersion,
     server_version: input.serverVersion,
     strata_version: STRATA_VERSION,
+    ...(input.chunks ? { chunks: input.chunks } : {}),
   };
 }
 
@@ -98,6 +105,7 @@ const manifestSchema = z.object({
     status: z.string(),
     backup_size_bytes: nullable(z.number().int().nonnegative()),
     dump_size_bytes: nullable(z.number().int().nonnegative()),
+    added_bytes: nullable(z.number().int().nonnegative()).optional(),
     backup_location: nullable(z.string()),
     sha256_stored: nullable(z.string()),
     sha256_dump: nullable(z.string()),
@@ -114,6 +122,7 @@ const manifestSchema = z.object({
   pg_dump_version: z.string(),
   server_version: z.string(),
   strata_version: z.string(),
+  chunks: z.array(chunkEntrySchema).optional(),
 });
 
 /** Parses and checks manifest.json text; the error names the first bad field. */

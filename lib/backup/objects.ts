@@ -9,6 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { backupKey, buildManifest, DUMP_OBJECT, manifestBytes, MANIFEST_OBJECT, prefixOfObjectKey, SIGNATURE_OBJECT } from './manifest.ts';
 import { signManifest } from './signing.ts';
 import { backupJson } from './serialize.ts';
+import type { ChunkEntry } from '../chunks/list.ts';
 
 export interface BackupTarget {
   row: BackupJobRow;
@@ -17,7 +18,7 @@ export interface BackupTarget {
   prefix: string;
   dumpKey: string;
   manifestKey: string;
-  /** backup_location of the dump object. */
+  /** backup_location: the dump object, or manifest.json for an incremental copy. */
   location: string;
   /** started_at of this attempt (whole seconds). */
   startedAt: Date;
@@ -39,7 +40,8 @@ export function uploadTargets(stores: Stores, rows: BackupJobRow[], startedAt: D
       prefix,
       dumpKey: prefix + DUMP_OBJECT,
       manifestKey: prefix + MANIFEST_OBJECT,
-      location: store.location(prefix + DUMP_OBJECT),
+      // An incremental copy has no dump object: its manifest (with the chunk list) is what it is.
+      location: store.location(prefix + (row.backupType === 'incremental' ? MANIFEST_OBJECT : DUMP_OBJECT)),
       startedAt,
       earlierPrefixes: [...earlier],
     };
@@ -86,9 +88,11 @@ export async function writeManifests(
   tenant: { id: string; name: string; schemaName: string },
   facts: ManifestFacts,
   signingKey: KeyObject,
+  /** Per target, the chunk list of an incremental copy (undefined for a full backup). */
+  chunkLists?: ChunkEntry[][],
 ): Promise<void> {
   for (const [i, t] of targets.entries()) {
-    const bytes = manifestBytes(buildManifest({ backup: backupJson(completed[i]!), tenant, ...facts }));
+    const bytes = manifestBytes(buildManifest({ backup: backupJson(completed[i]!), tenant, ...facts, chunks: chunkLists?.[i] }));
     await t.store.put(t.prefix + SIGNATURE_OBJECT, signManifest(bytes, signingKey), { contentType: 'application/octet-stream' });
     await t.store.put(t.manifestKey, bytes, { contentType: 'application/json' });
   }

@@ -1,6 +1,8 @@
 // The backup runbook for one dump group (one dump, stored once per due storage tier):
 //   read the group → resolve the tenant from the catalog → mark running → clear an earlier attempt
 //   → dump | zstd | age | upload to every tier → confirm each upload → write signed manifests → mark completed.
+// An incremental group (backup_type 'incremental') chunks the dump instead and uploads only the chunks
+// each tier lacks (chunked.ts); its manifests carry the chunk lists.
 // Nothing is "completed" before it is proven (STYLE.md #6): manifest.json is written only after the
 // dump object is confirmed, and the rows turn completed only after every manifest is stored.
 // Claiming and leases are the job queue's (lib/jobs); it calls runBackupGroup once it holds the group.
@@ -8,7 +10,10 @@ import type { Db } from '../db/client.ts';
 import type { Config } from '../env.ts';
 import type { Stores } from '../storage/registry.ts';
 import { confirmUploads, removeBackupObjects, removeEarlierAttempts, uploadTargets, writeManifests } from './objects.ts';
-import { loadGroup, markCompleted, markFailed, markRunning, recordProgress, resolveTenant, withExpiry, GroupTakenOverError } from './job-rows.ts';
+import { loadGroup, markCompleted, markFailed, markRunning, recordProgress, resolveTenant, withExpiry, GroupTakenOverError, type StoredCopy } from './job-rows.ts';
+import { chunkNamingSecret, streamChunkedDump } from './chunked.ts';
+import { dropChunkReferences } from '../chunks/store.ts';
+import type { ChunkEntry } from '../chunks/list.ts';
 import { pgDumpVersion, serverVersion } from './dump.ts';
 import { streamEncryptedDump } from './pipeline.ts';
 import { redactSecrets } from '../process/redact.ts';
@@ -59,6 +64,11 @@ export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Pro
     // 2. The key that will sign the manifests: without it the backup fails now, before any dump (never unsigned).
     const signingKey = signingKeyOf(config);
 
+    // One dump group is one dump: all full or all incremental.
+    const types = new Set(rows.map((r) => r.backupType));
+    if (types.size > 1) throw new Error(`backup group ${dumpGroup} mixes backup types (${[...types].join(', ')})`);
+    const incremental = rows[0]!.backupType === 'incremental';
+
     // The tenant's schema, name and plan come from the catalog (tenants, tenant_subscriptions).
     const tenant = await resolveTenant(db, rows[0]!.tenantId);
 
@@ -71,31 +81,57 @@ export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Pro
     // 4. A retried group starts clean: an earlier attempt's objects never sit beside the new copy.
     await removeEarlierAttempts(targets);
 
-    // 5. pg_dump | zstd | age, streamed once into every storage tier.
+    // 5. pg_dump | zstd | age, streamed once into every storage tier; or, incremental, only the
+    //    chunks each tier does not hold yet (lib/backup/chunked.ts).
     const progress = recordProgress(db, dumpGroup);
-    const dump = await streamEncryptedDump({
-      config,
-      dumpGroup,
-      schemaName: tenant.schemaName,
-      recipients: config.BACKUP_ENCRYPTION_RECIPIENTS,
-      targets: targets.map((t) => ({ store: t.store, key: t.dumpKey })),
-      signal,
-      onProgress: progress.report,
-    });
-    await progress.settle();
-
-    // 6. Proof: every stored object has the size that was sent.
-    await confirmUploads(targets, dump.storedBytes);
+    let dump: { dumpBytes: number; sha256Dump: string };
+    let copies: StoredCopy[];
+    let chunkLists: ChunkEntry[][] | undefined;
+    if (incremental) {
+      // A retried copy references its chunks afresh.
+      for (const t of targets) await dropChunkReferences(db, t.row.id);
+      const result = await streamChunkedDump({
+        db,
+        config,
+        dumpGroup,
+        tenantId: tenant.id,
+        schemaName: tenant.schemaName,
+        recipients: config.BACKUP_ENCRYPTION_RECIPIENTS,
+        namingSecret: chunkNamingSecret(signingKey),
+        targets: targets.map((t) => ({ backupId: t.row.id, store: t.store })),
+        signal,
+        onProgress: progress.report,
+      });
+      await progress.settle();
+      dump = result;
+      copies = result.copies;
+      chunkLists = result.copies.map((c) => c.chunks);
+    } else {
+      const result = await streamEncryptedDump({
+        config,
+        dumpGroup,
+        schemaName: tenant.schemaName,
+        recipients: config.BACKUP_ENCRYPTION_RECIPIENTS,
+        targets: targets.map((t) => ({ store: t.store, key: t.dumpKey })),
+        signal,
+        onProgress: progress.report,
+      });
+      await progress.settle();
+      // 6. Proof: every stored object has the size that was sent.
+      await confirmUploads(targets, result.storedBytes);
+      dump = result;
+      copies = targets.map(() => ({ storedBytes: result.storedBytes, sha256Stored: result.sha256Stored, addedBytes: result.storedBytes }));
+    }
 
     // 7. Manifests beside each confirmed dump, then the catalog: completed, with expires_at by policy.
-    const completed = await withExpiry(db, config, targets, tenant, dump, wholeSecond());
+    const completed = await withExpiry(db, config, targets, tenant, dump, copies, wholeSecond());
     await writeManifests(targets, completed, tenant, {
       recipients: config.BACKUP_ENCRYPTION_RECIPIENTS,
       pgDumpVersion: await pgDumpVersion(),
       serverVersion: await serverVersion(config),
-    }, signingKey);
+    }, signingKey, chunkLists);
     await markCompleted(db, completed, tenant);
-    log('backup completed', { dump_group: dumpGroup, tenant_id: tenant.id, stored_bytes: dump.storedBytes, dump_bytes: dump.dumpBytes });
+    log('backup completed', { dump_group: dumpGroup, tenant_id: tenant.id, backup_type: rows[0]!.backupType, stored_bytes: copies[0]!.storedBytes, added_bytes: copies[0]!.addedBytes, dump_bytes: dump.dumpBytes });
   } catch (err) {
     // Another worker holds the group now: its objects share our keys, so leave them and its rows alone.
     if (err instanceof GroupTakenOverError) throw err;

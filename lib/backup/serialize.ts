@@ -14,6 +14,8 @@ export interface BackupJson {
   status: string;
   backup_size_bytes: number | null;
   dump_size_bytes: number | null;
+  /** Stored bytes this copy added (an incremental copy: only its new chunks). */
+  added_bytes: number | null;
   backup_location: string | null;
   sha256_stored: string | null;
   sha256_dump: string | null;
@@ -41,6 +43,7 @@ type BackupFields = Pick<
   | 'status'
   | 'backupSizeBytes'
   | 'dumpSizeBytes'
+  | 'addedBytes'
   | 'backupLocation'
   | 'sha256Stored'
   | 'sha256Dump'
@@ -63,6 +66,7 @@ export function backupJson(row: BackupFields): BackupJson {
     status: row.status,
     backup_size_bytes: row.backupSizeBytes === null ? null : Number(row.backupSizeBytes),
     dump_size_bytes: row.dumpSizeBytes === null ? null : Number(row.dumpSizeBytes),
+    added_bytes: row.addedBytes === null ? null : Number(row.addedBytes),
     backup_location: row.backupLocation,
     sha256_stored: row.sha256Stored,
     sha256_dump: row.sha256Dump,

@@ -13,12 +13,14 @@
 import { createHash } from 'node:crypto';
 import { audit } from '../audit.ts';
 import { backupJobs, tenantState } from '../db/schema.ts';
+import { BACKUPS_ROOT, type StorageTier } from '../domain.ts';
+import { chunkListDigest, chunkListProblems } from '../chunks/list.ts';
+import { recordRebuiltChunks } from '../chunks/store.ts';
 import type { Db } from '../db/client.ts';
 import type { Stores } from '../storage/registry.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { parseLocation } from '../storage/types.ts';
 import {
-  BACKUPS_ROOT,
   DUMP_OBJECT,
   LEGAL_HOLD_OBJECT,
   MANIFEST_OBJECT,
@@ -114,6 +116,14 @@ export function keyMismatch(m: ManifestV1, prefix: string): string | null {
   } catch {
     location = null;
   }
+  if (m.backup.backup_type === 'incremental') {
+    if (location !== prefix + MANIFEST_OBJECT) return `the manifest's backup_location ${m.backup.backup_location} is not the manifest itself (an incremental copy)`;
+    if (!m.chunks) return 'the manifest is an incremental copy\'s but lists no chunks';
+    if (chunkListDigest(m.chunks) !== m.backup.sha256_stored) return 'the manifest\'s chunk list does not match its sha256_stored';
+    const problems = chunkListProblems(m.chunks, key.tenantId, m.backup.dump_size_bytes ?? -1);
+    if (problems.length > 0) return problems.join('; ');
+    return null;
+  }
   if (location !== prefix + DUMP_OBJECT) return `the manifest's backup_location ${m.backup.backup_location} is not the dump beside it`;
   return null;
 }
@@ -181,7 +191,8 @@ export async function rebuildCatalog(db: Db, stores: Stores, options: RebuildOpt
       continue;
     }
     const b = manifest.backup;
-    if (!found.hasDump) {
+    const incremental = b.backup_type === 'incremental';
+    if (!incremental && !found.hasDump) {
       log('skipped a manifest without its dump object', { location: where, backup_id: b.id });
       continue;
     }
@@ -203,9 +214,10 @@ export async function rebuildCatalog(db: Db, stores: Stores, options: RebuildOpt
         dumpGroup: rebuiltDumpGroup(manifest),
         backupSizeBytes: b.backup_size_bytes,
         dumpSizeBytes: b.dump_size_bytes,
+        addedBytes: b.added_bytes ?? (incremental ? null : b.backup_size_bytes),
         progressBytes: b.backup_size_bytes ?? 0,
         // Where the dump is now, which is where the manifest was found.
-        backupLocation: found.store.location(found.prefix + DUMP_OBJECT),
+        backupLocation: found.store.location(found.prefix + (incremental ? MANIFEST_OBJECT : DUMP_OBJECT)),
         sha256Stored: b.sha256_stored,
         sha256Dump: b.sha256_dump,
         signed,
@@ -222,6 +234,8 @@ export async function rebuildCatalog(db: Db, stores: Stores, options: RebuildOpt
       .returning({ id: backupJobs.id });
     if (inserted.length === 1) result.added += 1;
     else result.already += 1;
+    // An incremental copy's chunks: catalogued and referenced, so collection never takes them.
+    if (incremental) await recordRebuiltChunks(db, { backupId: b.id, tenantId: b.tenant_id, tier: b.storage_tier as StorageTier }, manifest.chunks!);
 
     const seen = newestTenant.get(b.tenant_id);
     if (!seen || (seen.backup.started_at ?? '') < (b.started_at ?? '')) newestTenant.set(b.tenant_id, manifest);

@@ -4,8 +4,7 @@
 // document. The object key adds a random suffix, so two uploads of one content never share a key
 // (a collector deleting an old copy cannot delete a fresh one).
 import crypto from 'node:crypto';
-import { BACKUPS_ROOT } from '../backup/manifest.ts';
-import { TENANT_ID_RE } from '../domain.ts';
+import { BACKUPS_ROOT, TENANT_ID_RE } from '../domain.ts';
 
 const MAC_RE = /^[0-9a-f]{64}$/;
 const NONCE_RE = /^[0-9a-f]{16}$/;

@@ -217,3 +217,40 @@ export async function collectOrphanChunkObjects(db: Db, stores: Stores, tenantId
   }
   return deleted;
 }
+
+/**
+ * The catalog rows of an incremental copy taken in by `catalog rebuild` from its (verified) manifest:
+ * each listed chunk object gets a `chunks` row unless it has one, and the copy references them in
+ * order. Idempotent. When the tier already has a live row for the same content under another key
+ * (two objects of one content survived), this key is catalogued under a name reuse never looks up
+ * (`<mac>:<key suffix>`): the copy references the very object its manifest names, and nothing reuses it.
+ */
+export async function recordRebuiltChunks(
+  db: Db,
+  copy: { backupId: string; tenantId: string; tier: StorageTier },
+  chunks: readonly { key: string; plain_bytes: number; stored_bytes: number; sha256_stored: string }[],
+): Promise<void> {
+  const rows = chunks.map((c, position) => {
+    const parsed = parseChunkKey(c.key);
+    if (!parsed || parsed.tenantId !== copy.tenantId) throw new Error(`chunk ${position} (${c.key}) is not one of tenant ${copy.tenantId}'s chunks`);
+    return { position, key: c.key, mac: parsed.mac, nonce: parsed.nonce, plain_bytes: c.plain_bytes, stored_bytes: c.stored_bytes, sha256_stored: c.sha256_stored };
+  });
+  const json = JSON.stringify(rows);
+  const recordset = sql`jsonb_to_recordset(${json}::jsonb) as x(position int, key text, mac text, nonce text, plain_bytes bigint, stored_bytes bigint, sha256_stored text)`;
+  await db.transaction(async (tx) => {
+    for (const mac of [sql`x.mac`, sql`x.mac || ':' || x.nonce`]) {
+      await tx.execute(sql`
+        insert into chunks (tenant_id, storage_tier, chunk_mac, object_key, plain_bytes, stored_bytes, sha256_stored)
+        select distinct on (x.key) ${copy.tenantId}, ${copy.tier}, ${mac}, x.key, x.plain_bytes, x.stored_bytes, x.sha256_stored
+        from ${recordset}
+        where not exists (select 1 from chunks c where c.object_key = x.key)
+        on conflict do nothing`);
+    }
+    await tx.execute(sql`
+      insert into backup_chunks (backup_id, position, chunk_id)
+      select ${copy.backupId}::uuid, x.position, c.id from ${recordset} join chunks c on c.object_key = x.key
+      on conflict do nothing`);
+    const refs = await tx.execute<{ n: string | number }>(sql`select count(*) as n from backup_chunks where backup_id = ${copy.backupId}::uuid`);
+    if (Number(refs.rows[0]!.n) !== rows.length) throw new Error(`backup ${copy.backupId}: ${refs.rows[0]!.n} of its ${rows.length} chunks could be catalogued`);
+  });
+}

@@ -44,6 +44,11 @@ export const backupJobs = pgTable(
     dumpGroup: uuid('dump_group').notNull().default(sql`gen_random_uuid()`),
     backupSizeBytes: bytes('backup_size_bytes'),
     dumpSizeBytes: bytes('dump_size_bytes'),
+    /**
+     * Stored bytes this copy added to its storage tier: backup_size_bytes for a full backup; for an
+     * incremental one only the chunks the tier did not hold yet (design.md "Incremental backups").
+     */
+    addedBytes: bytes('added_bytes'),
     progressBytes: bytes('progress_bytes').notNull().default(0),
     backupLocation: text('backup_location'),
     sha256Stored: text('sha256_stored'),

@@ -1,6 +1,7 @@
 // Reading the catalog for prune, and removing one backup's objects from its store.
 import { sql } from 'drizzle-orm';
-import { BACKUPS_ROOT, DUMP_OBJECT, LEGAL_HOLD_OBJECT, MANIFEST_OBJECT, SIGNATURE_OBJECT, backupKey } from '../backup/manifest.ts';
+import { BACKUPS_ROOT } from '../domain.ts';
+import { DUMP_OBJECT, LEGAL_HOLD_OBJECT, MANIFEST_OBJECT, SIGNATURE_OBJECT, backupKey } from '../backup/manifest.ts';
 import type { Db } from '../db/client.ts';
 import { platformTenantsSql } from '../db/platform.ts';
 import type { BackupStatus, StorageTier } from '../domain.ts';

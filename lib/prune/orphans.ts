@@ -1,5 +1,6 @@
 // Objects in the stores that no live catalog row accounts for, grouped per backup prefix.
-import { BACKUPS_ROOT, LEGAL_HOLD_OBJECT, MANIFEST_OBJECT, parseObjectKey } from '../backup/manifest.ts';
+import { LEGAL_HOLD_OBJECT, MANIFEST_OBJECT, parseObjectKey } from '../backup/manifest.ts';
+import { BACKUPS_ROOT } from '../domain.ts';
 import type { OrphanObjects } from '../retention/decisions.ts';
 import type { Stores } from '../storage/registry.ts';
 import type { ObjectStore } from '../storage/types.ts';

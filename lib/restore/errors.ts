@@ -60,14 +60,14 @@ export class BackupObjectMissingError extends RestoreError {
 
 /** Bytes differ from what the manifest recorded (sha256 mismatch): the object is corrupt. */
 export class CorruptBackupError extends RestoreError {
-  constructor(readonly what: 'stored object' | 'dump', expected: string, actual: string, location: string) {
+  constructor(readonly what: 'stored object' | 'dump' | `chunk ${number}`, expected: string, actual: string, location: string) {
     super('corrupt', 'internal', `${what} of ${location} is corrupt: sha256 ${actual}, the manifest says ${expected}`);
   }
 }
 
 /** Fewer (or more) bytes than the manifest recorded: the object is truncated. */
 export class TruncatedBackupError extends RestoreError {
-  constructor(readonly what: 'stored object' | 'dump', expected: number, actual: number, location: string) {
+  constructor(readonly what: 'stored object' | 'dump' | `chunk ${number}`, expected: number, actual: number, location: string) {
     super('truncated', 'internal', `${what} of ${location} is truncated: ${actual} bytes, the manifest says ${expected}`);
   }
 }

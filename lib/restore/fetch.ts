@@ -1,6 +1,6 @@
 // Step one of every restore and verification (docs/design.md "Restore": verify first): refuse at once
 // without enough temp space, download the stored object checking its size and sha256, decrypt with
-// the age CLI, decompress with zstd, check the dump's size and sha256, let `pg_restore --list` read it,
+// the age CLI, decompress with zstd (an incremental copy: its chunks, fetch-chunks.ts), check the dump's size and sha256, let `pg_restore --list` read it,
 // and refuse it when its table of contents holds anything outside the tenant's schema (toc-check.ts).
 // Streaming end to end: memory stays bounded whatever the backup's size. The manifest passed in must
 // come from readTrustedManifest (signed, matching the catalog): its checksums are what is checked here.
@@ -27,6 +27,7 @@ import {
 } from './errors.ts';
 import type { RestoreManifest } from './manifest.ts';
 import { entriesOutsideSchema, listedEntryIds, readArchiveToc } from './toc-check.ts';
+import { assembleChunks } from './fetch-chunks.ts';
 import { redactSecrets } from '../process/redact.ts';
 import { runTool, startTool, ToolFailedError } from '../process/tool-process.ts';
 
@@ -117,12 +118,16 @@ export async function fetchVerifiedDump(options: FetchOptions): Promise<FetchedD
   const cleanup = () => fs.promises.rm(workDir, { recursive: true, force: true });
   try {
     signal?.throwIfAborted();
-    const storedPath = path.join(workDir, 'dump.zst.age');
-    await download(options, storedPath);
-    signal?.throwIfAborted();
     const dumpPath = path.join(workDir, 'dump.pgdump');
-    await decrypt(options, storedPath, dumpPath);
-    await fs.promises.rm(storedPath, { force: true });
+    if (manifest.backup.backup_type === 'incremental' || manifest.chunks) {
+      await fetchChunks(options, dumpPath);
+    } else {
+      const storedPath = path.join(workDir, 'dump.zst.age');
+      await download(options, storedPath);
+      signal?.throwIfAborted();
+      await decrypt(options, storedPath, dumpPath);
+      await fs.promises.rm(storedPath, { force: true });
+    }
     options.onProgress?.({ phase: 'checking', bytes: b.dump_size_bytes, totalBytes: b.dump_size_bytes });
     let toc: string;
     try {
@@ -149,6 +154,19 @@ async function checkContents(dumpPath: string, list: string, schema: string, loc
   }
   const outside = entriesOutsideSchema(entries, schema, listedEntryIds(list));
   if (outside.length > 0) throw new ForeignTocEntryError(location, schema, outside);
+}
+
+/** An incremental copy: its chunks, checked one by one, then the whole dump like a full backup's. */
+async function fetchChunks(options: FetchOptions, dumpPath: string): Promise<void> {
+  const { location, manifest, config } = options;
+  const b = manifest.backup;
+  const onBytes = throttled(options.onProgress, 'downloading', b.backup_size_bytes);
+  const dump = await assembleChunks(
+    { store: options.store, location, manifest, identityFile: config.BACKUP_DECRYPTION_IDENTITY_FILE!, signal: options.signal, onBytes },
+    dumpPath,
+  );
+  if (dump.bytes !== b.dump_size_bytes) throw new TruncatedBackupError('dump', b.dump_size_bytes, dump.bytes, location);
+  if (dump.sha256 !== b.sha256_dump) throw new CorruptBackupError('dump', b.sha256_dump, dump.sha256, location);
 }
 
 async function download(options: FetchOptions, storedPath: string): Promise<void> {

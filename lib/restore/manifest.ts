@@ -4,6 +4,7 @@
 // detached signature (manifest.json.sig) verifies with a key of STRATA_VERIFY_KEYS and it describes
 // exactly the catalog's row (id, tenant, location, sha256). Every reader of a backup goes through it.
 import { z } from 'zod';
+import { chunkEntrySchema } from '../chunks/list.ts';
 import { audit } from '../audit.ts';
 import { parseObjectKey, SIGNATURE_OBJECT } from '../backup/manifest.ts';
 import { verifyKeysOf, verifyManifest } from '../backup/signing.ts';
@@ -28,9 +29,12 @@ const restoreManifestSchema = z.looseObject({
     dump_size_bytes: size,
     sha256_stored: sha,
     sha256_dump: sha,
+    backup_type: z.string().optional(),
   }),
   tenant: z.looseObject({ id: z.string(), name: z.string(), schema_name: z.string().min(1) }),
   encryption: z.looseObject({ scheme: z.literal('age'), recipients: z.array(z.string()) }).optional(),
+  /** An incremental copy's chunks in dump order (lib/restore/fetch-chunks.ts checks them). */
+  chunks: z.array(chunkEntrySchema).optional(),
 });
 
 /** What fetchVerifiedDump and the restore read from a manifest; a ManifestV1 satisfies it. */

@@ -5,7 +5,7 @@ import { createBackupGroup } from '../backup/create.ts';
 import { runBackupGroup } from '../backup/run-backup.ts';
 import type { Db } from '../db/client.ts';
 import { backupJobs, type BackupJobRow } from '../db/schema.ts';
-import type { StorageTier } from '../domain.ts';
+import type { BackupType, StorageTier } from '../domain.ts';
 import type { Config } from '../env.ts';
 import type { Stores } from '../storage/registry.ts';
 
@@ -14,8 +14,9 @@ export async function createTestBackups(
   ctx: { db: Db; config: Config; stores: Stores },
   tenantId: string,
   tiers: StorageTier[],
+  backupType: BackupType = 'full',
 ): Promise<Record<string, BackupJobRow>> {
-  const rows = await createBackupGroup(ctx.db, { tenantId, storageTiers: tiers, origin: 'manual', requestedBy: 'test' });
+  const rows = await createBackupGroup(ctx.db, { tenantId, storageTiers: tiers, origin: 'manual', requestedBy: 'test', backupType });
   await runBackupGroup(ctx, rows[0]!.dumpGroup);
   const done = await ctx.db.select().from(backupJobs).where(eq(backupJobs.dumpGroup, rows[0]!.dumpGroup));
   const out: Record<string, BackupJobRow> = {};

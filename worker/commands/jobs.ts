@@ -38,16 +38,17 @@ async function operation<T>(fn: () => Promise<T>): Promise<T> {
 const mib = (n: number | null | undefined) => (n == null ? '' : `${(n / 1048576).toFixed(1)} MiB`);
 
 export async function backupCommand(argv: string[]): Promise<number> {
-  const f = flags(argv, { tenant: { type: 'string' }, storage: { type: 'string' }, wait: { type: 'boolean' } });
+  const f = flags(argv, { tenant: { type: 'string' }, storage: { type: 'string' }, wait: { type: 'boolean' }, incremental: { type: 'boolean' } });
   const tenantId = valid(tenantIdSchema, required(f.tenant, 'tenant'), 'tenant');
   const storageTier = valid(storageTierSchema, f.storage ?? 's3_standard', 'storage');
   const cfg = waitConfig(!!f.wait);
   const db = getDb(cfg.DATABASE_URL);
   const out = output(!!f.json);
-  const row = await operation(() => requestBackup(db, actor(), { tenantId, storageTier }));
+  const backupType = f.incremental ? 'incremental' : 'full';
+  const row = await operation(() => requestBackup(db, actor(), { tenantId, storageTier, backupType }));
   let job = row;
   if (f.wait) {
-    out.info(`Backup ${job.id} of ${tenantId} to ${storageTier} queued.`);
+    out.info(`${backupType === 'incremental' ? 'Incremental backup' : 'Backup'} ${job.id} of ${tenantId} to ${storageTier} queued.`);
     await awaitJob(db, cfg.worker!, async () => {
       job = (await backupById(db, row.id))!;
       return { status: job.status, progress: job.status === 'running' ? mib(job.progressBytes) : undefined };
@@ -56,7 +57,7 @@ export async function backupCommand(argv: string[]): Promise<number> {
   const json = backupJson(job);
   out.result({ job: json }, () =>
     job.status === 'completed'
-      ? `Backup ${json.id} completed: ${mib(json.backup_size_bytes)} at ${json.backup_location} (expires ${json.expires_at ?? 'never'})`
+      ? `Backup ${json.id} completed: ${mib(json.backup_size_bytes)}${json.backup_type === 'incremental' ? ` (${mib(json.added_bytes)} new)` : ''} at ${json.backup_location} (expires ${json.expires_at ?? 'never'})`
       : job.status === 'failed'
         ? `Backup ${json.id} failed: ${json.error_message}`
         : `Backup ${json.id} queued (${json.status}); follow it with: strata show --backup ${json.id}`,

@@ -1,12 +1,13 @@
 // "Back up now": one pending row per storage tier (a worker runs it), audited.
 import type { Db } from '../../db/client.ts';
-import type { StorageTier } from '../../domain.ts';
+import type { BackupType, StorageTier } from '../../domain.ts';
 import { createBackupGroup } from '../../backup/create.ts';
 import { audit } from '../../audit.ts';
 import type { Actor } from '../../auth/session.ts';
 
-export async function requestBackup(db: Db, actor: Actor, input: { tenantId: string; storageTier: StorageTier }) {
+export async function requestBackup(db: Db, actor: Actor, input: { tenantId: string; storageTier: StorageTier; backupType?: BackupType }) {
   const rows = await createBackupGroup(db, {
+    backupType: input.backupType,
     tenantId: input.tenantId,
     storageTiers: [input.storageTier],
     origin: 'manual',
@@ -17,7 +18,7 @@ export async function requestBackup(db: Db, actor: Actor, input: { tenantId: str
     actor: actor.name,
     action: 'backup.create',
     target: input.tenantId,
-    details: { backup_id: job.id, storage_tier: input.storageTier, via: actor.via },
+    details: { backup_id: job.id, storage_tier: input.storageTier, backup_type: job.backupType, via: actor.via },
   });
   return job;
 }
