@@ -6,7 +6,7 @@ import { PgConnection } from '../lib/process/child-env.ts';
 import { exactSchemaPattern } from '../lib/backup/dump.ts';
 import { toolCommand } from '../lib/process/tool-process.ts';
 import { backupJobs } from '../lib/db/schema.ts';
-import type { StorageTier } from '../lib/domain.ts';
+import type { BackupType, StorageTier } from '../lib/domain.ts';
 import { TOOLS } from '../lib/process/system-tools.ts';
 import { bottleneck, figure, median, MB, runCommand, runNodeChild, type Bench, type ChildRun } from './harness.ts';
 import { round, type RunProfile } from './proc.ts';
@@ -29,15 +29,23 @@ export interface StrataBackup {
   backupId: string;
   dumpBytes: number;
   storedBytes: number;
+  /** Stored bytes the backup added (an incremental one: only its new chunks). */
+  addedBytes: number;
 }
 
 /** One Strata backup group of `tenantId` to `tiers`, run in a separate node process. */
-export async function strataBackup(bench: Bench, tenantId: string, tiers: StorageTier[], extraEnv: Record<string, string> = {}): Promise<StrataBackup> {
-  const [row] = await createBackupGroup(bench.db, { tenantId, storageTiers: tiers, origin: 'manual', requestedBy: 'bench' });
+export async function strataBackup(
+  bench: Bench,
+  tenantId: string,
+  tiers: StorageTier[],
+  extraEnv: Record<string, string> = {},
+  backupType: BackupType = 'full',
+): Promise<StrataBackup> {
+  const [row] = await createBackupGroup(bench.db, { tenantId, storageTiers: tiers, origin: 'manual', requestedBy: 'bench', backupType });
   const run = await runNodeChild(bench, ['backup', row!.dumpGroup], extraEnv);
   const [done] = await bench.db.select().from(backupJobs).where(eq(backupJobs.id, row!.id));
   if (done?.status !== 'completed') throw new Error(`bench backup ${row!.id} is ${done?.status}: ${done?.errorMessage}`);
-  return { run, backupId: done.id, dumpBytes: done.dumpSizeBytes ?? 0, storedBytes: done.backupSizeBytes ?? 0 };
+  return { run, backupId: done.id, dumpBytes: done.dumpSizeBytes ?? 0, storedBytes: done.backupSizeBytes ?? 0, addedBytes: done.addedBytes ?? 0 };
 }
 
 export function floorDump(bench: Bench, schema: string) {

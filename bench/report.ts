@@ -14,6 +14,7 @@ const ITEMS: Record<number, string> = {
   7: 'B2 path',
   8: 'CLI',
   9: 'Large-schema restore',
+  10: 'Incremental backups',
 };
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');

@@ -18,6 +18,7 @@ import { benchFleet, createFleet } from './fleet.ts';
 import { ROOT, type Bench, type Sizes } from './harness.ts';
 import { benchImpact, OLTP } from './impact.ts';
 import { benchLargeSchema } from './large-schema.ts';
+import { benchIncremental } from './incremental.ts';
 import { findChildByCmdline, procStat, selfCpu, treeCpu } from './proc.ts';
 import { writeResults } from './report.ts';
 import { benchRestore } from './restore.ts';
@@ -70,7 +71,7 @@ try {
   };
 
   const t = performance.now();
-  if (wants(1) || wants(2) || wants(3) || wants(5) || wants(7) || wants(8)) {
+  if (wants(1) || wants(2) || wants(3) || wants(5) || wants(7) || wants(8) || wants(10)) {
     await createDemoTenant(db, { ...BIG, name: 'Bench Big Clinic', plan: 'premium', patients: sizes.bigPatients });
     log(`big tenant (${sizes.bigPatients} patients) created in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   }
@@ -94,6 +95,8 @@ try {
   if (wants(4)) await benchFleet(bench);
   if (wants(6)) await benchDashboard(bench);
   if (wants(9)) await benchLargeSchema(bench);
+  // Last: it changes the big tenant.
+  if (wants(10)) await benchIncremental(bench);
 
   bench.details.loadAtEnd = load();
   bench.details.totalMinutes = Math.round((Date.now() - started.getTime()) / 600) / 100;

@@ -26,6 +26,19 @@ export function BackupNow({ action, tenantId }: { action: Action; tenantId: stri
             </option>
           ))}
         </select>
+        <label htmlFor="backup-type" className="text-sm text-slate-600">
+          as
+        </label>
+        <select
+          id="backup-type"
+          name="backupType"
+          defaultValue="full"
+          title="Incremental: the dump is taken in full, but only the parts this storage tier does not hold yet are uploaded"
+          className="rounded-md border border-slate-300 bg-white px-2 py-1.5 text-sm"
+        >
+          <option value="full">full</option>
+          <option value="incremental">incremental</option>
+        </select>
         <button type="submit" disabled={pending} className={buttonClass.primary}>
           {pending ? 'Queuing…' : 'Back up now'}
         </button>
@@ -44,6 +57,8 @@ interface JobJson {
   status: string;
   progress_bytes: number;
   backup_size_bytes: number | null;
+  backup_type: string;
+  added_bytes: number | null;
   error_message: string | null;
 }
 
@@ -69,7 +84,10 @@ function JobProgress({ jobId }: { jobId: string }) {
       {!data ? (
         'Backup queued…'
       ) : data.status === 'completed' ? (
-        <>Backup completed · {formatBytes(data.backup_size_bytes)} stored</>
+        <>
+          Backup completed · {formatBytes(data.backup_size_bytes)} stored
+          {data.backup_type === 'incremental' ? ` · ${formatBytes(data.added_bytes)} added` : ''}
+        </>
       ) : data.status === 'failed' ? (
         <span className="text-red-600">Backup failed: {data.error_message ?? 'no reason recorded'}</span>
       ) : (

@@ -34,7 +34,7 @@ async function step(name: string, fn: () => Promise<number>): Promise<boolean> {
 // Clients nobody here wrote, for the B2 server's tests: rclone, and Backblaze's Python SDK (a module of
 // Debian's python3, found by its package file).
 const B2SDK = { command: '__init__.py', aptPackage: 'python3-b2sdk', extraDirs: () => ['/usr/lib/python3/dist-packages/b2sdk'] };
-ensureTools([TOOLS.zstd, TOOLS.age, TOOLS.ageKeygen, TOOLS.pgDump, TOOLS.pgRestore, TOOLS.psql, TOOLS.postgres, { command: 'rclone', aptPackage: 'rclone' }, B2SDK, ...(only ? [] : [TOOLS.chromium])]);
+ensureTools([TOOLS.zstd, TOOLS.age, TOOLS.ageKeygen, TOOLS.pgDump, TOOLS.pgRestore, TOOLS.psql, TOOLS.postgres, { command: 'rclone', aptPackage: 'rclone' }, { command: 'jq', aptPackage: 'jq' }, B2SDK, ...(only ? [] : [TOOLS.chromium])]);
 
 const bin = (name: string) => path.join('node_modules', '.bin', name);
 if (!only) {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, processEnv, type BaseConfig, type Config, type ConfigFor, type Need } from '../lib/env.ts';
 import { maskSecrets } from '../lib/process/redact.ts';
+import { SCHEDULE_TYPES, type ScheduleType } from '../lib/domain.ts';
 import { describeError, operatorDetail, rawDatabaseFailure } from '../lib/db/errors.ts';
 
 /** docs/design.md exit codes. */
@@ -82,6 +83,15 @@ export function valid<T>(schema: { safeParse(v: unknown): { success: true; data:
   const res = schema.safeParse(value);
   if (!res.success) throw usage(`--${flag}: ${res.error.issues[0]?.message ?? 'invalid'}`);
   return res.data;
+}
+
+/** `--incremental daily,weekly` → those origins; `none` → no origin (policy set, cost simulate). */
+export function originList(text: string, flag: string): ScheduleType[] {
+  if (text.trim() === 'none') return [];
+  const parts = text.split(',').map((s) => s.trim());
+  const bad = parts.find((p) => !(SCHEDULE_TYPES as readonly string[]).includes(p));
+  if (bad !== undefined) throw usage(`--${flag}: a comma-separated list of ${SCHEDULE_TYPES.join(', ')}, or none (got ${JSON.stringify(bad)})`);
+  return [...new Set(parts as ScheduleType[])];
 }
 
 /** Queueing a job needs the database only; `--wait` may run the job in this process (no worker up) and needs what a worker needs. */

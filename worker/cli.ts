@@ -41,7 +41,7 @@ Usage: strata <command> [flags] [--json]
   prune [--dry-run]               apply retention
   catalog rebuild                 recreate the catalog from the manifests in the buckets
   cost [--month YYYY-MM]          this month's storage cost and savings; cost simulate …
-  policy show|set --tier PLAN     a plan's copy layout; set --preset seed|cost-optimized [--dry-run] --yes
+  policy show|set --tier PLAN     a plan's copy layout and backup types; set [--preset seed|cost-optimized] [--incremental ORIGINS|none] [--dry-run] --yes
   user add --email E --role R     dashboard user (password on stdin)
   worker                          run a worker
   services                        run local PostgreSQL, S3 and B2 servers in the foreground

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { createDemoTenant } from '../lib/testing/tenant-data.ts';
+import { fireTenant } from '../lib/scheduler/tick.ts';
 import { startTestStack, type TestStack } from '../lib/testing/stack.ts';
 
 interface Run {
@@ -85,6 +86,46 @@ describe('strata policy and cost simulate', () => {
     assert.deepEqual(schedules.map((s) => s.storage_tier), ['s3_standard', 'b2_cold', 'b2_cold'], 'schedules follow at once');
   });
 
+  it('--incremental sets which origins back up incrementally: previewed, applied with --yes, audited, followed by the scheduler', async () => {
+    const show = await strata(['policy', 'show', '--tier', 'premium', '--json']);
+    assert.deepEqual(show.json.policies[0].backup_types, { daily: 'full', weekly: 'full', monthly: 'full' });
+    const bad = await strata(['policy', 'set', '--tier', 'premium', '--incremental', 'hourly', '--yes', '--json']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.json.error.message, /--incremental: .*daily, weekly, monthly, or none.*hourly/);
+    const neither = await strata(['policy', 'set', '--tier', 'premium', '--yes', '--json']);
+    assert.equal(neither.code, 2);
+
+    const dry = await strata(['policy', 'set', '--tier', 'premium', '--incremental', 'daily,weekly', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual(dry.json.backup_types_change.after, { daily: 'incremental', weekly: 'incremental', monthly: 'full' });
+    assert.equal(dry.json.policy_change, undefined, 'no preset given: the layout is not touched');
+    assert.deepEqual((await strata(['policy', 'show', '--tier', 'premium', '--json'])).json.policies[0].backup_types.daily, 'full', 'a dry run writes nothing');
+
+    const set = await strata(['policy', 'set', '--tier', 'premium', '--incremental', 'daily,weekly', '--yes']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /daily +full {2}→ {2}incremental/);
+    assert.deepEqual((await strata(['policy', 'show', '--tier', 'premium', '--json'])).json.policies[0].backup_types, { daily: 'incremental', weekly: 'incremental', monthly: 'full' });
+    const audit = (await stack.db.execute<{ details: { after: Record<string, string> } }>(sql`
+      select details from audit_log where action = 'policy.backup_types' and target = 'premium'`)).rows;
+    assert.deepEqual(audit.map((a) => a.details.after.daily), ['incremental']);
+
+    // The scheduler follows: a due daily alone is incremental; a daily that is also the monthly is full.
+    const fire = async (types: string[]) => {
+      await stack.db.execute(sql`delete from backup_jobs where tenant_id = 'policy-clinic'`);
+      await stack.db.execute(sql`update backup_schedules set next_run_at = case when schedule_type in (select jsonb_array_elements_text(${JSON.stringify(types)}::jsonb)) then now() - interval '1 minute' else now() + interval '30 days' end where tenant_id = 'policy-clinic'`);
+      await fireTenant(stack.db, stack.config, 'policy-clinic');
+      return (await stack.db.execute<{ backup_type: string }>(sql`select distinct backup_type from backup_jobs where tenant_id = 'policy-clinic'`)).rows.map((r) => r.backup_type);
+    };
+    assert.deepEqual(await fire(['daily']), ['incremental']);
+    assert.deepEqual(await fire(['daily', 'weekly']), ['incremental']);
+    assert.deepEqual(await fire(['daily', 'monthly']), ['full']);
+
+    const off = await strata(['policy', 'set', '--tier', 'premium', '--incremental', 'none', '--yes', '--json']);
+    assert.equal(off.code, 0, off.stderr);
+    assert.deepEqual(off.json.backup_types_change.after, { daily: 'full', weekly: 'full', monthly: 'full' });
+    assert.deepEqual(await fire(['daily']), ['full']);
+  });
+
   it('cost simulate: --preset, --compare and a snake_case summary', async () => {
     const r = await strata(['cost', 'simulate', '--tenants', '2', '--size-gb', '5', '--tier', 'premium', '--months', '14', '--preset', 'cost-optimized', '--compare', '--restores-per-month', '1', '--drills', '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -99,5 +140,23 @@ describe('strata policy and cost simulate', () => {
     assert.deepEqual(keys.filter((k) => !/^[a-z0-9_]+$/.test(k)), [], 'snake_case keys');
     const bad = await strata(['cost', 'simulate', '--tenants', '1', '--size-gb', '1', '--tier', 'premium', '--months', '2', '--preset', 'nope', '--json']);
     assert.equal(bad.code, 2);
+  });
+
+  it('cost simulate --daily-change-percent prices incremental dailies beside the full-only figure', async () => {
+    const args = ['cost', 'simulate', '--tenants', '2', '--size-gb', '5', '--tier', 'premium', '--months', '14', '--preset', 'cost-optimized', '--json'];
+    const full = await strata(args);
+    const inc = await strata([...args, '--daily-change-percent', '2']);
+    assert.equal(inc.code, 0, inc.stderr);
+    assert.deepEqual([inc.json.incremental_origins, inc.json.daily_change_percent], [['daily'], 2]);
+    assert.deepEqual(full.json.incremental_origins, []);
+    assert.ok(inc.json.summary.steady_state_savings_percent > full.json.summary.steady_state_savings_percent, 'incremental dailies store less');
+    assert.equal(inc.json.summary.all_standard_monthly_dollars, full.json.summary.all_standard_monthly_dollars, 'against the same full-dump baseline');
+    const weekly = await strata([...args, '--daily-change-percent', '2', '--incremental', 'daily,weekly']);
+    assert.deepEqual(weekly.json.incremental_origins, ['daily', 'weekly']);
+    assert.ok(weekly.json.summary.steady_state_savings_percent > inc.json.summary.steady_state_savings_percent);
+    for (const wrong of [['--daily-change-percent', '150'], ['--daily-change-percent', '-1'], ['--incremental', 'yearly']]) {
+      const r = await strata([...args, ...wrong]);
+      assert.equal(r.code, 2, wrong.join(' '));
+    }
   });
 });

@@ -153,6 +153,14 @@ const cases: ActionCase[] = [
     },
   },
   {
+    file: POLICY_ACTIONS, name: 'saveBackupTypesAction', page: '/policies', min: 'admin', audit: () => 'policy.backup_types',
+    input: async () => ({ plan: 'advanced', incremental: 'monthly' }),
+    // The later specs expect full backups only.
+    after: async () => {
+      await sql(`update backup_retention_policies set incremental_origins = '{}' where tier_id = 'advanced'`);
+    },
+  },
+  {
     file: USER_ACTIONS, name: 'createUserAction', page: '/users', min: 'admin', audit: () => 'user.create',
     input: async (who) => ({ email: `matrix-${who}-${RUN}@strata.test`, role: 'viewer', password: 'matrix-password-123' }),
     after: async () => {

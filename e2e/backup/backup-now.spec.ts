@@ -23,3 +23,24 @@ test('an operator backs a tenant up now: progress is shown and the backup comple
   const audit = await sql(`select 1 from audit_log where action = 'backup.create' and actor = 'operator@strata.test' and details->>'backup_id' = $1`, [row!.id]);
   expect(audit).toHaveLength(1);
 });
+
+test('an incremental backup from the dashboard: the history shows its type and the bytes it added', async ({ page }) => {
+  await signIn(page, 'operator');
+  await page.goto(tenantPath('north-clinic'));
+  await page.getByLabel('Store in').selectOption('b2_cold');
+  await page.getByLabel('as', { exact: true }).selectOption('incremental');
+  await page.getByRole('button', { name: 'Back up now' }).click();
+  const progress = page.getByTestId('backup-now-progress');
+  await expect(progress).toContainText('Backup completed', { timeout: 90_000 });
+  await expect(progress).toContainText(/stored · \d+(\.\d+)? (B|KiB|MiB) added/);
+  const [row] = await sql<{ id: string; backup_type: string; added_bytes: string; backup_size_bytes: string; backup_location: string }>(
+    `select id, backup_type, added_bytes, backup_size_bytes, backup_location from backup_jobs where tenant_id = 'north-clinic' order by created_at desc limit 1`,
+  );
+  expect(row).toMatchObject({ backup_type: 'incremental' });
+  expect(row!.backup_location).toMatch(/\/manifest\.json$/);
+  expect(Number(row!.added_bytes)).toBeGreaterThan(0);
+  expect(Number(row!.added_bytes)).toBeLessThanOrEqual(Number(row!.backup_size_bytes));
+  const history = page.getByTestId(`backup-row-${row!.id}`);
+  await expect(page.getByTestId(`backup-type-${row!.id}`)).toHaveText('· incremental');
+  await expect(history).toContainText(/\+\d+(\.\d+)? (B|KiB|MiB) added/);
+});

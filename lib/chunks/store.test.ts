@@ -114,6 +114,34 @@ describe('chunk store', () => {
     assert.deepEqual(await chunksOfBackup(db, fb), []);
   });
 
+  it('the newest incremental copy of a tier keeps its chunks once deleted, as the next backup\'s base, for the base keep', async () => {
+    const copy = async (hoursAgo: number, status: BackupStatus, tier: StorageTier = 's3_standard') => {
+      const id = randomUUID();
+      await db.execute(sql`insert into backup_jobs (id, tenant_id, storage_tier, status, backup_type, started_at)
+        values (${id}::uuid, 't1', ${tier}, ${status}, 'incremental', now() - make_interval(hours => ${hoursAgo}))`);
+      return id;
+    };
+    const [older, base, newer, cold] = [crypto.randomBytes(100), crypto.randomBytes(100), crypto.randomBytes(100), crypto.randomBytes(100)];
+    const o = await putChunk(db, write(await copy(48, 'deleted'), 't1', 's3_standard', 0, older));
+    const b = await putChunk(db, write(await copy(24, 'deleted'), 't1', 's3_standard', 0, base));
+    // Another tier's newest copy is its own base.
+    const c = await putChunk(db, write(await copy(30, 'deleted', 'b2_cold'), 't1', 'b2_cold', 0, cold));
+    await age();
+    assert.deepEqual(await collectChunks(db, stores), { deleted: 1, failed: [] });
+    assert.equal(await exists('s3_standard', o.objectKey), false, 'an older deleted copy\'s chunk goes');
+    assert.equal(await exists('s3_standard', b.objectKey), true, 'the newest copy\'s chunk stays: the next backup\'s base');
+    assert.equal(await exists('b2_cold', c.objectKey), true);
+
+    // A newer copy takes over as the base: the old base's chunk goes.
+    await putChunk(db, write(await copy(1, 'completed'), 't1', 's3_standard', 0, newer));
+    await age();
+    assert.deepEqual(await collectChunks(db, stores), { deleted: 1, failed: [] });
+    assert.equal(await exists('s3_standard', b.objectKey), false);
+    // Past the base keep, a deleted newest copy protects nothing.
+    assert.deepEqual(await collectChunks(db, stores, { baseKeepSeconds: 29 * 3600 }), { deleted: 1, failed: [] });
+    assert.equal(await exists('b2_cold', c.objectKey), false);
+  });
+
   it('a chunk claimed by collection is uploaded again under a new key, which collection does not touch', async () => {
     const data = crypto.randomBytes(2048);
     const old = await backup('t1', 's3_standard', 'deleted');

@@ -6,8 +6,9 @@
 //   and inserts its backup_chunks reference; a chunk it uploads is inserted with its reference in
 //   one statement too;
 // - collection claims a chunk in one UPDATE that requires gc_started_at null, last_referenced_at
-//   older than the grace period and no reference from a backup that could still complete (any status
-//   but failed and deleted). PostgreSQL re-checks the row's own columns after waiting for its lock,
+//   older than the grace period, no reference from a backup that could still complete (any status
+//   but failed and deleted), and none from the tenant's newest incremental copy in that tier while it
+//   is younger than CHUNK_BASE_KEEP_SECONDS (the next backup's base). PostgreSQL re-checks the row's own columns after waiting for its lock,
 //   so a reuse committed first makes the claim skip the row; a claim committed first makes the reuse
 //   find nothing, and the backup uploads a fresh object under a new key (the random suffix), which
 //   the collector, deleting the old key, cannot touch.
@@ -18,9 +19,7 @@ import type { StorageTier } from '../domain.ts';
 import type { Stores } from '../storage/registry.ts';
 import type { ObjectStore } from '../storage/types.ts';
 import { chunkObjectKey, chunksPrefix, parseChunkKey } from './names.ts';
-
-/** Default grace period between a chunk's last reference and its collection. */
-export const CHUNK_GRACE_SECONDS = 24 * 3600;
+import { CHUNK_BASE_KEEP_SECONDS, CHUNK_GRACE_SECONDS } from '../retention/chunks.ts';
 
 export interface ChunkRow {
   id: number;
@@ -134,6 +133,7 @@ export async function chunksOfBackup(db: Db, backupId: string): Promise<ChunkRow
 
 export interface CollectOptions {
   graceSeconds?: number;
+  baseKeepSeconds?: number;
   /** Chunks claimed per statement. */
   batch?: number;
   /** Test hook: called with the claimed rows before their objects are deleted. */
@@ -153,6 +153,7 @@ export interface CollectResult {
  */
 export async function collectChunks(db: Db, stores: Stores, opts: CollectOptions = {}): Promise<CollectResult> {
   const grace = opts.graceSeconds ?? CHUNK_GRACE_SECONDS;
+  const baseKeep = opts.baseKeepSeconds ?? CHUNK_BASE_KEEP_SECONDS;
   const batch = opts.batch ?? 500;
   const result: CollectResult = { deleted: 0, failed: [] };
   const failedIds = new Set<number>();
@@ -164,7 +165,13 @@ export async function collectChunks(db: Db, stores: Stores, opts: CollectOptions
         where (k.gc_started_at is not null
                or (k.last_referenced_at < now() - make_interval(secs => ${grace})
                    and not exists (select 1 from backup_chunks bc join backup_jobs b on b.id = bc.backup_id
-                                   where bc.chunk_id = k.id and b.status not in ('failed', 'deleted'))))
+                                   where bc.chunk_id = k.id and b.status not in ('failed', 'deleted'))
+                   and not exists (select 1 from backup_chunks bc
+                                   where bc.chunk_id = k.id and bc.backup_id = (
+                                     select b.id from backup_jobs b
+                                     where b.tenant_id = k.tenant_id and b.storage_tier = k.storage_tier and b.backup_type = 'incremental'
+                                       and b.status in ('completed', 'deleted') and b.started_at > now() - make_interval(secs => ${baseKeep})
+                                     order by b.started_at desc, b.seq desc limit 1))))
           and k.id not in (select jsonb_array_elements_text(${JSON.stringify([...failedIds])}::jsonb)::bigint)
         order by k.id limit ${batch}
         for update skip locked)

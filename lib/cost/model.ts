@@ -14,6 +14,11 @@ export interface StoredObject {
   deletedAt: Date | null;
   /** Upload requests it took; 1 for a single PUT (a multipart upload is parts + 2). */
   requests?: number;
+  /**
+   * Its bytes live on in another object from deletedAt (chunks an incremental copy hands on to the
+   * next one): billing stops there, but nothing is deleted — no early-deletion charge, no delete.
+   */
+  continues?: boolean;
 }
 
 export interface ObjectRead {
@@ -100,11 +105,11 @@ export function monthCost(objects: StoredObject[], month: BillingMonth, prices: 
     if (overlap > 0) c.gb_months += (billedGb * overlap) / monthMs;
 
     const minMs = prices.min_storage_days[o.tier] * DAY_MS;
-    if (o.deletedAt && within(to, month) && to - from < minMs) {
+    if (o.deletedAt && !o.continues && within(to, month) && to - from < minMs) {
       c.early_deletion_gb_months += (billedGb * (minMs - (to - from))) / monthMs;
     }
     if (within(from, month)) c.put_requests += o.requests ?? 1;
-    if (o.deletedAt && within(to, month)) c.list_requests += 1;
+    if (o.deletedAt && !o.continues && within(to, month)) c.list_requests += 1;
   }
 
   for (const l of listings) if (within(l.at.getTime(), month)) tiers[l.tier].list_requests += l.requests;

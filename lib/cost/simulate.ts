@@ -5,7 +5,8 @@
 import { COPY_READ_ORDER, LAYOUTS, STORAGE_TIERS, type Layout, type Plan, type ScheduleType, type StorageTier } from '../domain.ts';
 import { PRUNE_EVERY_SECONDS, pruneDecisions, type PruneCandidate } from '../retention/decisions.ts';
 import { addKeep, copiesFor, planCopies, type CopyLayout } from '../retention/layouts.ts';
-import { SEEDED_POLICIES, type RetentionWindows } from '../retention/policies.ts';
+import { scheduledBackupType, SEEDED_POLICIES, type RetentionWindows } from '../retention/policies.ts';
+import { CHUNK_BASE_KEEP_SECONDS } from '../retention/chunks.ts';
 import { slotsBetween } from '../schedule/next-run.ts';
 import { tenantOffsetMinutes } from '../schedule/offset.ts';
 import { schedulesForPolicy } from '../schedule/policy.ts';
@@ -40,6 +41,10 @@ export interface SimulationInput {
   drillSample?: number;
   /** Multipart part size of uploads (S3_PART_SIZE_MB): a dump is parts + 2 PUTs, plus manifest and signature. Default 16. */
   partSizeMb?: number;
+  /** Origins whose backups are incremental (the policy's incremental_origins). Default none. */
+  incrementalOrigins?: ScheduleType[];
+  /** Share of a tenant's data that changes per day, in percent: what an incremental backup adds. Default 1. */
+  dailyChangePercent?: number;
 }
 
 /** snake_case: printed as-is by `strata cost simulate --json`. */
@@ -77,6 +82,9 @@ export interface SimulationReport {
   plan: Plan;
   policy: RetentionWindows;
   layout: Layout;
+  /** Origins backed up incrementally, and the daily change they were priced with. */
+  incremental_origins: ScheduleType[];
+  daily_change_percent: number;
   /** The copies each origin gets under the layout. */
   copies: CopyLayout;
   tenants: number;
@@ -93,8 +101,11 @@ const ASSUMPTIONS = [
   'prune runs every hour on the hour (PRUNE_EVERY_SECONDS), so an expired copy is billed until the next run; each run lists every bucket (one LIST or B2 class C call per 1,000 objects, 3 objects per copy) and each deleted copy costs one more',
   'uploads: ceil(size / part size) + 2 PUTs for the dump, 2 for manifest and signature; no manual backups or failures',
   'restores and drills download the newest backup point\'s best copy (S3 Standard, B2, Standard-IA) to outside the provider: 3 GETs, egress, IA retrieval; B2 egress free up to 3x the month\'s average stored',
-  'the all-S3-Standard baseline keeps the same backup points (one object per origin, seed layout) for the same time, read the same way',
+  'the all-S3-Standard baseline keeps the same backup points as full dumps (one object per origin, seed layout) for the same time, read the same way',
 ];
+
+const INCREMENTAL_ASSUMPTION = (pct: number) =>
+  `incremental copies: the first in a storage tier uploads the whole dump; each next one (within ${CHUNK_BASE_KEEP_SECONDS / 86_400} days) adds ${pct}% of it per day since the one before (at most all of it), in ~1 MiB chunks (one PUT each); the chunks a copy no longer shares with the next are deleted with it, once it is no longer the newest (design.md "Incremental backups")`;
 
 const perTier = (f: (t: StorageTier) => number) => Object.fromEntries(STORAGE_TIERS.map((t) => [t, f(t)])) as Record<StorageTier, number>;
 const addMonthsUtc = (d: Date, n: number) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + n, 1));
@@ -118,6 +129,13 @@ function cycleMonths(p: RetentionWindows): number {
 interface SimCopy extends PruneCandidate, StoredObject {
   dumpGroup: string;
   storageTier: StorageTier;
+  incremental: boolean;
+}
+
+/** What a bucket holds and bills: a full copy's objects, or an incremental copy's share of its chunks. */
+interface Billed extends StoredObject {
+  /** Objects it stands for in a listing. */
+  objects: number;
 }
 
 /** A dump's PUT requests: the multipart upload (parts + create + complete) and the manifest and signature. */
@@ -140,27 +158,70 @@ const OBJECTS_PER_COPY = 3;
  * groups the storage tiers sharing one (S3 Standard and Standard-IA share S3_BACKUP_BUCKET). A copy
  * is listed by the runs after it completes, up to and including the one that deletes it.
  */
-function pruneListings(copies: SimCopy[], fleet: Fleet, buckets: StorageTier[][]): BucketListing[] {
+function pruneListings(billed: Billed[], fleet: Fleet, buckets: StorageTier[][]): BucketListing[] {
   const step = PRUNE_EVERY_SECONDS * 1000;
   const listings: BucketListing[] = [];
   for (const tiers of buckets) {
-    const inBucket = copies.filter((c) => tiers.includes(c.tier));
-    const added = inBucket.map((c) => c.storedFrom.getTime()).sort((a, b) => a - b);
-    const gone = inBucket.filter((c) => c.deletedAt).map((c) => c.deletedAt!.getTime()).sort((a, b) => a - b);
+    const inBucket = billed.filter((c) => tiers.includes(c.tier));
+    const added = inBucket.map((c) => [c.storedFrom.getTime(), c.objects] as const).sort((a, b) => a[0] - b[0]);
+    const gone = inBucket.filter((c) => c.deletedAt).map((c) => [c.deletedAt!.getTime(), c.objects] as const).sort((a, b) => a[0] - b[0]);
     let a = 0;
     let g = 0;
+    let objects = 0;
     for (let t = fleet.start.getTime() + step; t <= fleet.end.getTime(); t += step) {
-      while (a < added.length && added[a]! < t) a++;
-      while (g < gone.length && gone[g]! < t) g++;
-      const objects = (a - g) * OBJECTS_PER_COPY;
+      while (a < added.length && added[a]![0] < t) objects += added[a++]![1];
+      while (g < gone.length && gone[g]![0] < t) objects -= gone[g++]![1];
       listings.push({ tier: tiers[0]!, at: new Date(t), requests: Math.max(1, Math.ceil(objects / 1000)) });
     }
   }
   return listings;
 }
 
+const MIB = 2 ** 20;
+
+/**
+ * The objects a layout's copies leave in the buckets. A full copy is itself (dump, manifest,
+ * signature). Incremental copies of one tenant in one storage tier form a chain (consecutive copies
+ * at most CHUNK_BASE_KEEP_SECONDS apart, as collection keeps the newest copy's chunks that long):
+ * copy k uploads what changed since copy k−1 (all of it when it starts a chain); of its chunks, the
+ * share the next copy no longer holds stays until copy k is deleted and no longer the newest, and
+ * the rest is handed on to the next copy (`continues`).
+ */
+function billedObjects(copies: SimCopy[], input: SimulationInput, compression: number): Billed[] {
+  const billed: Billed[] = copies.filter((c) => !c.incremental).map((c) => ({ ...c, objects: OBJECTS_PER_COPY }));
+  const change = (input.dailyChangePercent ?? 1) / 100;
+  const chunkBytes = MIB * compression;
+  const chains = new Map<string, SimCopy[]>();
+  for (const c of copies) if (c.incremental) chains.set(`${c.tenantId}/${c.tier}`, [...(chains.get(`${c.tenantId}/${c.tier}`) ?? []), c]);
+  const baseKeepMs = CHUNK_BASE_KEEP_SECONDS * 1000;
+  for (const chain of chains.values()) {
+    chain.sort((a, b) => a.storedFrom.getTime() - b.storedFrom.getTime());
+    chain.forEach((c, k) => {
+      const t = c.storedFrom.getTime();
+      const prev = chain[k - 1];
+      const next = chain[k + 1];
+      const follows = prev && t - prev.storedFrom.getTime() <= baseKeepMs;
+      const followed = next && next.storedFrom.getTime() - t <= baseKeepMs;
+      const share = (from: number, to: number) => Math.min(1, (change * (to - from)) / DAY_MS);
+      const added = follows ? c.bytes * share(prev.storedFrom.getTime(), t) : c.bytes;
+      // What the next copy no longer holds: kept until this copy is deleted and no longer the newest.
+      const own = followed ? c.bytes * share(t, next.storedFrom.getTime()) : c.bytes;
+      const ownEnd = (() => {
+        const ends = [c.deletedAt?.getTime() ?? Infinity, followed ? next.storedFrom.getTime() : t + baseKeepMs];
+        const end = Math.max(...ends);
+        return end === Infinity ? null : new Date(end);
+      })();
+      billed.push({ tier: c.tier, bytes: own, storedFrom: c.storedFrom, deletedAt: ownEnd, requests: Math.ceil(added / chunkBytes) + 2, objects: Math.ceil(own / chunkBytes) + 2 });
+      if (followed && own < c.bytes) {
+        billed.push({ tier: c.tier, bytes: c.bytes - own, storedFrom: c.storedFrom, deletedAt: next.storedFrom, requests: 0, continues: true, objects: Math.ceil((c.bytes - own) / chunkBytes) });
+      }
+    });
+  }
+  return billed;
+}
+
 /** Every stored copy in [start, end) for one layout, with the prune run that deleted it (deletedAt). */
-function runCopies(input: SimulationInput, fleet: Fleet, policy: RetentionWindows, layout: Layout): SimCopy[] {
+function runCopies(input: SimulationInput, fleet: Fleet, policy: RetentionWindows, layout: Layout, incrementalOrigins: readonly ScheduleType[]): SimCopy[] {
   const tz = input.timeZone ?? 'UTC';
   const windowMs = (input.windowMinutes ?? 120) * 60_000;
   const schedules = schedulesForPolicy({ ...policy, layout });
@@ -186,6 +247,7 @@ function runCopies(input: SimulationInput, fleet: Fleet, policy: RetentionWindow
       }
       const bytes = fleet.bytesAt(at);
       const point = `${t.id}/${at.toISOString()}`;
+      const incremental = scheduledBackupType(origins, incrementalOrigins) === 'incremental';
       for (const c of planCopies(origins, { ...policy, layout }, at)) {
         copies.push({
           id: `${point}/${c.storageTier}`,
@@ -198,6 +260,7 @@ function runCopies(input: SimulationInput, fleet: Fleet, policy: RetentionWindow
           tenantRemoved: false,
           storageTier: c.storageTier,
           tier: c.storageTier,
+          incremental,
           bytes,
           storedFrom: at,
           deletedAt: null,
@@ -231,7 +294,7 @@ function runCopies(input: SimulationInput, fleet: Fleet, policy: RetentionWindow
  * drill's sample (every 7 days from the start, 12:00 UTC); each reads the newest backup point's
  * best copy alive at that instant.
  */
-function runReads(input: SimulationInput, fleet: Fleet, copies: SimCopy[]): ObjectRead[] {
+function runReads(input: SimulationInput, fleet: Fleet, copies: SimCopy[], compression: number): ObjectRead[] {
   const byTenant = new Map<string, SimCopy[]>();
   for (const c of copies) byTenant.set(c.tenantId, [...(byTenant.get(c.tenantId) ?? []), c]);
   const readAt = (tenantId: string, at: Date): ObjectRead | null => {
@@ -240,7 +303,9 @@ function runReads(input: SimulationInput, fleet: Fleet, copies: SimCopy[]): Obje
     const newest = Math.max(...alive.map((c) => c.storedFrom.getTime()));
     const point = alive.filter((c) => c.storedFrom.getTime() === newest);
     point.sort((a, b) => COPY_READ_ORDER.indexOf(a.tier) - COPY_READ_ORDER.indexOf(b.tier));
-    return { tier: point[0]!.tier, bytes: point[0]!.bytes, at, egress: true };
+    const c = point[0]!;
+    // An incremental copy is read chunk by chunk (plus its manifest and signature).
+    return { tier: c.tier, bytes: c.bytes, at, egress: true, requests: c.incremental ? Math.ceil(c.bytes / (MIB * compression)) + 2 : 3 };
   };
   const reads: ObjectRead[] = [];
   let k = 0;
@@ -285,24 +350,28 @@ export function simulateFleet(input: SimulationInput): SimulationReport {
     },
   };
 
-  const all = runCopies(input, fleet, policy, layout);
-  const reads = runReads(input, fleet, all);
-  const listings = pruneListings(all, fleet, [['s3_standard', 's3_ia'], ['b2_cold']]);
-  // Equal retention on S3 Standard: the same backup points, one object per origin (seed), read alike,
-  // all in one bucket.
-  const baseline = layout === 'seed' ? all : runCopies(input, fleet, policy, 'seed');
-  const baselineListings = pruneListings(baseline, fleet, [['s3_standard', 's3_ia', 'b2_cold']]);
-  const baselineReads = layout === 'seed' ? reads : runReads(input, fleet, baseline);
+  const incrementalOrigins = [...new Set(input.incrementalOrigins ?? [])];
+  const all = runCopies(input, fleet, policy, layout, incrementalOrigins);
+  const billed = billedObjects(all, input, factor);
+  const reads = runReads(input, fleet, all, factor);
+  const listings = pruneListings(billed, fleet, [['s3_standard', 's3_ia'], ['b2_cold']]);
+  // Equal retention on S3 Standard: the same backup points as full dumps, one object per origin
+  // (seed), read alike, all in one bucket.
+  const fullSeed = layout === 'seed' && incrementalOrigins.length === 0;
+  const baseline = fullSeed ? all : runCopies(input, fleet, policy, 'seed', []);
+  const baselineBilled = fullSeed ? billed : billedObjects(baseline, input, factor);
+  const baselineListings = pruneListings(baselineBilled, fleet, [['s3_standard', 's3_ia', 'b2_cold']]);
+  const baselineReads = fullSeed ? reads : runReads(input, fleet, baseline, factor);
 
   const months: SimulatedMonth[] = [];
   let readDollars = 0;
   for (let m = 0; m < input.months; m++) {
     const month = { start: addMonthsUtc(start, m), end: addMonthsUtc(start, m + 1) };
-    const storedAtEnd = all.filter(
-      (b) => b.storedFrom < month.end && (b.deletedAt === null || b.deletedAt.getTime() > month.end.getTime()),
-    );
-    const hybrid = monthCost(all, month, prices, reads, listings);
-    const standard = allStandardCost(baseline, month, prices, baselineReads, baselineListings);
+    const aliveAtEnd = <T extends StoredObject>(b: T) => b.storedFrom < month.end && (b.deletedAt === null || b.deletedAt.getTime() > month.end.getTime());
+    const storedAtEnd = billed.filter(aliveAtEnd);
+    const copiesAtEnd = all.filter(aliveAtEnd);
+    const hybrid = monthCost(billed, month, prices, reads, listings);
+    const standard = allStandardCost(baselineBilled, month, prices, baselineReads, baselineListings);
     if (m >= input.months - 12) {
       readDollars += STORAGE_TIERS.reduce((n, t) => n + hybrid.tiers[t].retrieval_dollars + hybrid.tiers[t].egress_dollars + hybrid.tiers[t].get_requests * (prices.get_per_1000[t] / 1000), 0);
     }
@@ -310,7 +379,7 @@ export function simulateFleet(input: SimulationInput): SimulationReport {
     months.push({
       month: month.start.toISOString().slice(0, 7),
       stored_gb: perTier((t) => storedAtEnd.filter((b) => b.tier === t).reduce((n, b) => n + b.bytes, 0) / GIB),
-      backups_stored: perTier((t) => storedAtEnd.filter((b) => b.tier === t).length),
+      backups_stored: perTier((t) => copiesAtEnd.filter((b) => b.tier === t).length),
       billed_gb_months: perTier((t) => hybrid.tiers[t].gb_months),
       hybrid_dollars: hybrid.total_dollars,
       all_standard_dollars: standard.total_dollars,
@@ -331,13 +400,15 @@ export function simulateFleet(input: SimulationInput): SimulationReport {
     plan: input.plan,
     policy,
     layout,
+    incremental_origins: incrementalOrigins,
+    daily_change_percent: input.dailyChangePercent ?? 1,
     copies: copiesFor(layout, policy),
     tenants: input.tenants,
     prices_as_of: prices.as_of,
     months,
     steady_state: { ...months[months.length - 1]!, reached: input.months > cycleMonths(policy) },
     summary: { ...own, months_averaged: last.length, presets: [own] },
-    assumptions: ASSUMPTIONS,
+    assumptions: incrementalOrigins.length > 0 ? [...ASSUMPTIONS, INCREMENTAL_ASSUMPTION(input.dailyChangePercent ?? 1)] : ASSUMPTIONS,
   };
 }
 

@@ -1,7 +1,7 @@
 // Strata's own tables. No foreign keys to the platform tables (lib/db/platform.ts): the SaaS app
 // may delete a tenant at any time and the backup catalog must survive it.
 import { sql } from 'drizzle-orm';
-import type { Layout } from '../domain.ts';
+import type { Layout, ScheduleType } from '../domain.ts';
 import {
   bigint,
   bigserial,
@@ -118,6 +118,11 @@ export const backupRetentionPolicies = pgTable('backup_retention_policies', {
   monthlyRetentionMonths: integer('monthly_retention_months').notNull().default(0),
   /** Which copies each origin gets (lib/retention/layouts.ts): 'seed' | 'cost-optimized'. */
   layout: text('layout').$type<Layout>().notNull().default('seed'),
+  /**
+   * The origins whose scheduled backups are incremental (design.md "Incremental backups"); the others
+   * are full. A backup point whose origins mix both is full (e.g. the 1st's daily and monthly).
+   */
+  incrementalOrigins: text('incremental_origins').array().$type<ScheduleType[]>().notNull().default(sql`'{}'::text[]`),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });

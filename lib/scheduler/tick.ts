@@ -12,6 +12,7 @@ import type { Layout, ScheduleType, StorageTier } from '../domain.ts';
 import type { Config } from '../env.ts';
 import { pgTime } from '../jobs/pg-time.ts';
 import { copiesFor, isLayout, planCopies } from '../retention/layouts.ts';
+import { scheduledBackupType } from '../retention/policies.ts';
 import { nextRunAt } from '../schedule/next-run.ts';
 import { tenantOffsetMinutes } from '../schedule/offset.ts';
 
@@ -71,7 +72,7 @@ export async function fireTenant(db: Db, config: Config, tenantId: string): Prom
     const busy = await tx.execute(sql`select 1 from backup_jobs where tenant_id = ${tenantId} and status in ('pending', 'running') limit 1`);
     if (busy.rows.length > 0) return null;
     const plan = await tx.execute<PlanPolicy>(sql`
-      select t.tier_id, p.layout, p.daily_retention_days as daily, p.weekly_retention_weeks as weekly,
+      select t.tier_id, p.layout, coalesce(p.incremental_origins, '{}') as incremental_origins, p.daily_retention_days as daily, p.weekly_retention_weeks as weekly,
         p.monthly_retention_months as monthly
       from ${platformTenantsSql} t
         left join backup_retention_policies p on p.tier_id = t.tier_id
@@ -111,10 +112,12 @@ export async function fireTenant(db: Db, config: Config, tenantId: string): Prom
     }
 
     const rows = storedCopies(fired.rows, plan.rows[0]!, now);
+    // One dump: incremental only when every origin it stands for is one of the plan's incremental origins.
+    const backupType = scheduledBackupType(fired.rows.map((r) => r.schedule_type), plan.rows[0]!.incremental_origins);
     const inserted = await tx.execute<{ id: string; dump_group: string }>(sql`
       with grp as (select gen_random_uuid() as dump_group)
-      insert into backup_jobs (tenant_id, tier_id, storage_tier, origin, dump_group, requested_by, layout)
-      select ${tenantId}, ${plan.rows[0]!.tier_id}, x.storage_tier, x.origin, grp.dump_group, 'scheduler', x.layout
+      insert into backup_jobs (tenant_id, tier_id, storage_tier, origin, dump_group, requested_by, layout, backup_type)
+      select ${tenantId}, ${plan.rows[0]!.tier_id}, x.storage_tier, x.origin, grp.dump_group, 'scheduler', x.layout, ${backupType}
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(origin text, storage_tier text, layout text), grp
       returning id::text, dump_group::text`);
     return {
@@ -134,6 +137,7 @@ class Rollback extends Error {}
 interface PlanPolicy extends Record<string, unknown> {
   tier_id: string | null;
   layout: string | null;
+  incremental_origins: string[];
   daily: number | null;
   weekly: number | null;
   monthly: number | null;

@@ -126,4 +126,67 @@ describe('disaster-recovery runbook (standard tools only)', () => {
       assert.equal(await fingerprint(), before);
     });
   }
+
+  /** The README's chunk loop for incremental backups, exactly as printed there, with this test's remote and identity. */
+  function readmeChunkLoop(remote: string, identityFile: string): string {
+    const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const m = /^jq -r '\.chunks\[\][^\n]*\n(?:.*\n)*?done > tenant\.dump$/m.exec(readme);
+    assert.ok(m, 'the README prints the chunk loop');
+    assert.ok(m[0].includes('s3:BUCKET/') && m[0].includes('identity.txt'));
+    return m[0].replaceAll('s3:BUCKET/', `${remote}/`).replaceAll('identity.txt', identityFile);
+  }
+
+  for (const storage of ['s3_standard', 'b2_cold'] as const) {
+    it(`rebuilds an incremental backup from ${storage} with the README's loop: rclone, jq, age, zstd and pg_restore`, async () => {
+      const stores = createStores(stack.config);
+      const backup = async () => {
+        const [row] = await createBackupGroup(stack.db, { tenantId: 'runbook-hospital', storageTiers: [storage], origin: 'manual', requestedBy: 'test', backupType: 'incremental' });
+        await runBackupGroup({ db: stack.db, config: stack.config, stores }, row!.dumpGroup);
+        return row!;
+      };
+      await backup(); // the chunks a later backup reuses
+      await stack.db.execute(sql.raw(`update ${q(SCHEMA)}.patients set notes = 'changed' where id % 50 = 0`));
+      const before = await fingerprint();
+      const row = await backup();
+      const work = fs.mkdtempSync(path.join(stack.dir, 'runbook-inc-'));
+      const remote = storage === 'b2_cold' ? `b2:${stack.env.B2_BUCKET_NAME}` : `s3:${stack.env.S3_BACKUP_BUCKET}`;
+      const [done] = (await stack.db.execute<{ backup_location: string; sha256_dump: string }>(sql`select backup_location, sha256_dump from backup_jobs where id = ${row.id}::uuid`)).rows;
+      const manifestKey = done!.backup_location.replace(/^[a-z0-9]+:\/\/[^/]+\//, '');
+      const manifestFile = path.join(work, 'manifest.json');
+      fs.writeFileSync(manifestFile, await tool('rclone', ['cat', `${remote}/${manifestKey}`], rcloneEnv));
+      const sigFile = `${manifestFile}.sig`;
+      fs.writeFileSync(sigFile, await tool('rclone', ['cat', `${remote}/${manifestKey}.sig`], rcloneEnv));
+      const pubPem = path.join(work, 'pub.pem');
+      await tool('openssl', ['pkey', '-in', stack.env.STRATA_SIGNING_KEY_FILE!, '-pubout', '-out', pubPem]);
+      assert.match((await tool('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', pubPem, '-rawin', '-in', manifestFile, '-sigfile', sigFile])).toString(), /Signature Verified Successfully/);
+      const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+      assert.equal(manifest.backup.backup_type, 'incremental');
+      assert.ok(manifest.chunks.length >= 1);
+
+      await tool('bash', ['-e', '-o', 'pipefail', '-c', `cd ${JSON.stringify(work)}\n${readmeChunkLoop(remote, stack.config.BACKUP_DECRYPTION_IDENTITY_FILE!)}`], rcloneEnv);
+      const dump = path.join(work, 'tenant.dump');
+      assert.equal(sha256File(dump), manifest.backup.sha256_dump);
+      assert.equal(sha256File(dump), done!.sha256_dump);
+      await tool('pg_restore', ['--list', dump]);
+      await stack.db.execute(sql.raw(`drop schema ${q(SCHEMA)} cascade`));
+      await tool('pg_restore', ['--single-transaction', '--exit-on-error', '-d', pgEnv.PGDATABASE!, dump], pgEnv);
+      assert.equal(await fingerprint(), before);
+
+      // The loop refuses an altered chunk.
+      const first = manifest.chunks[0] as { key: string };
+      const store = stores.forTier(storage);
+      const parts: Buffer[] = [];
+      for await (const b of await store.get(first.key)) parts.push(Buffer.from(b as Uint8Array));
+      const original = Buffer.concat(parts);
+      await store.put(first.key, Buffer.concat([original, Buffer.from('x')]));
+      try {
+        await assert.rejects(
+          tool('bash', ['-e', '-o', 'pipefail', '-c', `cd ${JSON.stringify(work)}\n${readmeChunkLoop(remote, stack.config.BACKUP_DECRYPTION_IDENTITY_FILE!)}`], rcloneEnv),
+          /is corrupt/,
+        );
+      } finally {
+        await store.put(first.key, original);
+      }
+    });
+  }
 });

@@ -1,5 +1,6 @@
 // `strata cost [--month YYYY-MM]` and `strata cost simulate --tenants N --size-gb G [--growth PCT] --tier PLAN
-// --months M [--preset seed|cost-optimized] [--compare] [--restores-per-month N] [--drills]`
+// --months M [--preset seed|cost-optimized] [--compare] [--restores-per-month N] [--drills]
+// [--incremental ORIGINS|none] [--daily-change-percent P]`
 import { getDb } from '../../lib/db/client.ts';
 import { layoutSchema, planSchema } from '../../lib/domain.ts';
 import { billingMonthOf } from '../../lib/cost/model.ts';
@@ -8,7 +9,7 @@ import { runRate } from '../../lib/views/run-rate.ts';
 import { simulateCompare, simulateFleet } from '../../lib/cost/simulate.ts';
 import { keepText, type CopySpec } from '../../lib/retention/layouts.ts';
 import { processEnv } from '../../lib/env.ts';
-import { config, flags, output, required, usage, valid } from '../cli-kit.ts';
+import { config, flags, originList, output, required, usage, valid } from '../cli-kit.ts';
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 const gb = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
@@ -52,7 +53,13 @@ function simulate(argv: string[]): void {
     compare: { type: 'boolean' },
     'restores-per-month': { type: 'string' },
     drills: { type: 'boolean' },
+    incremental: { type: 'string' },
+    'daily-change-percent': { type: 'string' },
   });
+  const change = f['daily-change-percent'] === undefined ? undefined : number(f['daily-change-percent'], 'daily-change-percent', { min: 0 });
+  if (change !== undefined && change > 100) throw usage('--daily-change-percent must be ≤ 100');
+  // A daily change alone prices incremental dailies; --incremental names the origins.
+  const incrementalOrigins = f.incremental !== undefined ? originList(f.incremental, 'incremental') : change !== undefined ? ['daily' as const] : [];
   const env = processEnv();
   const input = {
     tenants: number(f.tenants, 'tenants', { integer: true, min: 1 }),
@@ -66,6 +73,8 @@ function simulate(argv: string[]): void {
     drillSample: f.drills ? drillSample(env.STRATA_DRILL_SAMPLE) : 0,
     timeZone: env.STRATA_TIMEZONE || 'UTC',
     prices: pricesFromConfig(env.STRATA_PRICES_JSON),
+    incrementalOrigins,
+    dailyChangePercent: change ?? 1,
   };
   const report = f.compare ? simulateCompare(input) : simulateFleet(input);
   const s = report.steady_state;
@@ -77,6 +86,9 @@ function simulate(argv: string[]): void {
   output(!!f.json).result(report, () =>
     [
       `${report.tenants} ${report.plan} tenants, policy ${report.policy.dailyRetentionDays}d/${report.policy.weeklyRetentionWeeks}w/${report.policy.monthlyRetentionMonths}m, preset ${report.layout} (${copies || 'no copies'}), prices as of ${report.prices_as_of}`,
+      report.incremental_origins.length > 0
+        ? `Incremental: ${report.incremental_origins.join(', ')} (${report.daily_change_percent}% of the data changes a day); the all-S3-Standard baseline keeps full dumps`
+        : 'Full backups only',
       `Last month (${s.month}${s.reached ? '' : ', steady state not yet reached'}): ` +
         Object.entries(s.stored_gb).map(([t, g]) => `${t} ${g.toFixed(1)} GB`).join(', '),
       `Steady state (mean of the last ${report.summary.months_averaged} months):`,

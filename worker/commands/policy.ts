@@ -1,15 +1,17 @@
-// `strata policy show [--tier PLAN]` and `strata policy set --tier PLAN --preset seed|cost-optimized
-// [--dry-run] [--yes]`: a plan's copy layout (design.md "Retention"). The preview is changeLayout's
-// dry run — the same function saving runs — so what is shown is what --yes does. Audited.
+// `strata policy show [--tier PLAN]` and `strata policy set --tier PLAN [--preset seed|cost-optimized]
+// [--incremental ORIGINS|none] [--dry-run] [--yes]`: a plan's copy layout (design.md "Retention") and
+// which origins back up incrementally (design.md "Incremental backups"). The preview is the dry run of
+// the same functions saving runs (changeLayout, changeBackupTypes), so what is shown is what --yes does. Audited.
 import { asc, eq } from 'drizzle-orm';
 import { getDb } from '../../lib/db/client.ts';
 import { backupRetentionPolicies } from '../../lib/db/schema.ts';
-import { layoutSchema } from '../../lib/domain.ts';
+import { layoutSchema, SCHEDULE_TYPES } from '../../lib/domain.ts';
+import { changeBackupTypes, type BackupTypesChange } from '../../lib/api/operations/policy-backup-types.ts';
 import { ApiError } from '../../lib/api/errors.ts';
 import { changeLayout, describePolicy, type LayoutChange } from '../../lib/api/operations/policy-layout.ts';
 import { pricesFromConfig } from '../../lib/cost/billing.ts';
 import { keepText, type CopySpec } from '../../lib/retention/layouts.ts';
-import { CliError, cliActor, config, EXIT, flags, output, required, usage } from '../cli-kit.ts';
+import { CliError, cliActor, config, EXIT, flags, originList, output, required, usage } from '../cli-kit.ts';
 
 const planText = (text: string) => {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(text)) throw usage('--tier: a plan id (letters, digits, . _ -)');
@@ -21,7 +23,7 @@ const usd = (n: number) => `$${n.toFixed(2)}`;
 export async function policyCommand(argv: string[]): Promise<number | void> {
   if (argv[0] === 'show') return show(argv.slice(1));
   if (argv[0] === 'set') return set(argv.slice(1));
-  throw usage('strata policy show [--tier PLAN] | strata policy set --tier PLAN --preset seed|cost-optimized [--dry-run] [--yes]');
+  throw usage('strata policy show [--tier PLAN] | strata policy set --tier PLAN [--preset seed|cost-optimized] [--incremental daily,weekly,monthly|none] [--dry-run] [--yes]');
 }
 
 async function show(argv: string[]): Promise<void> {
@@ -39,7 +41,9 @@ async function show(argv: string[]): Promise<void> {
       .map((p) =>
         [
           `${p.tier_id}: ${p.daily_retention_days}d/${p.weekly_retention_weeks}w/${p.monthly_retention_months}m, layout ${p.layout}`,
-          ...(['daily', 'weekly', 'monthly'] as const).filter((o) => p.copies[o].length > 0).map((o) => `  ${o.padEnd(8)} ${copiesText(p.copies[o])}`),
+          ...(['daily', 'weekly', 'monthly'] as const)
+            .filter((o) => p.copies[o].length > 0)
+            .map((o) => `  ${o.padEnd(8)} ${p.backup_types[o].padEnd(12)}${copiesText(p.copies[o])}`),
         ].join('\n'),
       )
       .join('\n'),
@@ -47,28 +51,40 @@ async function show(argv: string[]): Promise<void> {
 }
 
 async function set(argv: string[]): Promise<number> {
-  const f = flags(argv, { tier: { type: 'string' }, preset: { type: 'string' }, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean' } });
+  const f = flags(argv, { tier: { type: 'string' }, preset: { type: 'string' }, incremental: { type: 'string' }, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean' } });
   const plan = planText(required(f.tier, 'tier'));
-  const res = layoutSchema.safeParse(required(f.preset, 'preset'));
-  if (!res.success) throw usage(`--preset: ${res.error.issues[0]?.message ?? 'invalid'}`);
+  if (f.preset === undefined && f.incremental === undefined) throw usage('give --preset seed|cost-optimized, --incremental ORIGINS|none, or both');
+  const res = f.preset === undefined ? null : layoutSchema.safeParse(f.preset);
+  if (res && !res.success) throw usage(`--preset: ${res.error.issues[0]?.message ?? 'invalid'}`);
+  const origins = f.incremental === undefined ? null : originList(f.incremental, 'incremental');
   const dryRun = !!f['dry-run'];
-  if (!dryRun && !f.yes) throw usage('a layout change is applied to every new backup of the plan: add --yes to apply, or --dry-run to preview');
+  if (!dryRun && !f.yes) throw usage('a policy change is applied to every new backup of the plan: add --yes to apply, or --dry-run to preview');
   const cfg = config();
-  let change: LayoutChange;
+  const db = getDb(cfg.DATABASE_URL);
+  let change: LayoutChange | undefined;
+  let types: BackupTypesChange | undefined;
   try {
-    change = await changeLayout(getDb(cfg.DATABASE_URL), cfg, {
-      plan,
-      layout: res.data,
-      actor: cliActor(),
-      dryRun,
-      prices: pricesFromConfig(cfg.STRATA_PRICES_JSON),
-    });
+    if (res?.success) change = await changeLayout(db, cfg, { plan, layout: res.data, actor: cliActor(), dryRun, prices: pricesFromConfig(cfg.STRATA_PRICES_JSON) });
+    if (origins) types = await changeBackupTypes(db, { plan, incrementalOrigins: origins, actor: cliActor(), dryRun });
   } catch (err) {
     if (err instanceof ApiError) throw new CliError(err.message, err.code === 'not_found' ? EXIT.error : EXIT.usage, err.code);
     throw err;
   }
-  output(!!f.json).result({ policy_change: change }, () => describeChange(change));
+  output(!!f.json).result({ ...(change ? { policy_change: change } : {}), ...(types ? { backup_types_change: types } : {}) }, () =>
+    [change ? describeChange(change) : null, types ? describeTypes(types) : null].filter(Boolean).join('\n\n'),
+  );
   return EXIT.ok;
+}
+
+function describeTypes(t: BackupTypesChange): string {
+  const same = JSON.stringify(t.before) === JSON.stringify(t.after);
+  return [
+    same
+      ? `Plan ${t.plan}: backup types unchanged.`
+      : `${t.dry_run ? 'Dry run (nothing changed): plan' : 'Plan'} ${t.plan}: scheduled backup types${t.dry_run ? '' : ' (saved, audited)'}`,
+    ...SCHEDULE_TYPES.map((o) => `  ${o.padEnd(8)} ${t.before[o]}${t.before[o] === t.after[o] ? '' : `  →  ${t.after[o]}`}`),
+    `Applies to backups the scheduler queues from now on for the plan's ${t.tenants} tenant${t.tenants === 1 ? '' : 's'}; a backup point that is also a full origin's is full. Existing backups keep their type.`,
+  ].join('\n');
 }
 
 function describeChange(c: LayoutChange): string {

@@ -5,7 +5,8 @@ import { validatedAction } from '@/lib/api/action';
 import { appConfig, appDb } from '@/lib/db/queries/connection';
 import { backupsByIds } from '@/lib/db/queries/backups';
 import { updatePolicy } from '@/lib/api/operations/policy';
-import { layoutSchema, planSchema } from '@/lib/domain';
+import { layoutSchema, planSchema, SCHEDULE_TYPES } from '@/lib/domain';
+import { changeBackupTypes } from '@/lib/api/operations/policy-backup-types';
 import { changeLayout, type LayoutChange } from '@/lib/api/operations/policy-layout';
 import { pricesFromConfig } from '@/lib/cost/billing';
 
@@ -71,4 +72,20 @@ export const saveLayoutAction = validatedAction('admin', layoutInput, async ({ p
   revalidatePath('/schedules');
   revalidatePath('/cost');
   return { message: `Saved: the ${plan} plan's new backups use the ${c.to} layout (${c.stores.after.join(', ') || 'no stores'}). Existing copies keep their stores and expiries.` };
+});
+
+const typesInput = z.object({
+  plan: planSchema,
+  incremental: z
+    .string()
+    .max(40)
+    .transform((v) => (v === '' ? [] : v.split(',')))
+    .pipe(z.array(z.enum(SCHEDULE_TYPES, 'daily, weekly or monthly'))),
+});
+
+export const saveBackupTypesAction = validatedAction('admin', typesInput, async ({ plan, incremental }, actor) => {
+  const c = await changeBackupTypes(appDb(), { plan, incrementalOrigins: incremental, actor: actor.name, dryRun: false });
+  revalidatePath('/policies');
+  const text = SCHEDULE_TYPES.map((o) => `${o} ${c.after[o]}`).join(', ');
+  return { message: `Saved: the ${plan} plan's scheduled backups are ${text}. Existing backups keep their type.` };
 });

@@ -7,8 +7,10 @@ import { Card, EmptyState, PageHeader } from '@/components/ui';
 import { formatDateTime, STORAGE_TIER_LABELS } from '@/components/format';
 import { PolicyEditor } from '@/components/policy-editor';
 import { LayoutEditor } from '@/components/layout-editor';
+import { BackupTypeEditor } from '@/components/backup-type-editor';
+import { backupTypesByOrigin } from '@/lib/retention/policies';
 import { copiesFor, keepText } from '@/lib/retention/layouts';
-import { previewLayoutAction, previewPolicyAction, saveLayoutAction, savePolicyAction } from './actions';
+import { previewLayoutAction, previewPolicyAction, saveBackupTypesAction, saveLayoutAction, savePolicyAction } from './actions';
 
 export const metadata: Metadata = { title: 'Retention policies' };
 export const dynamic = 'force-dynamic';
@@ -41,6 +43,10 @@ export default async function PoliciesPage() {
                   <dd>{p.monthlyRetentionMonths} months</dd>
                   <dt className="text-slate-500">Layout</dt>
                   <dd>{p.layout}</dd>
+                  <dt className="text-slate-500">Backup type</dt>
+                  <dd data-testid={`backup-types-shown-${p.tierId}`}>
+                    {schedules.length ? schedules.map((s) => `${s.scheduleType} ${backupTypesByOrigin(p.incrementalOrigins)[s.scheduleType]}`).join(', ') : '—'}
+                  </dd>
                   <dt className="text-slate-500">Copies</dt>
                   <dd>
                     {schedules.length
@@ -64,6 +70,14 @@ export default async function PoliciesPage() {
                   />
                 ) : null}
                 {isAdmin ? <LayoutEditor plan={p.tierId} current={p.layout} preview={previewLayoutAction} save={saveLayoutAction} timeZone={tz} /> : null}
+                {isAdmin && schedules.length ? (
+                  <BackupTypeEditor
+                    plan={p.tierId}
+                    current={backupTypesByOrigin(p.incrementalOrigins)}
+                    origins={schedules.map((s) => s.scheduleType)}
+                    save={saveBackupTypesAction}
+                  />
+                ) : null}
               </Card>
             );
           })}

@@ -13,7 +13,7 @@ import { audit } from '../../audit.ts';
 import { simulateFleet } from '../../cost/simulate.ts';
 import type { PriceTable } from '../../cost/prices.ts';
 import { copiesFor, keepText, storesFor, type CopyLayout } from '../../retention/layouts.ts';
-import type { RetentionWindows } from '../../retention/policies.ts';
+import { backupTypesByOrigin, type RetentionWindows } from '../../retention/policies.ts';
 import { schedulesForPolicy } from '../../schedule/policy.ts';
 import { reconcileSchedules, type ReconcileResult } from '../../scheduler/reconcile.ts';
 import { notFound } from '../errors.ts';
@@ -161,6 +161,8 @@ export function describePolicy(p: PolicyRow) {
     weekly_retention_weeks: p.weeklyRetentionWeeks,
     monthly_retention_months: p.monthlyRetentionMonths,
     layout: p.layout,
+    /** Full or incremental, per origin (design.md "Incremental backups"). */
+    backup_types: backupTypesByOrigin(p.incrementalOrigins),
     copies,
     stores: storesFor(p.layout, p),
     updated_at: p.updatedAt.toISOString(),

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { validatedAction } from '@/lib/api/action';
 import { appContext } from '@/lib/api/context';
 import { appDb } from '@/lib/db/queries/connection';
-import { RESTORE_MODES, SCHEDULE_TYPES, storageTierSchema, tenantIdSchema, uuidSchema } from '@/lib/domain';
+import { BACKUP_TYPES, RESTORE_MODES, SCHEDULE_TYPES, storageTierSchema, tenantIdSchema, uuidSchema } from '@/lib/domain';
 import { requestBackup } from '@/lib/api/operations/backup';
 import { requestRestore, requestUndo } from '@/lib/api/operations/restore';
 import { requestVerification } from '@/lib/api/operations/verify';
@@ -18,11 +18,11 @@ const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 export const backupNowAction = validatedAction(
   'operator',
-  z.object({ tenantId: tenantIdSchema, storageTier: storageTierSchema }),
+  z.object({ tenantId: tenantIdSchema, storageTier: storageTierSchema, backupType: z.enum(BACKUP_TYPES).default('full') }),
   async (input, actor) => {
     const job = await requestBackup(appDb(), actor, input);
     revalidatePath(tenantPath(input.tenantId));
-    return { message: `Backup to ${input.storageTier} queued.`, data: { id: job.id } };
+    return { message: `${input.backupType === 'incremental' ? 'Incremental backup' : 'Backup'} to ${input.storageTier} queued.`, data: { id: job.id } };
   },
 );
 

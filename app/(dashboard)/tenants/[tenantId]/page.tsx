@@ -233,7 +233,9 @@ export default async function TenantPage({ params, searchParams }: Props) {
                       )}
                     </Td>
                     <Td>
-                      <div>{b.origin}</div>
+                      <div>
+                        {b.origin} <span className="text-xs text-slate-500" data-testid={`backup-type-${b.id}`}>· {b.backupType}</span>
+                      </div>
                       {several ? (
                         <div className="text-xs text-slate-500" data-testid={`backup-point-${b.dumpGroup}`}>
                           backup point · {copies.length} copies: {copies.map(tierOf).join(' + ')}
@@ -245,6 +247,10 @@ export default async function TenantPage({ params, searchParams }: Props) {
                     <Td className="whitespace-nowrap tabular-nums">
                       <div>{formatBytes(b.backupSizeBytes)}</div>
                       <div className="text-xs text-slate-500">dump {formatBytes(b.dumpSizeBytes)}</div>
+                      {/* An incremental copy stores only the chunks its tier lacked: what it added. */}
+                      {b.backupType === 'incremental' && b.status === 'completed'
+                        ? perCopy((c) => <span className="text-xs text-slate-500">+{formatBytes(c.addedBytes)} added</span>)
+                        : null}
                     </Td>
                     <Td className="hidden max-w-[8rem] xl:table-cell">
                       {copies.map((c) => (

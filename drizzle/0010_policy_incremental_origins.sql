@@ -1,0 +1,1 @@
+ALTER TABLE "backup_retention_policies" ADD COLUMN "incremental_origins" text[] DEFAULT '{}'::text[] NOT NULL;
