@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { rebuildCatalog } from '../catalog/rebuild.ts';
-import { parseChunkKey } from '../chunks/names.ts';
+import { chunksPrefix, parseChunkKey } from '../chunks/names.ts';
 import { chunksOfBackup, collectChunks } from '../chunks/store.ts';
 import { quoteIdent } from '../db/ident.ts';
 import { backupJobs, type BackupJobRow } from '../db/schema.ts';
 import { runPrune } from '../prune/run-prune.ts';
+import { removeTenant } from '../prune/remove-tenant.ts';
 import { createRestore } from '../restore/create.ts';
 import { runRestore, type RestoreContext } from '../restore/run-restore.ts';
 import { verifyBackup } from '../restore/verify.ts';
@@ -24,7 +25,7 @@ import { createCompatRoles, createRichTenant, dropCompatRoles, prepareApplicatio
 import { queryOnce } from '../testing/pg-env.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
 import { verifyKeysOf } from './signing.ts';
-import { decryptDump, download, sha256 } from './test-support.ts';
+import { decryptDump, download, listKeys, sha256 } from './test-support.ts';
 import { parseManifest } from './manifest.ts';
 
 const TENANT = { id: 'inc-clinic', schema: 'tenant_inc_clinic' };
@@ -199,5 +200,17 @@ describe('incremental backups (S3 and B2)', () => {
     await stack.db.execute(sql`update chunks set last_referenced_at = now() - interval '2 days'`);
     assert.deepEqual(await collectChunks(stack.db, ctx.stores), { deleted: 0, failed: [] });
     await restoreExact((await reload(newest.b2_cold!)), points[2]!.state, 'rebuilt catalog, B2');
+  });
+
+  it('removing the tenant with --purge-backups erases its chunks at once, in both buckets', async () => {
+    const before = (await stack.db.execute<{ n: string }>(sql`select count(*) as n from chunks where tenant_id = ${TENANT.id}`)).rows[0]!.n;
+    assert.ok(Number(before) > 0);
+    // Offboarding as the application does it: its schema goes first (it references public.tenants).
+    await exec(`DROP SCHEMA ${quoteIdent(TENANT.schema)} CASCADE`);
+    const result = await removeTenant({ db: stack.db, stores: ctx.stores }, TENANT.id, { purgeBackups: true });
+    assert.deepEqual(result.failed, []);
+    assert.equal(result.chunks.deleted, Number(before));
+    assert.equal(Number((await stack.db.execute<{ n: string }>(sql`select count(*) as n from chunks where tenant_id = ${TENANT.id}`)).rows[0]!.n), 0);
+    for (const tier of TIERS) assert.deepEqual(await listKeys(ctx.stores.forTier(tier), chunksPrefix(TENANT.id)), [], tier);
   });
 });

@@ -134,6 +134,8 @@ export async function chunksOfBackup(db: Db, backupId: string): Promise<ChunkRow
 export interface CollectOptions {
   graceSeconds?: number;
   baseKeepSeconds?: number;
+  /** Only this tenant's chunks (erasure of a removed tenant). */
+  tenantId?: string;
   /** Chunks claimed per statement. */
   batch?: number;
   /** Test hook: called with the claimed rows before their objects are deleted. */
@@ -173,6 +175,7 @@ export async function collectChunks(db: Db, stores: Stores, opts: CollectOptions
                                        and b.status in ('completed', 'deleted') and b.started_at > now() - make_interval(secs => ${baseKeep})
                                      order by b.started_at desc, b.seq desc limit 1))))
           and k.id not in (select jsonb_array_elements_text(${JSON.stringify([...failedIds])}::jsonb)::bigint)
+          and (${opts.tenantId ?? null}::text is null or k.tenant_id = ${opts.tenantId ?? null})
         order by k.id limit ${batch}
         for update skip locked)
       and (c.gc_started_at is not null or c.last_referenced_at < now() - make_interval(secs => ${grace}))

@@ -8,12 +8,15 @@ import { purgeDecisions, type Decision } from '../retention/decisions.ts';
 import type { Stores } from '../storage/registry.ts';
 import { readCatalog } from './catalog.ts';
 import { deleteBackup, recordDeletes, type PruneFailure } from './run-prune.ts';
+import { collectChunks } from '../chunks/store.ts';
 
 export interface RemoveTenantResult {
   /** False when the tenant was not in the platform tables (already removed). */
   removedFromPlatform: boolean;
   decisions: Decision[];
   failed: PruneFailure[];
+  /** Chunk objects of its incremental backups deleted by a purge (failed ones: retried hourly). */
+  chunks: { deleted: number; failed: number };
 }
 
 export async function removeTenant(
@@ -37,6 +40,7 @@ export async function removeTenant(
   });
 
   const failed: PruneFailure[] = [];
+  let chunks = { deleted: 0, failed: 0 };
   if (decisions.length > 0) {
     await recordDeletes(ctx.db, decisions);
     // Pending rows are recorded too: a worker never claims a row whose delete is decided (see claim).
@@ -48,6 +52,13 @@ export async function removeTenant(
         failed.push({ backup_id: d.backup_id, error: err instanceof Error ? err.message : String(err) });
       }
     }
+    // The chunks of its incremental backups go now too: no backup of it is running (purge refuses
+    // then) and none will, so neither the grace period nor the next backup's base applies. A chunk
+    // whose delete fails stays claimed, and the hourly collection finishes it.
+    if (failed.length === 0) {
+      const collected = await collectChunks(ctx.db, ctx.stores, { tenantId: id, graceSeconds: 0, baseKeepSeconds: 0 });
+      chunks = { deleted: collected.deleted, failed: collected.failed.length };
+    }
   }
-  return { removedFromPlatform, decisions, failed };
+  return { removedFromPlatform, decisions, failed, chunks };
 }
