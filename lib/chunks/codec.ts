@@ -43,7 +43,7 @@ export function decodeChunk(stored: Buffer, identities: Identity[], plainBytes: 
   }
   let plain: Buffer;
   try {
-    plain = Buffer.from(zstd.decompress(compressed, plainBytes));
+    plain = zstd.decompress(compressed, plainBytes);
   } catch (err) {
     throw new ChunkDecodeError(`zstd cannot decompress it: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

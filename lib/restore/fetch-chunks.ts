@@ -6,7 +6,6 @@
 // the catalog's sha256_stored names, only the tenant's own chunks, and add up to the dump's size.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { once } from 'node:events';
 import { codecReady, decodeChunk } from '../chunks/codec.ts';
 import { chunkListDigest, chunkListProblems, type ChunkEntry } from '../chunks/list.ts';
 import { parseIdentityFile, type Identity } from '../crypto/age.ts';
@@ -98,8 +97,23 @@ export async function assembleChunks(options: ChunkFetchOptions, dumpPath: strin
     fetches[i] = p;
   };
   const out = fs.createWriteStream(dumpPath);
-  const outError = new Promise<never>((_, reject) => out.once('error', reject));
-  outError.catch(() => {});
+  // An error flag rather than a promise raced at every chunk: each race would leave a reaction on a
+  // promise that never settles, keeping every chunk it resolved with alive (memory growing with the dump).
+  let outError: Error | null = null;
+  out.on('error', (err) => (outError ??= err));
+  const settled = (event: 'drain' | 'finish') =>
+    new Promise<void>((resolve, reject) => {
+      if (outError) return reject(outError);
+      const done = (err?: Error) => {
+        out.off(event, onEvent);
+        out.off('error', done);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onEvent = () => done();
+      out.once(event, onEvent);
+      out.once('error', done);
+    });
   const hash = createHash('sha256');
   let bytes = 0;
   let downloaded = 0;
@@ -107,8 +121,9 @@ export async function assembleChunks(options: ChunkFetchOptions, dumpPath: strin
     let next = 0;
     for (let i = 0; i < chunks.length; i++) {
       while (next < chunks.length && next <= i + PREFETCH) start(next++);
-      const stored = await Promise.race([fetches[i]!, outError]);
+      const stored = await fetches[i]!;
       fetches[i] = undefined;
+      if (outError) throw outError;
       downloaded += stored.length;
       options.onBytes?.(downloaded);
       let plain: Buffer;
@@ -120,11 +135,12 @@ export async function assembleChunks(options: ChunkFetchOptions, dumpPath: strin
       }
       hash.update(plain);
       bytes += plain.length;
-      if (!out.write(plain)) await Promise.race([once(out, 'drain'), outError]);
+      if (!out.write(plain)) await settled('drain');
       signal?.throwIfAborted();
     }
+    const finished = settled('finish');
     out.end();
-    await Promise.race([once(out, 'finish'), outError]);
+    await finished;
   } finally {
     out.destroy();
   }

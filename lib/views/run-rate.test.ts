@@ -59,6 +59,34 @@ describe('run-rate cost of the stored backups', () => {
     await stack.db.execute(sql`delete from restore_jobs`);
   });
 
+  it('bills incremental copies as the chunks stored, against full dumps in the baseline', async () => {
+    const month = parseMonth('2026-11');
+    const now = new Date('2026-11-20T00:00:00Z');
+    const before = await runRate(stack.db, month, withPrices(), now);
+    // Two incremental copies of t3 in S3 Standard, 10 GiB each as a restore reads them; stored once
+    // as chunks: 10 GiB with the first and 1 GiB more with the second, both before November.
+    for (const day of ['2026-10-20', '2026-10-21']) {
+      await stack.db.execute(sql`insert into backup_jobs (tenant_id, storage_tier, status, backup_type, backup_size_bytes, started_at, completed_at)
+        values ('t3', 's3_standard', 'completed', 'incremental', ${10 * GiB}, ${`${day}T00:00:00Z`}, ${`${day}T00:00:00Z`})`);
+    }
+    for (const [n, bytes, day] of [[1, 10 * GiB, '2026-10-20'], [2, GiB, '2026-10-21']] as const) {
+      await stack.db.execute(sql`insert into chunks (tenant_id, storage_tier, chunk_mac, object_key, plain_bytes, stored_bytes, sha256_stored, created_at)
+        values ('t3', 's3_standard', ${String(n).repeat(64)}, ${`backups/t3/chunks/${n}`}, ${bytes}, ${bytes}, ${'0'.repeat(64)}, ${`${day}T00:00:00Z`})`);
+    }
+    try {
+      const after = await runRate(stack.db, month, withPrices(), now);
+      close(after.tiers.s3_standard.gb_months - before.tiers.s3_standard.gb_months, 11);
+      close(after.tiers.s3_standard.stored_bytes - before.tiers.s3_standard.stored_bytes, 11 * GiB);
+      close(after.all_standard_dollars - before.all_standard_dollars, 20 * 0.023);
+      const t3 = after.tenants.find((t) => t.tenant_id === 't3')!;
+      close(t3.stored_bytes, 11 * GiB);
+      close(t3.hybrid_dollars, 11 * 0.023);
+    } finally {
+      await stack.db.execute(sql`delete from chunks where tenant_id = 't3'`);
+      await stack.db.execute(sql`delete from backup_jobs where tenant_id = 't3'`);
+    }
+  });
+
   it('takes price overrides from configuration and refuses a bad month', () => {
     assert.equal(pricesFromConfig('{"storage_per_gb_month":{"b2_cold":0.005}}').storage_per_gb_month.b2_cold, 0.005);
     assert.throws(() => parseMonth('2026-13'), /YYYY-MM/);

@@ -1,5 +1,8 @@
 // This month's bill for the backups Strata stores, per storage tier, per tenant and for the fleet,
-// against the same backups with the same retention all in S3 Standard.
+// against the same backups with the same retention all in S3 Standard. A full copy is its stored
+// object; incremental copies are billed as the chunks actually stored (the `chunks` table: each once,
+// from its upload; the catalog keeps no row of chunks already collected), while the baseline keeps
+// each of them as a full dump of its logical stored size.
 import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { STORAGE_TIERS, type StorageTier } from '../domain.ts';
@@ -8,7 +11,16 @@ import { allStandardCost, monthCost, type BillingMonth, type ObjectRead, type St
 import type { PriceTable } from '../cost/prices.ts';
 
 // Raw SQL through Drizzle returns timestamps as text.
-type Row = { tenant_id: string; storage_tier: StorageTier; bytes: number; stored_from: string; deleted_at: string | null; dump_group: string; origin: string };
+type Row = {
+  tenant_id: string;
+  storage_tier: StorageTier;
+  bytes: number;
+  stored_from: string;
+  deleted_at: string | null;
+  dump_group: string;
+  origin: string;
+  backup_type: string;
+};
 
 /**
  * The month's downloads: every restore and every verification (drills included) that finished in
@@ -31,39 +43,48 @@ async function downloads(db: Db, month: BillingMonth): Promise<ObjectRead[]> {
 export async function runRate(db: Db, month: BillingMonth, prices: PriceTable, now = new Date()): Promise<RunRate> {
   // Every object that existed during the month: completed backups, and deleted ones until their deletion.
   const rows = (await db.execute<Row>(sql`
-    select tenant_id, storage_tier, backup_size_bytes as bytes, completed_at as stored_from, deleted_at, dump_group::text, origin
+    select tenant_id, storage_tier, backup_size_bytes as bytes, completed_at as stored_from, deleted_at, dump_group::text, origin, backup_type
     from backup_jobs
     where backup_size_bytes is not null and completed_at is not null and completed_at < ${month.end}
       and (deleted_at is null or deleted_at >= ${month.start})
       and status in ('completed', 'deleted')`)).rows;
   // The rest of this month is billed as a run-rate: objects alive now are assumed kept to month end.
-  const objects: (StoredObject & { tenantId: string; dumpGroup: string; origin: string })[] = rows.map((r) => ({
+  const copies: (StoredObject & { tenantId: string; dumpGroup: string; origin: string; incremental: boolean })[] = rows.map((r) => ({
     tenantId: r.tenant_id,
     dumpGroup: r.dump_group,
     origin: r.origin,
     tier: r.storage_tier,
-    bytes: r.bytes,
+    bytes: Number(r.bytes),
     storedFrom: new Date(r.stored_from),
     deletedAt: r.deleted_at ? new Date(r.deleted_at) : null,
+    incremental: r.backup_type === 'incremental',
   }));
+  const chunkRows = (await db.execute<{ tenant_id: string; storage_tier: StorageTier; bytes: number; created_at: string }>(sql`
+    select tenant_id, storage_tier, stored_bytes as bytes, created_at from chunks
+    where gc_started_at is null and created_at < ${month.end}`)).rows;
+  // What is billed: full copies' objects and the stored chunks (alive now, so kept to month end).
+  const billed: (StoredObject & { tenantId: string })[] = [
+    ...copies.filter((c) => !c.incremental),
+    ...chunkRows.map((c) => ({ tenantId: c.tenant_id, tier: c.storage_tier, bytes: Number(c.bytes), storedFrom: new Date(c.created_at), deletedAt: null })),
+  ];
   const reads = await downloads(db, month);
-  const hybrid = monthCost(objects, month, prices, reads);
-  const standard = allStandardCost(equalRetentionBaseline(objects), month, prices, reads);
-  const alive = rows.filter((r) => !r.deleted_at || new Date(r.deleted_at) > now);
+  const hybrid = monthCost(billed, month, prices, reads);
+  const standard = allStandardCost(equalRetentionBaseline(copies), month, prices, reads);
+  const alive = billed.filter((o) => !o.deletedAt || o.deletedAt > now);
   const tiers = Object.fromEntries(
     STORAGE_TIERS.map((t) => {
-      const mine = alive.filter((r) => r.storage_tier === t);
+      const mine = alive.filter((o) => o.tier === t);
       const c = hybrid.tiers[t];
-      return [t, { stored_bytes: mine.reduce((a, r) => a + r.bytes, 0), objects: mine.length, gb_months: c.gb_months, early_deletion_dollars: c.early_deletion_dollars, dollars: c.total_dollars }];
+      return [t, { stored_bytes: mine.reduce((a, o) => a + o.bytes, 0), objects: mine.length, gb_months: c.gb_months, early_deletion_dollars: c.early_deletion_dollars, dollars: c.total_dollars }];
     }),
   ) as RunRate['tiers'];
-  const tenantIds = [...new Set(objects.map((o) => o.tenantId))].sort();
+  const tenantIds = [...new Set(billed.map((o) => o.tenantId))].sort();
   const tenants = tenantIds.map((id) => {
-    const mine = objects.filter((o) => o.tenantId === id);
+    const mine = billed.filter((o) => o.tenantId === id);
     return {
       tenant_id: id,
-      stored_bytes: alive.filter((r) => r.tenant_id === id).reduce((a, r) => a + r.bytes, 0),
-      ...costLine(monthCost(mine, month, prices).total_dollars, allStandardCost(equalRetentionBaseline(mine), month, prices).total_dollars),
+      stored_bytes: alive.filter((o) => o.tenantId === id).reduce((a, o) => a + o.bytes, 0),
+      ...costLine(monthCost(mine, month, prices).total_dollars, allStandardCost(equalRetentionBaseline(copies.filter((c) => c.tenantId === id)), month, prices).total_dollars),
     };
   });
   return {
