@@ -14,7 +14,8 @@ import { quoteIdent } from '../db/ident.ts';
 import { backupJobs, type BackupJobRow } from '../db/schema.ts';
 import { runPrune } from '../prune/run-prune.ts';
 import { removeTenant } from '../prune/remove-tenant.ts';
-import { createRestore } from '../restore/create.ts';
+import { createRestore, createUndo } from '../restore/create.ts';
+import { setLegalHold } from './hold.ts';
 import { runRestore, type RestoreContext } from '../restore/run-restore.ts';
 import { verifyBackup } from '../restore/verify.ts';
 import { createStores } from '../storage/registry.ts';
@@ -144,6 +145,27 @@ describe('incremental backups (S3 and B2)', () => {
     }
     // Leave the tenant as the newest point.
     await restoreExact(points[2]!.copies.s3_standard!, points[2]!.state, 'back to the newest point');
+  });
+
+  it('a legal hold keeps an expired incremental copy and its chunks; an undo of its restore switches back exactly', async () => {
+    const held = points[1]!.copies.b2_cold!;
+    await setLegalHold(stack.db, ctx.stores, held.id, true, 'test');
+    await stack.db.execute(sql`update backup_jobs set expires_at = now() - interval '1 hour' where id = ${held.id}::uuid`);
+    await runPrune({ db: stack.db, config: stack.config, stores: ctx.stores }, { dryRun: false });
+    assert.equal((await reload(held)).status, 'completed', 'expired, but held');
+    await stack.db.execute(sql`update chunks set last_referenced_at = now() - interval '2 days'`);
+    await collectChunks(stack.db, ctx.stores, { baseKeepSeconds: 0 });
+    for (const c of await chunksOfBackup(stack.db, held.id)) assert.ok(await ctx.stores.forTier('b2_cold').head(c.objectKey), `${c.objectKey} kept`);
+
+    const live = await fp();
+    const restore = await runRestore(ctx, (await createRestore(stack.db, { backupId: held.id, mode: 'in_place', requestedBy: 'test', exactCopy: true })).id);
+    assert.equal(restore.status, 'completed', restore.errorMessage ?? '');
+    assert.deepEqual(await fp(), points[1]!.state, 'the held incremental copy restores exactly');
+    const undo = await runRestore(ctx, (await createUndo(stack.db, { restoreId: restore.id, requestedBy: 'test' })).id);
+    assert.equal(undo.status, 'completed', undo.errorMessage ?? '');
+    assert.deepEqual(await fp(), live, 'undo: the tenant as it was before the restore');
+    await exec(`DROP SCHEMA ${quoteIdent(undo.movedAsideSchema!)} CASCADE`);
+    await setLegalHold(stack.db, ctx.stores, held.id, false, 'test');
   });
 
   it('a corrupted or missing chunk fails restore and verify naming the chunk; the tenant is untouched', async () => {
