@@ -24,7 +24,7 @@ import { chunkListDigest, type ChunkEntry } from '../chunks/list.ts';
 import { chunkMac, chunkNamingKey } from '../chunks/names.ts';
 import { putChunk } from '../chunks/store.ts';
 import { startPgDump } from './dump.ts';
-import { BackupPipelineError } from './pipeline.ts';
+import { BackupPipelineError, reasonText } from './pipeline.ts';
 import { RateLimit } from './streams.ts';
 
 /** Chunks compressed, encrypted or uploaded at once. */
@@ -165,9 +165,4 @@ export async function streamChunkedDump(options: ChunkedDumpOptions): Promise<Ch
     await pgDump.exited.catch(() => {});
     await fs.promises.rm(workDir, { recursive: true, force: true });
   }
-}
-
-function reasonText(reason: unknown): string {
-  if (reason instanceof Error) return reason.message;
-  return reason === undefined ? 'aborted' : String(reason);
 }

@@ -185,7 +185,8 @@ async function runPipeline(options: DumpPipelineOptions, workDir: string, fifo: 
   };
 }
 
-function reasonText(reason: unknown): string {
+/** A cancel's reason as text (an AbortSignal's reason may be anything). */
+export function reasonText(reason: unknown): string {
   if (reason instanceof Error) return reason.message;
   return reason === undefined ? 'aborted' : String(reason);
 }
