@@ -2,8 +2,12 @@
 // PostgreSQL's pg_backup_archiver.c (WriteHead, WriteToc) and pg_backup_custom.c (_WriteExtraToc):
 // a header, the TOC entries (strings and integers in the archive's own sizes), then the data blocks,
 // which the TOC points at by absolute file offset. Rewriting a TOC copies the data blocks verbatim
-// (streamed) and shifts those offsets by the change in the TOC's length.
+// (streamed) and shifts those offsets by the change in the TOC's length. An archive pg_dump wrote to a
+// pipe (every Strata backup) has no offsets at all, and then every `pg_restore -L` that takes a few of
+// its tables reads past the others' data to find its own; the rewrite therefore records where each
+// data block starts as it copies them, and writes those offsets into the new TOC.
 import fs from 'node:fs';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidDumpError } from './errors.ts';
 
@@ -46,6 +50,8 @@ export interface ArchiveToc {
 const MIN_VERSION = 12;
 const MAX_VERSION = 16;
 const K_OFFSET_POS_SET = 2;
+const K_OFFSET_NO_DATA = 3;
+const BLK_DATA = 1;
 
 class Reader {
   pos = 0;
@@ -245,8 +251,86 @@ function serializeToc(toc: ArchiveToc, entries: TocEntry[], shift: bigint): Buff
 }
 
 /**
+ * Pass-through over an archive's data area (from the end of its TOC) that notes where each data block
+ * starts, counted from `base`: a block is a type byte (1: table data), the entry's dump id, then chunks
+ * (a length, that many bytes) up to a zero length. Anything else (large objects' blocks, a truncated
+ * file) and the index is abandoned (`failed`): the offsets are then left as they were.
+ */
+export class DataBlockIndex extends Transform {
+  readonly starts = new Map<number, bigint>();
+  failed = false;
+  private pos = 0n;
+  private state: 'type' | 'id' | 'length' | 'skip' = 'type';
+  private field: number[] = [];
+  private skip = 0;
+  private blockStart = 0n;
+
+  constructor(
+    private readonly intSize: number,
+    private readonly base: bigint,
+  ) {
+    super();
+  }
+
+  /** Collects one archive integer (sign byte + intSize bytes); the value once complete, else null. */
+  private intByte(b: number): number | null {
+    this.field.push(b);
+    if (this.field.length < 1 + this.intSize) return null;
+    let v = 0;
+    for (let i = 0; i < this.intSize; i++) v += this.field[1 + i]! * 2 ** (8 * i);
+    const sign = this.field[0];
+    this.field = [];
+    return sign ? -v : v;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    let i = 0;
+    while (i < chunk.length && !this.failed) {
+      if (this.state === 'skip') {
+        const n = Math.min(this.skip, chunk.length - i);
+        this.skip -= n;
+        i += n;
+        if (this.skip === 0) this.state = 'length';
+        continue;
+      }
+      const b = chunk[i]!;
+      const at = this.pos + BigInt(i);
+      i += 1;
+      if (this.state === 'type') {
+        if (b !== BLK_DATA) this.failed = true;
+        this.blockStart = at;
+        this.state = 'id';
+      } else if (this.state === 'id') {
+        const id = this.intByte(b);
+        if (id === null) continue;
+        if (id <= 0 || this.starts.has(id)) this.failed = true;
+        this.starts.set(id, this.base + this.blockStart);
+        this.state = 'length';
+      } else {
+        const length = this.intByte(b);
+        if (length === null) continue;
+        if (length < 0) this.failed = true;
+        else if (length === 0) this.state = 'type';
+        else {
+          this.skip = length;
+          this.state = 'skip';
+        }
+      }
+    }
+    this.pos += BigInt(chunk.length);
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    // The file must end between blocks.
+    if (this.state !== 'type' || this.field.length > 0) this.failed = true;
+    callback();
+  }
+}
+
+/**
  * Writes `outPath`: the archive at `inPath` with its TOC entries replaced by `entries` (same dump ids,
- * same order) and its data blocks copied unchanged, their offsets moved with the TOC's new length.
+ * same order) and its data blocks copied unchanged, every entry with data pointing at its block.
  */
 export async function writeArchiveWithToc(inPath: string, toc: ArchiveToc, entries: TocEntry[], outPath: string): Promise<void> {
   if (entries.length !== toc.entries.length) throw new Error('a rewritten TOC must keep every entry');
@@ -259,5 +343,23 @@ export async function writeArchiveWithToc(inPath: string, toc: ArchiveToc, entri
     out.write(head, (err) => (err ? reject(err) : resolve()));
   });
   await done;
-  await pipeline(fs.createReadStream(inPath, { start: toc.tocEnd }), out);
+  const index = new DataBlockIndex(toc.intSize, BigInt(head.length));
+  await pipeline(fs.createReadStream(inPath, { start: toc.tocEnd }), index, out);
+  if (index.failed) return;
+  // Offsets have a fixed size: the TOC with the blocks' offsets is exactly as long, written over the first.
+  const located = entries.map((e) => {
+    const start = index.starts.get(e.dumpId);
+    if (start === undefined || e.dataState === K_OFFSET_NO_DATA) {
+      return e.dataState === K_OFFSET_POS_SET ? { ...e, dataOffset: e.dataOffset + shift } : e;
+    }
+    return { ...e, dataState: K_OFFSET_POS_SET, dataOffset: start };
+  });
+  const final = serializeToc(toc, located, 0n);
+  if (final.length !== head.length) throw new Error('the TOC changed length when its offsets were set');
+  const fh = await fs.promises.open(outPath, 'r+');
+  try {
+    await fh.write(final, 0, final.length, 0);
+  } finally {
+    await fh.close();
+  }
 }

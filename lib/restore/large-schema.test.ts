@@ -27,7 +27,7 @@ import { LockCapacityError, MissingPrerequisitesError } from './errors.ts';
 import { checkPrerequisites } from './replay.ts';
 import { replayRole } from './replay-role.ts';
 import { runRestore, type RestoreContext } from './run-restore.ts';
-import { planStagedRestore, runStagedReplay } from './staged.ts';
+import { dropSchemaInBatches, planStagedRestore, runStagedReplay } from './staged.ts';
 import { dropExpiredUndoCopies } from './undo-copies.ts';
 import { verifyBackup } from './verify.ts';
 
@@ -226,9 +226,18 @@ describe('large schemas on a default-configured server', () => {
 
   it('staging rewrites every reference of a feature-rich schema exactly (quoted name, RLS, grants, default privileges)', async () => {
     await createFixtureTenant(url, { rows: 2000 });
-    await widenDefaultPrivileges(url, stack.restoreRole);
     const original = await fingerprint(url, FIXTURE_SCHEMA);
     const dump = await dumpOf(FIXTURE_SCHEMA, path.join(work, 'fixture.pgdump'));
+    // Without global default privileges of the replay role: definitions in independent groups at once
+    // (lib/restore/parallel-groups.ts), data and indexes too, foreign keys and view data after them.
+    const parallel = await planStagedRestore(stack.config, dump, FIXTURE_SCHEMA, 'strata_stage_parallel', work, { force: true });
+    let split: { definitions: number | null; data: number; after: number } | undefined;
+    await runStagedReplay({ config: stack.config, plan: parallel!, target: 'parallel copy', finish: 'SELECT 1;', workDir: work, onGroups: (g) => (split = g) });
+    assert.ok(split && split.definitions !== null && split.definitions >= 2 && split.data >= 2 && split.after > 0, JSON.stringify(split));
+    assert.deepEqual(await fingerprint(url, 'parallel copy'), original);
+    await dropSchemaInBatches(url, 'parallel copy');
+    // With them: definitions batch by batch, each suspending those defaults.
+    await widenDefaultPrivileges(url, stack.restoreRole);
     const S = quoteIdent(FIXTURE_SCHEMA);
     await exec(`DELETE FROM ${S}.events WHERE id % 2 = 0; DROP TABLE ${S}.empty_things;`);
     const changed = await fingerprint(url, FIXTURE_SCHEMA);
@@ -237,6 +246,7 @@ describe('large schemas on a default-configured server', () => {
     await runStagedReplay({
       config: stack.config,
       plan,
+      onGroups: (g) => assert.equal(g.definitions, null, 'one batch after another'),
       target: FIXTURE_SCHEMA,
       moveAside: { live: FIXTURE_SCHEMA, aside: 'strata_undo_fixture' },
       finish: 'SELECT 1;',

@@ -30,6 +30,7 @@ import {
 import { applyScript, psqlErrors } from './psql.ts';
 import { replayUrl } from './replay-role.ts';
 import { withClient } from './scratch.ts';
+import { dataGroups, definitionGroups } from './parallel-groups.ts';
 import { NotRenameableError, renameArchiveEntries, TextSelfReferenceError } from './schema-rename.ts';
 import { listText, schemaFirst } from './schema-first.ts';
 import { PgConnection } from '../process/child-env.ts';
@@ -158,6 +159,52 @@ function definitionBatches(entries: TocEntry[], maxLocks: number): { batches: nu
   return { batches, rest };
 }
 
+/** Whether the replaying role has global default privileges (the definitions then suspend them, batch by batch). */
+async function hasGlobalDefaultPrivileges(url: string): Promise<boolean> {
+  return withClient(url, async (c) => {
+    const { rows } = await c.query<{ any: boolean }>(
+      `SELECT EXISTS (SELECT FROM pg_catalog.pg_default_acl d WHERE d.defaclnamespace = 0
+         AND d.defaclrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)) AS any`,
+    );
+    return rows[0]!.any;
+  });
+}
+
+/**
+ * Runs `run` for every item, at most `limit` at once. On the first failure the others are cancelled
+ * (their signal aborts) and, once every run has ended, that first failure is thrown.
+ */
+export async function allAtMost<T>(
+  limit: number,
+  items: readonly T[],
+  run: (item: T, index: number, signal: AbortSignal) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const abort = new AbortController();
+  const onAbort = () => abort.abort(signal?.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const lane = async () => {
+    while (!failure && !abort.signal.aborted && next < items.length) {
+      const index = next++;
+      try {
+        await run(items[index]!, index, abort.signal);
+      } catch (error) {
+        failure ??= { error };
+        abort.abort(error);
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  if (failure) throw (failure as { error: unknown }).error;
+  signal?.throwIfAborted();
+}
+
 /** A libpq connection string naming only the database (host, user, password come from the environment). */
 function dbnameConninfo(url: string): string {
   const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
@@ -179,6 +226,8 @@ export interface StagedReplayOptions {
   jobs?: number;
   /** Called after each step with its wall time (the bench's breakdown). */
   onStep?: (step: 'definitions' | 'data and post-data' | 'swap', seconds: number) => void;
+  /** Called with how the replay was split: definition groups replayed at once (null: batches one after another), data groups, entries after them. */
+  onGroups?: (split: { definitions: number | null; data: number; after: number }) => void;
 }
 
 export async function runStagedReplay(options: StagedReplayOptions): Promise<void> {
@@ -192,41 +241,58 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
     options.onStep?.(name, (now - t) / 1000);
     t = now;
   };
+  const jobs = options.jobs ?? Math.min(4, Math.max(2, os.availableParallelism()));
+  // Groups replayed at once share the lock table: together they take what one batch may take.
+  const groupLocks = Math.max(500, Math.floor((plan.budget.capacity * STAGE_ABOVE) / jobs));
+  const connection = PgConnection.fromUrl(url, { appName: 'strata-restore', dir: workDir });
   try {
     // The staging schema and its grants in a batch of their own, first (schema-first.ts).
     const split = schemaFirst(plan.toc.entries);
     const headIds = new Set(split.head);
-    const { batches, rest } = definitionBatches(
-      plan.toc.entries.filter((e) => !headIds.has(e.dumpId)),
-      batchLocks(plan.budget),
-    );
-    for (const [i, batch] of [split.head, ...batches].entries()) {
-      const list = path.join(workDir, `staged-definitions-${i}.list`);
-      await fs.promises.writeFile(list, listText(batch));
+    const definitions = plan.toc.entries.filter((e) => !headIds.has(e.dumpId));
+    const { batches, rest } = definitionBatches(definitions, batchLocks(plan.budget));
+    const preData = new Set(batches.flat());
+    // Independent groups at once (parallel-groups.ts), unless the replay role has global default
+    // privileges: suspending them takes a row lock that concurrent batches would queue on.
+    const groups =
+      (await hasGlobalDefaultPrivileges(url)) ? null : definitionGroups(definitions.filter((e) => preData.has(e.dumpId)), groupLocks, jobs);
+    const definitionsBatch = (ids: number[], name: string, batchSignal?: AbortSignal) => async () => {
+      const list = path.join(workDir, `staged-definitions-${name}.list`);
+      await fs.promises.writeFile(list, listText(ids));
       await applyScript({
         config,
         url,
         dir: workDir,
-        signal,
+        signal: batchSignal,
         parts: [
           // As in the single-transaction replay: waiting for the default privileges' row (another
           // restore by the same role) must not hang forever.
           `SET lock_timeout = '60s';`,
           SUSPEND_DEFAULT_PRIVILEGES,
-          () => startTool(TOOLS.pgRestore, ['-L', list, '-f', '-', plan.dumpPath], { stdin: 'ignore', redact, signal }),
+          () => startTool(TOOLS.pgRestore, ['-L', list, '-f', '-', plan.dumpPath], { stdin: 'ignore', redact, signal: batchSignal }),
           RESTORE_DEFAULT_PRIVILEGES,
         ],
       });
-    }
+    };
+    await definitionsBatch(split.head, 'head', signal)();
+    if (groups) await allAtMost(jobs, groups, (ids, i, s) => definitionsBatch(ids, `group-${i}`, s)(), signal);
+    else for (const [i, batch] of batches.entries()) await definitionsBatch(batch, String(i), signal)();
     step('definitions');
-    const restList = path.join(workDir, 'staged-rest.list');
-    await fs.promises.writeFile(restList, listText(rest));
-    const jobs = options.jobs ?? Math.min(4, Math.max(2, os.availableParallelism()));
-    await runTool(
-      TOOLS.pgRestore,
-      ['--exit-on-error', '--no-password', '-j', String(jobs), '-L', restList, '-d', dbnameConninfo(url), plan.dumpPath],
-      { connection: PgConnection.fromUrl(url, { appName: 'strata-restore', dir: workDir }), redact, signal },
-    );
+    // Data and post-data: independent groups at once, each in one transaction; then what could not be
+    // grouped (foreign keys, materialized view data, …) by pg_restore -j, entry by entry.
+    const data = dataGroups(plan.toc.entries, rest, groupLocks, jobs);
+    options.onGroups?.({ definitions: groups?.length ?? null, data: data.groups.length, after: data.after.length });
+    const pgRestoreList = async (ids: number[], name: string, args: string[], runSignal?: AbortSignal) => {
+      const list = path.join(workDir, `staged-${name}.list`);
+      await fs.promises.writeFile(list, listText(ids));
+      await runTool(TOOLS.pgRestore, ['--exit-on-error', '--no-password', ...args, '-L', list, '-d', dbnameConninfo(url), plan.dumpPath], {
+        connection,
+        redact,
+        signal: runSignal,
+      });
+    };
+    await allAtMost(jobs, data.groups, (ids, i, s) => pgRestoreList(ids, `data-${i}`, ['--single-transaction'], s), signal);
+    if (data.after.length > 0) await pgRestoreList(data.after, 'after', ['-j', String(jobs)], signal);
     step('data and post-data');
     await applyScript({
       config,
@@ -292,6 +358,8 @@ export async function dropSchemaInBatches(url: string, schema: string, options: 
                 format('%I.%I', s.nspname, c.relname) AS name
          FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
          WHERE s.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND NOT c.relispartition
+           -- An identity column's sequence goes with its table (it cannot be dropped on its own).
+           AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i')
          ORDER BY c.oid DESC LIMIT $2`,
         [schema, batch],
       );

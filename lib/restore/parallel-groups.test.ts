@@ -1,0 +1,129 @@
+// definitionGroups / dataGroups: independent groups of archive entries for the staged restore (pure).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { TocEntry } from './archive-toc.ts';
+import { dataGroups, definitionGroups } from './parallel-groups.ts';
+
+const PRE = 2;
+const DATA = 3;
+const POST = 4;
+const entry = (dumpId: number, desc: string, deps: number[] = [], section = PRE): TocEntry => ({
+  dumpId, hadDumper: 0, tableoid: null, oid: null, tag: `${desc} ${dumpId}`, desc, section, defn: null, dropStmt: null, copyStmt: null,
+  namespace: 's', tablespace: null, tableam: null, owner: 'o', withOids: null, deps: deps.map(String), dataState: 3, dataOffset: 0n,
+});
+
+/** n tables (id 10k+1), each with a sequence (10k+2) owned by it (10k+3), its data (10k+4), sequence value (10k+5), primary key (10k+6) and index (10k+7). */
+function tables(n: number): TocEntry[] {
+  const pre: TocEntry[] = [];
+  const rest: TocEntry[] = [];
+  for (let k = 1; k <= n; k++) {
+    const t = 10 * k;
+    pre.push(entry(t + 1, 'TABLE', [1]), entry(t + 2, 'SEQUENCE', [1]), entry(t + 3, 'SEQUENCE OWNED BY', [t + 2, t + 1]));
+    rest.push(
+      entry(t + 4, 'TABLE DATA', [t + 1], DATA),
+      entry(t + 5, 'SEQUENCE SET', [t + 2], DATA),
+      entry(t + 6, 'CONSTRAINT', [t + 1], POST),
+      entry(t + 7, 'INDEX', [t + 1], POST),
+    );
+  }
+  return [entry(1, 'SCHEMA'), ...pre, ...rest];
+}
+const ids = (entries: TocEntry[], section: number) => entries.filter((e) => e.section === section).map((e) => e.dumpId);
+const restOf = (entries: TocEntry[]) => entries.filter((e) => e.section !== PRE).map((e) => e.dumpId);
+const groupOf = (groups: number[][], id: number) => groups.findIndex((g) => g.includes(id));
+
+describe('definitionGroups', () => {
+  it('keeps linked definitions together, splits independent ones over the jobs, each group in archive order', () => {
+    const all = tables(4);
+    const pre = all.filter((e) => e.section === PRE && e.desc !== 'SCHEMA');
+    const groups = definitionGroups(pre, 1000, 2);
+    assert.ok(groups);
+    assert.equal(groups.length, 2);
+    assert.deepEqual(groups.flat().sort((a, b) => a - b), ids(pre, PRE).sort((a, b) => a - b), 'every entry once');
+    for (let k = 1; k <= 4; k++) {
+      const g = groupOf(groups, 10 * k + 1);
+      assert.equal(groupOf(groups, 10 * k + 2), g, 'a sequence with its table (linked through OWNED BY)');
+      assert.equal(groupOf(groups, 10 * k + 3), g);
+    }
+    assert.notEqual(groupOf(groups, 11), groupOf(groups, 21), 'independent tables spread over the groups');
+    for (const g of groups) assert.deepEqual(g, [...g].sort((a, b) => a - b), 'archive order inside a group');
+  });
+
+  it('makes as many groups as the lock share needs, a multiple of the jobs, each within it', () => {
+    const pre = tables(10).filter((e) => e.section === PRE && e.desc !== 'SCHEMA');
+    // A table 3 locks, its sequence 1: 4 per linked pair, 40 in all.
+    const groups = definitionGroups(pre, 8, 2);
+    assert.ok(groups);
+    assert.equal(groups.length % 2, 0);
+    assert.ok(groups.length >= 5, `${groups.length} groups for 40 locks at 8 each`);
+    for (const g of groups) assert.ok(g.filter((id) => id % 10 === 1).length * 4 <= 8);
+  });
+
+  it('gives up (null) when one linked set needs more than a group may take: a type every table uses', () => {
+    const all = tables(3);
+    const type = entry(2, 'TYPE', [1]);
+    const pre = [type, ...all.filter((e) => e.section === PRE && e.desc !== 'SCHEMA').map((e) => (e.desc === 'TABLE' ? { ...e, deps: ['1', '2'] } : e))];
+    assert.equal(definitionGroups(pre, 6, 2), null);
+    assert.equal(definitionGroups(pre, 100, 2)?.length, 1, 'one group when it fits');
+  });
+});
+
+describe('dataGroups', () => {
+  it('puts a table’s data, keys and indexes in one group, and every entry in a group or after', () => {
+    const all = tables(4);
+    const { groups, after } = dataGroups(all, restOf(all), 1000, 2);
+    assert.equal(groups.length, 2);
+    assert.deepEqual(after, []);
+    for (let k = 1; k <= 4; k++) {
+      const g = groupOf(groups, 10 * k + 4);
+      assert.equal(groupOf(groups, 10 * k + 6), g);
+      assert.equal(groupOf(groups, 10 * k + 7), g);
+    }
+    assert.deepEqual([...groups.flat(), ...after].sort((a, b) => a - b), restOf(all).sort((a, b) => a - b));
+    for (const g of groups) assert.deepEqual(g, [...g].sort((a, b) => restOf(all).indexOf(a) - restOf(all).indexOf(b)), 'archive order');
+  });
+
+  it('leaves foreign keys, materialized view data and what depends on them for after', () => {
+    const all = tables(2);
+    const mv = entry(3, 'MATERIALIZED VIEW', [11, 21]);
+    const extra = [
+      entry(90, 'FK CONSTRAINT', [21, 16], POST),
+      entry(91, 'COMMENT', [90], POST),
+      entry(92, 'MATERIALIZED VIEW DATA', [3], POST),
+      entry(93, 'INDEX', [3], POST),
+      entry(94, 'ACL', [4], POST),
+    ];
+    const withExtra = [...all, mv, entry(4, 'FUNCTION', [1]), ...extra];
+    const { groups, after } = dataGroups(withExtra, restOf(withExtra), 1000, 2);
+    assert.deepEqual(after, [90, 91, 92, 94], 'the foreign key, its comment, the view’s data, a function’s grant');
+    assert.ok(groupOf(groups, 93) >= 0, 'an index on the materialized view is its own');
+  });
+
+  it('keeps a partitioned table’s index with its partitions’ data', () => {
+    const parent = entry(2, 'TABLE', [1]);
+    const child = entry(3, 'TABLE', [1, 2]);
+    const other = entry(5, 'TABLE', [1]);
+    const all = [
+      entry(1, 'SCHEMA'), parent, child, other,
+      entry(6, 'TABLE DATA', [3], DATA), entry(7, 'TABLE DATA', [5], DATA),
+      entry(8, 'INDEX', [2], POST), entry(9, 'INDEX', [3], POST), entry(10, 'INDEX ATTACH', [8, 9], POST),
+    ];
+    const { groups } = dataGroups(all, restOf(all), 1000, 2);
+    const g = groupOf(groups, 6);
+    assert.deepEqual([groupOf(groups, 8), groupOf(groups, 9), groupOf(groups, 10)], [g, g, g]);
+    assert.notEqual(groupOf(groups, 7), g);
+  });
+
+  it('leaves a set larger than a group’s lock share for after, and keeps every group within it', () => {
+    const all = tables(6);
+    // Table k = 1 gets 10 more indexes: 3 + 1 + 10 + 1 locks.
+    const more = Array.from({ length: 10 }, (_, i) => entry(1000 + i, 'INDEX', [11], POST));
+    const withMore = [...all, ...more];
+    const { groups, after } = dataGroups(withMore, restOf(withMore), 10, 2);
+    assert.deepEqual(after.sort((a, b) => a - b), [14, 16, 17, ...more.map((e) => e.dumpId)]);
+    for (const g of groups) {
+      const locks = g.reduce((n, id) => n + (id % 10 === 4 ? 3 : id % 10 === 5 ? 1 : 1), 0);
+      assert.ok(locks <= 10, `group ${g.join(',')} takes ${locks} locks`);
+    }
+  });
+});
