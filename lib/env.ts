@@ -32,6 +32,20 @@ const schema = z.object({
   B2_BUCKET_NAME: z.string().min(1).optional(),
   B2_BUCKET_ID: z.string().min(1).optional(),
   B2_AUTH_URL: z.url().default('https://api.backblazeb2.com'),
+  /** The application's files bucket (design.md "Tenant files"); unset: the files feature is off. */
+  STRATA_FILES_BUCKET: z.string().min(3).max(63).optional(),
+  /** A tenant's prefix in it; `{tenant_id}` is replaced. Per tenant: `strata tenant set-files-prefix`. */
+  STRATA_FILES_PREFIX: z
+    .string()
+    .min(1)
+    .default('tenants/{tenant_id}/')
+    .refine((v) => v.endsWith('/') && !v.startsWith('/'), 'must end with "/" and not start with one, e.g. tenants/{tenant_id}/'),
+  /** The files bucket's endpoint, region and credentials; each defaults to the S3 setting Strata already has. */
+  STRATA_FILES_ENDPOINT: z.url().optional(),
+  STRATA_FILES_REGION: z.string().min(1).optional(),
+  STRATA_FILES_FORCE_PATH_STYLE: bool.optional(),
+  STRATA_FILES_ACCESS_KEY_ID: z.string().min(1).optional(),
+  STRATA_FILES_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   BACKUP_ENCRYPTION_RECIPIENTS: z
     .string()
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))

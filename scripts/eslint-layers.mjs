@@ -5,7 +5,7 @@
 //
 //   entry points   app/ components/ worker/ scripts/ bench/ e2e/ (and the root config files)
 //   test support   lib/testing lib/reliability lib/demo lib/compat
-//   services       lib/chunks lib/backup lib/restore lib/prune lib/catalog lib/jobs lib/tenants lib/notify
+//   services       lib/chunks lib/files lib/backup lib/restore lib/prune lib/catalog lib/jobs lib/tenants lib/notify
 //                  lib/doctor lib/views lib/scheduler lib/services lib/auth lib/api (and auth.ts)
 //   adapters       lib/db lib/storage lib/process lib/b2server lib/crypto lib/audit.ts
 //   rules (pure)   lib/retention lib/schedule lib/cost
@@ -26,7 +26,7 @@ const LAYERS = {
   rules: { groups: ['lib/retention', 'lib/schedule', 'lib/cost'], may: ['vocabulary', 'rules'] },
   adapters: { groups: ['lib/db', 'lib/storage', 'lib/process', 'lib/b2server', 'lib/audit', 'lib/crypto'], may: ['vocabulary', 'adapters'] },
   services: {
-    groups: ['lib/chunks', 'lib/backup', 'lib/restore', 'lib/prune', 'lib/catalog', 'lib/jobs', 'lib/tenants', 'lib/notify', 'lib/doctor', 'lib/views', 'lib/scheduler', 'lib/services', 'lib/auth', 'lib/api'],
+    groups: ['lib/chunks', 'lib/files', 'lib/backup', 'lib/restore', 'lib/prune', 'lib/catalog', 'lib/jobs', 'lib/tenants', 'lib/notify', 'lib/doctor', 'lib/views', 'lib/scheduler', 'lib/services', 'lib/auth', 'lib/api'],
     may: ['vocabulary', 'rules', 'adapters', 'services'],
   },
   support: { groups: ['lib/testing', 'lib/reliability', 'lib/demo', 'lib/compat'], may: ['vocabulary', 'rules', 'adapters', 'services', 'support', 'entry'] },

@@ -28,6 +28,14 @@ export function restoreJson(r: RestoreJobRow) {
     // The copy of the backup point the restore read (the best one unless exact_copy).
     copy_backup_id: r.copyBackupId,
     exact_copy: r.exactCopy,
+    // Tenant files (design.md "Tenant files"): asked for, where, and how it went.
+    restore_files: r.restoreFiles,
+    files_only: r.filesOnly,
+    files_prefix: r.filesPrefix,
+    delete_extra: r.deleteExtra,
+    files_status: r.filesStatus,
+    files_report: r.filesReport,
+    files_error: r.filesError,
   };
 }
 

@@ -24,6 +24,8 @@ export interface BackupRequest {
   requestedBy: string;
   /** 'full' (default) or 'incremental' (only chunks each tier lacks are uploaded). */
   backupType?: BackupType;
+  /** Also back up the tenant's files (design.md "Tenant files"). */
+  includeFiles?: boolean;
 }
 
 export async function createBackupGroup(db: Db, request: BackupRequest): Promise<BackupJobRow[]> {
@@ -55,6 +57,7 @@ export async function createBackupGroup(db: Db, request: BackupRequest): Promise
         tierId: tenant.tierId,
         storageTier,
         backupType: request.backupType ?? 'full',
+        includeFiles: request.includeFiles ?? false,
         origin,
         status: 'pending',
         dumpGroup,

@@ -1,5 +1,6 @@
 // The catalog side of a backup run: the group's rows, the tenant as the platform knows it, and the
 // status changes pending → running → completed | failed.
+import type { FilesProgress } from '../files/backup.ts';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { findPlatformTenant } from '../db/platform.ts';
@@ -74,6 +75,41 @@ export async function markRunning(db: Db, targets: BackupTarget[], tierId: strin
  * progress_bytes of the group's running rows, written at most one statement at a time (the pipeline
  * reports about once a second; a report arriving while a write is in flight replaces the waiting one).
  */
+/** File progress of a running group (objects and bytes done/total), at most one write in flight. */
+export function recordFilesProgress(db: Db, dumpGroup: string): { report: (p: FilesProgress) => void; settle: () => Promise<void> } {
+  let inFlight: Promise<void> | undefined;
+  let waiting: FilesProgress | undefined;
+  let last = 0;
+  const write = (p: FilesProgress): Promise<void> =>
+    db
+      .update(backupJobs)
+      .set({ filesProgress: p })
+      .where(and(eq(backupJobs.dumpGroup, dumpGroup), eq(backupJobs.status, 'running')))
+      .then(
+        () => undefined,
+        () => undefined, // informational, like recordProgress
+      )
+      .then(() => {
+        const next = waiting;
+        waiting = undefined;
+        inFlight = next === undefined ? undefined : write(next);
+        return inFlight;
+      });
+  return {
+    report(p) {
+      const now = Date.now();
+      // About once a second, and always the last one.
+      if (now - last < 1000 && p.objects_done < p.objects_total) return;
+      last = now;
+      if (inFlight) waiting = p;
+      else inFlight = write(p);
+    },
+    async settle() {
+      while (inFlight) await inFlight;
+    },
+  };
+}
+
 export function recordProgress(db: Db, dumpGroup: string): { report: (bytes: number) => void; settle: () => Promise<void> } {
   let inFlight: Promise<void> | undefined;
   let waiting: number | undefined;
@@ -167,6 +203,11 @@ export async function markCompleted(db: Db, completed: BackupJobRow[], tenant: C
           sha256Stored: row.sha256Stored,
           sha256Dump: row.sha256Dump,
           backupLocation: row.backupLocation,
+          filesPrefix: row.filesPrefix,
+          filesCount: row.filesCount,
+          filesBytes: row.filesBytes,
+          filesStoredBytes: row.filesStoredBytes,
+          filesAddedBytes: row.filesAddedBytes,
           // writeManifests signed every manifest before this (issue 13).
           signed: true,
           completedAt: row.completedAt,

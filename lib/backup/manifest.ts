@@ -3,6 +3,7 @@
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/manifest.json.sig  Ed25519 signature of manifest.json's exact bytes
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/manifest.json  written last, once the dump is confirmed
 //   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/legal-hold     present while a legal hold is on
+//   backups/<tenant-id>/<YYYY>/<MM>/<backup-uuid>/files-index.json.zst.age  the tenant's files (lib/files), when included
 //   backups/<tenant-id>/chunks/<mac[0..2]>/<mac>-<nonce>         a chunk of incremental copies (lib/chunks/names.ts)
 // An incremental copy has no dump.zst.age: its manifest lists its chunks (`chunks`), its backup_location
 // is its manifest.json and its sha256_stored is the digest of that list (lib/chunks/list.ts).
@@ -19,6 +20,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { BACKUPS_ROOT, TENANT_ID_RE, uuidSchema } from '../domain.ts';
 import type { BackupJson } from './serialize.ts';
 import { chunkEntrySchema, type ChunkEntry } from '../chunks/list.ts';
+import { manifestFilesSchema, type ManifestFiles } from '../files/index-format.ts';
 
 export const DUMP_OBJECT = 'dump.zst.age';
 export const MANIFEST_OBJECT = 'manifest.json';
@@ -60,6 +62,8 @@ export interface ManifestV1 {
   strata_version: string;
   /** An incremental copy's chunks, in dump order (design.md "Incremental backups"); absent for a full backup. */
   chunks?: ChunkEntry[];
+  /** The tenant's files in this copy (design.md "Tenant files"): the index object and what it lists; absent without files. */
+  files?: ManifestFiles;
 }
 
 export interface ManifestInput {
@@ -69,6 +73,7 @@ export interface ManifestInput {
   pgDumpVersion: string;
   serverVersion: string;
   chunks?: ChunkEntry[];
+  files?: ManifestFiles;
 }
 
 export function buildManifest(input: ManifestInput): ManifestV1 {
@@ -82,6 +87,7 @@ export function buildManifest(input: ManifestInput): ManifestV1 {
     server_version: input.serverVersion,
     strata_version: STRATA_VERSION,
     ...(input.chunks ? { chunks: input.chunks } : {}),
+    ...(input.files ? { files: input.files } : {}),
   };
 }
 
@@ -115,6 +121,9 @@ const manifestSchema = z.object({
     legal_hold: z.boolean(),
     error_message: nullable(z.string()),
     requested_by: z.string(),
+    include_files: z.boolean().optional(),
+    files_count: nullable(z.number().int().nonnegative()).optional(),
+    files_bytes: nullable(z.number().int().nonnegative()).optional(),
   }),
   tenant: z.object({ id: z.string(), name: z.string(), schema_name: z.string() }),
   compression: z.literal('zstd'),
@@ -123,6 +132,7 @@ const manifestSchema = z.object({
   server_version: z.string(),
   strata_version: z.string(),
   chunks: z.array(chunkEntrySchema).optional(),
+  files: manifestFilesSchema.optional(),
 });
 
 /** Parses and checks manifest.json text; the error names the first bad field. */

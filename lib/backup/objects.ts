@@ -9,6 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import { backupKey, buildManifest, DUMP_OBJECT, manifestBytes, MANIFEST_OBJECT, prefixOfObjectKey, SIGNATURE_OBJECT } from './manifest.ts';
 import { signManifest } from './signing.ts';
 import { backupJson } from './serialize.ts';
+import type { ManifestFiles } from '../files/index-format.ts';
 import type { ChunkEntry } from '../chunks/list.ts';
 
 export interface BackupTarget {
@@ -90,9 +91,11 @@ export async function writeManifests(
   signingKey: KeyObject,
   /** Per target, the chunk list of an incremental copy (undefined for a full backup). */
   chunkLists?: ChunkEntry[][],
+  /** Per target, its files (undefined without files). */
+  files?: ManifestFiles[],
 ): Promise<void> {
   for (const [i, t] of targets.entries()) {
-    const bytes = manifestBytes(buildManifest({ backup: backupJson(completed[i]!), tenant, ...facts, chunks: chunkLists?.[i] }));
+    const bytes = manifestBytes(buildManifest({ backup: backupJson(completed[i]!), tenant, ...facts, chunks: chunkLists?.[i], files: files?.[i] }));
     await t.store.put(t.prefix + SIGNATURE_OBJECT, signManifest(bytes, signingKey), { contentType: 'application/octet-stream' });
     await t.store.put(t.manifestKey, bytes, { contentType: 'application/json' });
   }

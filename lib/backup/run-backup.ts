@@ -20,6 +20,9 @@ import { redactSecrets } from '../process/redact.ts';
 import { describeError } from '../db/errors.ts';
 import { signingKeyOf } from './signing.ts';
 import { wholeSecond } from './serialize.ts';
+import { backupTenantFiles, type FilesCopy } from '../files/backup.ts';
+import { filesSource } from '../files/source.ts';
+import { recordFilesProgress } from './job-rows.ts';
 
 export interface BackupContext {
   db: Db;
@@ -81,15 +84,18 @@ export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Pro
     // 4. A retried group starts clean: an earlier attempt's objects never sit beside the new copy.
     await removeEarlierAttempts(targets);
 
+    // Files need the files bucket: without it the backup fails now, before any dump.
+    const files = rows[0]!.includeFiles ? await filesSource(db, config, tenant.id) : null;
+
     // 5. pg_dump | zstd | age, streamed once into every storage tier; or, incremental, only the
     //    chunks each tier does not hold yet (lib/backup/chunked.ts).
     const progress = recordProgress(db, dumpGroup);
     let dump: { dumpBytes: number; sha256Dump: string };
     let copies: StoredCopy[];
     let chunkLists: ChunkEntry[][] | undefined;
+    // A retried copy references its chunks (dump and files) afresh.
+    if (incremental || files) for (const t of targets) await dropChunkReferences(db, t.row.id);
     if (incremental) {
-      // A retried copy references its chunks afresh.
-      for (const t of targets) await dropChunkReferences(db, t.row.id);
       const result = await streamChunkedDump({
         db,
         config,
@@ -123,13 +129,43 @@ export async function runBackupGroup(ctx: BackupContext, dumpGroup: string): Pro
       copies = targets.map(() => ({ storedBytes: result.storedBytes, sha256Stored: result.sha256Stored, addedBytes: result.storedBytes }));
     }
 
+    // 6b. The tenant's files, listed after the dump's snapshot was taken (lib/files/backup.ts).
+    let filesCopies: FilesCopy[] | undefined;
+    if (files) {
+      const filesProgress = recordFilesProgress(db, dumpGroup);
+      const bucket = files.open();
+      try {
+        const result = await backupTenantFiles({
+          db,
+          bucket,
+          tenantId: tenant.id,
+          prefix: files.prefix,
+          targets: targets.map((t) => ({ backupId: t.row.id, store: t.store, prefix: t.prefix })),
+          namingSecret: chunkNamingSecret(signingKey),
+          recipients: config.BACKUP_ENCRYPTION_RECIPIENTS,
+          signal,
+          onProgress: filesProgress.report,
+        });
+        await filesProgress.settle();
+        filesCopies = result.copies;
+        log('backup files stored', { dump_group: dumpGroup, tenant_id: tenant.id, files: result.copies[0]?.summary.count, downloaded_files: result.downloadedFiles, downloaded_bytes: result.downloadedBytes });
+      } finally {
+        bucket.destroy();
+      }
+    }
+
     // 7. Manifests beside each confirmed dump, then the catalog: completed, with expires_at by policy.
-    const completed = await withExpiry(db, config, targets, tenant, dump, copies, wholeSecond());
+    const completed = (await withExpiry(db, config, targets, tenant, dump, copies, wholeSecond())).map((row, i) => {
+      const f = filesCopies?.[i];
+      return f
+        ? { ...row, filesPrefix: f.summary.prefix, filesCount: f.summary.count, filesBytes: f.summary.bytes, filesStoredBytes: f.summary.stored_bytes, filesAddedBytes: f.addedBytes }
+        : row;
+    });
     await writeManifests(targets, completed, tenant, {
       recipients: config.BACKUP_ENCRYPTION_RECIPIENTS,
       pgDumpVersion: await pgDumpVersion(),
       serverVersion: await serverVersion(config),
-    }, signingKey, chunkLists);
+    }, signingKey, chunkLists, filesCopies?.map((f) => f.summary));
     await markCompleted(db, completed, tenant);
     log('backup completed', { dump_group: dumpGroup, tenant_id: tenant.id, backup_type: rows[0]!.backupType, stored_bytes: copies[0]!.storedBytes, added_bytes: copies[0]!.addedBytes, dump_bytes: dump.dumpBytes });
   } catch (err) {

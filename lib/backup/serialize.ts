@@ -25,6 +25,10 @@ export interface BackupJson {
   legal_hold: boolean;
   error_message: string | null;
   requested_by: string;
+  /** The backup point also holds the tenant's files (design.md "Tenant files"). */
+  include_files?: boolean;
+  files_count?: number | null;
+  files_bytes?: number | null;
 }
 
 /** `date` truncated to the second: the precision of every time Strata shows. */
@@ -53,7 +57,8 @@ type BackupFields = Pick<
   | 'legalHold'
   | 'errorMessage'
   | 'requestedBy'
->;
+> &
+  Partial<Pick<BackupJobRow, 'includeFiles' | 'filesCount' | 'filesBytes'>>;
 
 export function backupJson(row: BackupFields): BackupJson {
   return {
@@ -76,5 +81,8 @@ export function backupJson(row: BackupFields): BackupJson {
     legal_hold: row.legalHold,
     error_message: row.errorMessage,
     requested_by: row.requestedBy,
+    ...(row.includeFiles
+      ? { include_files: true, files_count: row.filesCount ?? null, files_bytes: row.filesBytes === null || row.filesBytes === undefined ? null : Number(row.filesBytes) }
+      : {}),
   };
 }

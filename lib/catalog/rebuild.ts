@@ -16,6 +16,9 @@ import { backupJobs, tenantState } from '../db/schema.ts';
 import { BACKUPS_ROOT, type StorageTier } from '../domain.ts';
 import { chunkListDigest, chunkListProblems } from '../chunks/list.ts';
 import { recordRebuiltChunks } from '../chunks/store.ts';
+import type { ChunkEntry } from '../chunks/list.ts';
+import { parseChunkKey } from '../chunks/names.ts';
+import { FILES_CHUNKS_OBJECT, parseFilesChunks } from '../files/index-format.ts';
 import type { Db } from '../db/client.ts';
 import type { Stores } from '../storage/registry.ts';
 import type { ObjectStore } from '../storage/types.ts';
@@ -139,6 +142,20 @@ export function rebuiltDumpGroup(m: ManifestV1): string {
 
 const date = (iso: string | null) => (iso === null ? null : new Date(iso));
 
+/** files-chunks.json beside the manifest, checked against what the signed manifest says of it. */
+async function readFilesChunks(store: ObjectStore, prefix: string, manifest: ManifestV1): Promise<ChunkEntry[]> {
+  const files = manifest.files!;
+  if (files.chunks_key !== prefix + FILES_CHUNKS_OBJECT) throw new Error(`the manifest names ${files.chunks_key}, not ${prefix + FILES_CHUNKS_OBJECT}`);
+  const bytes = await readObject(store, files.chunks_key);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== files.chunks_sha256) throw new Error(`${FILES_CHUNKS_OBJECT} has sha256 ${sha}, the manifest says ${files.chunks_sha256}`);
+  const chunks = parseFilesChunks(bytes.toString('utf8'));
+  if (chunks.length !== files.chunks_count) throw new Error(`${FILES_CHUNKS_OBJECT} lists ${chunks.length} chunks, the manifest ${files.chunks_count}`);
+  const foreign = chunks.find((c) => parseChunkKey(c.key)?.tenantId !== manifest.tenant.id);
+  if (foreign) throw new Error(`${foreign.key} is not one of tenant ${manifest.tenant.id}'s chunks`);
+  return chunks;
+}
+
 export async function rebuildCatalog(db: Db, stores: Stores, options: RebuildOptions): Promise<RebuildResult> {
   const log = options.log ?? (() => {});
   const result: RebuildResult = { added: 0, already: 0, tenants_added: 0, rejected: [], trusted_unsigned: 0 };
@@ -196,6 +213,15 @@ export async function rebuildCatalog(db: Db, stores: Stores, options: RebuildOpt
       log('skipped a manifest without its dump object', { location: where, backup_id: b.id });
       continue;
     }
+    // The copy's files: their chunk list (files-chunks.json, bound to the signed manifest by its sha256).
+    let fileChunks: ChunkEntry[] | null = null;
+    if (manifest.files) {
+      try {
+        fileChunks = await readFilesChunks(found.store, found.prefix, manifest);
+      } catch (err) {
+        log('took in a backup WITHOUT its files: their chunk list is unusable', { location: where, backup_id: b.id, error: (err as Error).message });
+      }
+    }
     if (!signed) {
       log('WARNING: took in an UNSIGNED manifest (--trust-unsigned)', { location: where, backup_id: b.id, tenant_id: b.tenant_id });
       result.trusted_unsigned += 1;
@@ -229,6 +255,15 @@ export async function rebuildCatalog(db: Db, stores: Stores, options: RebuildOpt
         errorMessage: null,
         requestedBy: b.requested_by,
         attempts: 1,
+        ...(manifest.files && fileChunks
+          ? {
+              includeFiles: true,
+              filesPrefix: manifest.files.prefix,
+              filesCount: manifest.files.count,
+              filesBytes: manifest.files.bytes,
+              filesStoredBytes: manifest.files.stored_bytes,
+            }
+          : {}),
       })
       .onConflictDoNothing({ target: backupJobs.id })
       .returning({ id: backupJobs.id });
@@ -236,6 +271,8 @@ export async function rebuildCatalog(db: Db, stores: Stores, options: RebuildOpt
     else result.already += 1;
     // An incremental copy's chunks: catalogued and referenced, so collection never takes them.
     if (incremental) await recordRebuiltChunks(db, { backupId: b.id, tenantId: b.tenant_id, tier: b.storage_tier as StorageTier }, manifest.chunks!);
+    // And its files' chunks, so collection and the orphan sweep never take a file's content.
+    if (fileChunks) await recordRebuiltChunks(db, { backupId: b.id, tenantId: b.tenant_id, tier: b.storage_tier as StorageTier }, fileChunks, { files: true });
 
     const seen = newestTenant.get(b.tenant_id);
     if (!seen || (seen.backup.started_at ?? '') < (b.started_at ?? '')) newestTenant.set(b.tenant_id, manifest);

@@ -27,7 +27,7 @@ describe('chunk store', () => {
     await stack?.stop();
   });
   beforeEach(async () => {
-    await db.execute(sql`truncate chunks, backup_chunks, backup_jobs`);
+    await db.execute(sql`truncate chunks, backup_chunks, backup_file_chunks, backup_jobs`);
     for (const tier of ['s3_standard', 'b2_cold'] as const) {
       const store = stores.forTier(tier);
       for await (const o of store.list('backups/')) await store.delete(o.key);

@@ -37,7 +37,10 @@ export interface StoredChunk extends ChunkRow {
 export interface ChunkWrite {
   /** The backup copy (backup_jobs row) the chunk belongs to, and the chunk's place in its dump. */
   backupId: string;
+  /** The chunk's place in the dump; for a file chunk (`files`), unused. */
   position: number;
+  /** Where the reference goes: the dump's chunk list (backup_chunks, default) or the copy's file chunks (backup_file_chunks). */
+  files?: boolean;
   tenantId: string;
   store: ObjectStore;
   /** chunkMac of the plaintext. */
@@ -65,6 +68,17 @@ const toRow = (r: RawChunkRow): ChunkRow => ({
   sha256Stored: r.sha256_stored,
 });
 
+/**
+ * The statement that references chunk `id` from the copy: a dump position, or (files) the set of the
+ * copy's file chunks, where the same content may come twice (two equal files) and is kept once.
+ */
+function referenceSql(w: ChunkWrite, from: 'touched' | 'added') {
+  const source = sql.raw(from);
+  return w.files
+    ? sql`insert into backup_file_chunks (backup_id, chunk_id) select ${w.backupId}::uuid, id from ${source} on conflict do nothing returning chunk_id`
+    : sql`insert into backup_chunks (backup_id, position, chunk_id) select ${w.backupId}::uuid, ${w.position}, id from ${source} returning chunk_id`;
+}
+
 /** References the tenant's live chunk of this content in this tier, if there is one. */
 async function reuse(db: Db, w: ChunkWrite): Promise<ChunkRow | null> {
   const res = await db.execute<RawChunkRow>(sql`
@@ -72,12 +86,8 @@ async function reuse(db: Db, w: ChunkWrite): Promise<ChunkRow | null> {
       update chunks set last_referenced_at = now()
       where tenant_id = ${w.tenantId} and storage_tier = ${w.store.tier} and chunk_mac = ${w.mac} and gc_started_at is null
       returning id, object_key, plain_bytes, stored_bytes, sha256_stored
-    ), ref as (
-      insert into backup_chunks (backup_id, position, chunk_id)
-      select ${w.backupId}::uuid, ${w.position}, id from touched
-      returning chunk_id
-    )
-    select touched.* from touched join ref on ref.chunk_id = touched.id`);
+    ), ref as (${referenceSql(w, 'touched')})
+    select touched.* from touched${w.files ? sql`` : sql` join ref on ref.chunk_id = touched.id`}`);
   const row = res.rows[0];
   return row ? toRow(row) : null;
 }
@@ -103,12 +113,8 @@ export async function putChunk(db: Db, w: ChunkWrite): Promise<StoredChunk> {
         values (${w.tenantId}, ${w.store.tier}, ${w.mac}, ${objectKey}, ${w.plainBytes}, ${body.length}, ${sha256Stored})
         on conflict (tenant_id, storage_tier, chunk_mac) where gc_started_at is null do nothing
         returning id, object_key, plain_bytes, stored_bytes, sha256_stored
-      ), ref as (
-        insert into backup_chunks (backup_id, position, chunk_id)
-        select ${w.backupId}::uuid, ${w.position}, id from added
-        returning chunk_id
-      )
-      select added.* from added join ref on ref.chunk_id = added.id`);
+      ), ref as (${referenceSql(w, 'added')})
+      select added.* from added${w.files ? sql`` : sql` join ref on ref.chunk_id = added.id`}`);
     const row = res.rows[0];
     if (row) return { ...toRow(row), reused: false };
     // Someone recorded this content first: ours is a duplicate.
@@ -120,6 +126,8 @@ export async function putChunk(db: Db, w: ChunkWrite): Promise<StoredChunk> {
 /** Forgets a backup copy's references (a new attempt of the same backup starts from none). */
 export async function dropChunkReferences(db: Db, backupId: string): Promise<void> {
   await db.execute(sql`delete from backup_chunks where backup_id = ${backupId}::uuid`);
+  await db.execute(sql`delete from backup_file_chunks where backup_id = ${backupId}::uuid`);
+  await db.execute(sql`delete from backup_files where backup_id = ${backupId}::uuid`);
 }
 
 /** A backup copy's chunks in dump order. */
@@ -168,6 +176,8 @@ export async function collectChunks(db: Db, stores: Stores, opts: CollectOptions
                or (k.last_referenced_at < now() - make_interval(secs => ${grace})
                    and not exists (select 1 from backup_chunks bc join backup_jobs b on b.id = bc.backup_id
                                    where bc.chunk_id = k.id and b.status not in ('failed', 'deleted'))
+                   and not exists (select 1 from backup_file_chunks fc join backup_jobs b on b.id = fc.backup_id
+                                   where fc.chunk_id = k.id and b.status not in ('failed', 'deleted'))
                    and not exists (select 1 from backup_chunks bc
                                    where bc.chunk_id = k.id and bc.backup_id = (
                                      select b.id from backup_jobs b
@@ -239,6 +249,8 @@ export async function recordRebuiltChunks(
   db: Db,
   copy: { backupId: string; tenantId: string; tier: StorageTier },
   chunks: readonly { key: string; plain_bytes: number; stored_bytes: number; sha256_stored: string }[],
+  /** The copy's file chunks (files-chunks.json, distinct keys) rather than its dump's. */
+  options: { files?: boolean } = {},
 ): Promise<void> {
   const rows = chunks.map((c, position) => {
     const parsed = parseChunkKey(c.key);
@@ -256,11 +268,20 @@ export async function recordRebuiltChunks(
         where not exists (select 1 from chunks c where c.object_key = x.key)
         on conflict do nothing`);
     }
-    await tx.execute(sql`
-      insert into backup_chunks (backup_id, position, chunk_id)
-      select ${copy.backupId}::uuid, x.position, c.id from ${recordset} join chunks c on c.object_key = x.key
-      on conflict do nothing`);
-    const refs = await tx.execute<{ n: string | number }>(sql`select count(*) as n from backup_chunks where backup_id = ${copy.backupId}::uuid`);
+    await tx.execute(
+      options.files
+        ? sql`insert into backup_file_chunks (backup_id, chunk_id)
+              select ${copy.backupId}::uuid, c.id from ${recordset} join chunks c on c.object_key = x.key
+              on conflict do nothing`
+        : sql`insert into backup_chunks (backup_id, position, chunk_id)
+              select ${copy.backupId}::uuid, x.position, c.id from ${recordset} join chunks c on c.object_key = x.key
+              on conflict do nothing`,
+    );
+    const refs = await tx.execute<{ n: string | number }>(
+      options.files
+        ? sql`select count(*) as n from backup_file_chunks where backup_id = ${copy.backupId}::uuid`
+        : sql`select count(*) as n from backup_chunks where backup_id = ${copy.backupId}::uuid`,
+    );
     if (Number(refs.rows[0]!.n) !== rows.length) throw new Error(`backup ${copy.backupId}: ${refs.rows[0]!.n} of its ${rows.length} chunks could be catalogued`);
   });
 }

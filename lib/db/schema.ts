@@ -75,6 +75,22 @@ export const backupJobs = pgTable(
      * that layout's keep for (origin, storage_tier). Null: manual, or taken before layouts (= seed).
      */
     layout: text('layout').$type<Layout>(),
+    /**
+     * The backup point also holds the tenant's files (design.md "Tenant files"): their index is
+     * `files-index.json.zst.age` beside the manifest, their content chunks of the chunk store.
+     */
+    includeFiles: boolean('include_files').notNull().default(false),
+    /** The files bucket prefix listed (resolved when the backup ran); null without files. */
+    filesPrefix: text('files_prefix'),
+    filesCount: integer('files_count'),
+    /** Sum of the files' sizes (plaintext). */
+    filesBytes: bytes('files_bytes'),
+    /** Stored bytes of the chunks this copy's files reference (what a file restore downloads at most). */
+    filesStoredBytes: bytes('files_stored_bytes'),
+    /** Stored bytes of file chunks this copy uploaded (the tier lacked them). */
+    filesAddedBytes: bytes('files_added_bytes'),
+    /** While files are stored: objects and bytes done and total (lib/files/backup.ts FilesProgress). */
+    filesProgress: jsonb('files_progress'),
     ...lease,
   },
   (t) => [
@@ -123,6 +139,8 @@ export const backupRetentionPolicies = pgTable('backup_retention_policies', {
    * are full. A backup point whose origins mix both is full (e.g. the 1st's daily and monthly).
    */
   incrementalOrigins: text('incremental_origins').array().$type<ScheduleType[]>().notNull().default(sql`'{}'::text[]`),
+  /** The origins whose scheduled backups include the tenant's files (design.md "Tenant files"). */
+  filesOrigins: text('files_origins').array().$type<ScheduleType[]>().notNull().default(sql`'{}'::text[]`),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
@@ -155,6 +173,19 @@ export const restoreJobs = pgTable(
     copyBackupId: uuid('copy_backup_id'),
     /** An admin asked for exactly the named copy (backup_id), not the best copy of its backup point. */
     exactCopy: boolean('exact_copy').notNull().default(false),
+    /** Also write the backed-up files back (design.md "Tenant files"), after the database part. */
+    restoreFiles: boolean('restore_files').notNull().default(false),
+    /** Only the files: the database is left alone (resuming a file restore that failed). */
+    filesOnly: boolean('files_only').notNull().default(false),
+    /** Where the files go: null = the tenant's own prefix; a clone names a new one. */
+    filesPrefix: text('files_prefix'),
+    /** Delete objects under the prefix that the backup's index does not list. */
+    deleteExtra: boolean('delete_extra').notNull().default(false),
+    /** pending | running | completed | failed; null without files. */
+    filesStatus: text('files_status'),
+    /** objects/bytes done and total, and what was written, deleted or failed (FilesRestoreReport). */
+    filesReport: jsonb('files_report'),
+    filesError: text('files_error'),
     ...lease,
   },
   (t) => [
@@ -257,8 +288,38 @@ export const backupChunks = pgTable(
   ],
 );
 
+/** The file chunks a backup copy references (its files' content); keeps them from collection. */
+export const backupFileChunks = pgTable(
+  'backup_file_chunks',
+  {
+    backupId: uuid('backup_id').notNull(),
+    chunkId: bigint('chunk_id', { mode: 'number' })
+      .notNull()
+      .references(() => chunks.id, { onDelete: 'cascade' }),
+  },
+  (t) => [uniqueIndex('backup_file_chunks_pk').on(t.backupId, t.chunkId), index('backup_file_chunks_chunk_idx').on(t.chunkId)],
+);
+
+/** A backup copy's file index as the catalog keeps it: the next backup skips unchanged files by it. */
+export const backupFiles = pgTable(
+  'backup_files',
+  {
+    backupId: uuid('backup_id').notNull(),
+    /** The object key relative to the backup's files prefix. */
+    key: text('key').notNull(),
+    size: bytes('size').notNull(),
+    etag: text('etag').notNull(),
+    sha256: text('sha256').notNull(),
+    /** The index entry exactly as stored (lib/files/index-format.ts FileEntry). */
+    entry: jsonb('entry').notNull(),
+  },
+  (t) => [uniqueIndex('backup_files_pk').on(t.backupId, t.key)],
+);
+
 export const tenantState = pgTable('tenant_state', {
   tenantId: text('tenant_id').primaryKey(),
+  /** The tenant's prefix in the files bucket, overriding STRATA_FILES_PREFIX. */
+  filesPrefix: text('files_prefix'),
   /** Last known catalog facts, so backups of a removed tenant stay explainable. */
   name: text('name'),
   schemaName: text('schema_name'),

@@ -7,7 +7,7 @@ import type { Config } from '../env.ts';
 export const REDACTED = '**redacted**';
 
 type SecretSource = Pick<Config, 'DATABASE_URL' | 'sourceUrl'> &
-  Partial<Pick<Config, 'BACKUP_SOURCE_URL' | 'STRATA_RESTORE_DATABASE_URL' | 'B2_APPLICATION_KEY' | 'AUTH_SECRET' | 'AUTH_OIDC_CLIENT_SECRET' | 'AWS_SECRET_ACCESS_KEY'>>;
+  Partial<Pick<Config, 'BACKUP_SOURCE_URL' | 'STRATA_RESTORE_DATABASE_URL' | 'B2_APPLICATION_KEY' | 'AUTH_SECRET' | 'AUTH_OIDC_CLIENT_SECRET' | 'AWS_SECRET_ACCESS_KEY' | 'STRATA_FILES_SECRET_ACCESS_KEY'>>;
 
 function urlSecrets(url: string | undefined): string[] {
   if (!url) return [];
@@ -39,6 +39,7 @@ export function secretsOf(config: SecretSource): string[] {
     ...urlSecrets(config.STRATA_RESTORE_DATABASE_URL),
     config.B2_APPLICATION_KEY,
     config.AWS_SECRET_ACCESS_KEY,
+    config.STRATA_FILES_SECRET_ACCESS_KEY,
     config.AUTH_SECRET,
     config.AUTH_OIDC_CLIENT_SECRET,
   ].filter((s): s is string => typeof s === 'string' && s.length > 0);

@@ -1,6 +1,7 @@
 // Reading the catalog for prune, and removing one backup's objects from its store.
 import { sql } from 'drizzle-orm';
 import { BACKUPS_ROOT } from '../domain.ts';
+import { FILES_CHUNKS_OBJECT, FILES_INDEX_OBJECT } from '../files/index-format.ts';
 import { DUMP_OBJECT, LEGAL_HOLD_OBJECT, MANIFEST_OBJECT, SIGNATURE_OBJECT, backupKey } from '../backup/manifest.ts';
 import type { Db } from '../db/client.ts';
 import { platformTenantsSql } from '../db/platform.ts';
@@ -73,13 +74,13 @@ export function backupPrefix(stores: Stores, b: CatalogBackup): { store: ObjectS
 }
 
 /**
- * Removes every object under a backup's prefix: what a listing shows, and the layout's four names
+ * Removes every object under a backup's prefix: what a listing shows, and the layout's six names
  * by key too — a B2 delete by name also removes hidden versions and unfinished large files,
  * which no listing of current files shows.
  */
 export async function deletePrefix(store: ObjectStore, prefix: string): Promise<number> {
   if (!prefix.startsWith(BACKUPS_ROOT) || !prefix.endsWith('/')) throw new Error(`refusing to delete outside a backup prefix: ${prefix}`);
-  const keys = new Set([DUMP_OBJECT, MANIFEST_OBJECT, SIGNATURE_OBJECT, LEGAL_HOLD_OBJECT].map((name) => prefix + name));
+  const keys = new Set([DUMP_OBJECT, MANIFEST_OBJECT, SIGNATURE_OBJECT, LEGAL_HOLD_OBJECT, FILES_INDEX_OBJECT, FILES_CHUNKS_OBJECT].map((name) => prefix + name));
   for await (const obj of store.list(prefix)) keys.add(obj.key);
   for (const key of keys) await store.delete(key);
   return keys.size;

@@ -20,7 +20,7 @@ export interface RestoreContext {
   willRetry?: (error: Error) => boolean;
 }
 
-export type RestorePhase = 'starting' | 'downloading' | 'decrypting' | 'verifying' | 'checking' | 'swapping' | 'completed';
+export type RestorePhase = 'starting' | 'downloading' | 'decrypting' | 'verifying' | 'checking' | 'swapping' | 'files' | 'completed';
 
 export async function setPhase(db: Db, restoreId: string, phase: RestorePhase, extra: Partial<RestoreJobRow> = {}): Promise<void> {
   await db.update(restoreJobs).set({ phase, ...extra }).where(eq(restoreJobs.id, restoreId));

@@ -4,9 +4,10 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.ts';
 import { findPlatformTenant, platformTenantsSql } from '../db/platform.ts';
-import { backupJobs, restoreJobs, type RestoreJobRow } from '../db/schema.ts';
+import { backupJobs, restoreJobs, type BackupJobRow, type RestoreJobRow } from '../db/schema.ts';
 import { schemaNameSchema, uuidSchema, type RestoreMode } from '../domain.ts';
 import { schemaExists } from './catalog.ts';
+import { filesPrefixSchema } from '../files/index-format.ts';
 import { RestoreConflictError, RestoreNotFoundError, RestoreRequestError, UndoNotAllowedError } from './errors.ts';
 import { undoRefusal } from './undo.ts';
 
@@ -23,6 +24,36 @@ export interface CreateRestoreInput {
   allowUnsigned?: boolean;
   /** Read exactly this copy, not the best copy of its backup point (lib/restore/best-copy.ts). */
   exactCopy?: boolean;
+  /** Also write the backup's files back (design.md "Tenant files"). */
+  restoreFiles?: boolean;
+  /** Only the files, not the database (resuming a file restore). Needs restoreFiles. */
+  filesOnly?: boolean;
+  /** Where the files go: a clone needs one (a new prefix); in place they go to the tenant's own. */
+  filesPrefix?: string;
+  /** Delete objects under the prefix that the backup's index does not list. Needs restoreFiles. */
+  deleteExtra?: boolean;
+}
+
+/** The file columns of a restore row, validated against the request and the backup. */
+function fileColumns(input: CreateRestoreInput, backup: BackupJobRow): Pick<typeof restoreJobs.$inferInsert, 'restoreFiles' | 'filesOnly' | 'filesPrefix' | 'deleteExtra' | 'filesStatus'> {
+  const restoreFiles = input.restoreFiles === true;
+  if (!restoreFiles) {
+    if (input.filesOnly) throw new RestoreRequestError('files_only needs restoreFiles: true', 'files_only');
+    if (input.deleteExtra) throw new RestoreRequestError('delete_extra needs restoreFiles: true', 'delete_extra');
+    if (input.filesPrefix !== undefined) throw new RestoreRequestError('files_prefix needs restoreFiles: true', 'files_prefix');
+    return {};
+  }
+  if (!backup.includeFiles) throw new RestoreRequestError(`backup ${backup.id} holds no files (it was taken without includeFiles)`, 'restore_files');
+  let filesPrefix: string | null = null;
+  if (input.mode === 'clone') {
+    const parsed = filesPrefixSchema.safeParse(input.filesPrefix ?? '');
+    if (!parsed.success) throw new RestoreRequestError(`a clone with files needs files_prefix, a new prefix for them: ${parsed.error.issues[0]!.message}`, 'files_prefix');
+    if (parsed.data === backup.filesPrefix) throw new RestoreRequestError(`files_prefix ${parsed.data} is the tenant's own: a clone needs a new prefix`, 'files_prefix');
+    filesPrefix = parsed.data;
+  } else if (input.filesPrefix !== undefined) {
+    throw new RestoreRequestError("an in-place restore writes the files back under the tenant's own prefix; use a clone for another prefix", 'files_prefix');
+  }
+  return { restoreFiles: true, filesOnly: input.filesOnly === true, filesPrefix, deleteExtra: input.deleteExtra === true, filesStatus: 'pending' };
 }
 
 function isActiveRestoreViolation(err: unknown): boolean {
@@ -55,6 +86,16 @@ export async function createRestore(db: Db, input: CreateRestoreInput): Promise<
     throw new RestoreRequestError(`backup ${backup.id} is ${backup.status}; only a completed backup can be restored`, 'backup_id');
   }
 
+  const files = fileColumns(input, backup);
+  if (files.filesOnly) {
+    // Only files: the schema is not touched, so it needs no new name; the tenant is the backup's (or the named one).
+    const tenant = await findPlatformTenant(db, input.targetTenantId ?? backup.tenantId);
+    if (!tenant) throw new RestoreNotFoundError(`tenant ${input.targetTenantId ?? backup.tenantId}`, 'tenant_id');
+    if (tenant.id !== backup.tenantId && input.crossTenant !== true) {
+      throw new RestoreRequestError(`backup ${backup.id} belongs to tenant ${backup.tenantId}: its files onto tenant ${tenant.id} need the cross-tenant confirmation`, 'cross_tenant');
+    }
+    return insertRestore(db, { tenantId: tenant.id, backupId: backup.id, mode: input.mode, targetSchema: tenant.schemaName, requestedBy: input.requestedBy, exactCopy: input.exactCopy ?? false, ...files });
+  }
   if (input.mode === 'clone') {
     if (input.targetTenantId || input.crossTenant) {
       throw new RestoreRequestError('a clone goes into a new schema, not onto a tenant', 'target_tenant');
@@ -73,6 +114,8 @@ export async function createRestore(db: Db, input: CreateRestoreInput): Promise<
       targetSchema: name,
       requestedBy: input.requestedBy,
       allowUnsigned: input.allowUnsigned === true,
+      exactCopy: input.exactCopy ?? false,
+      ...files,
     });
   }
 
@@ -99,6 +142,7 @@ export async function createRestore(db: Db, input: CreateRestoreInput): Promise<
     requestedBy: input.requestedBy,
     allowUnsigned: input.allowUnsigned === true,
     exactCopy: input.exactCopy ?? false,
+    ...files,
   });
 }
 

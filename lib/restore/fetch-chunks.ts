@@ -42,7 +42,7 @@ export function checkChunkList(manifest: RestoreManifest, location: string): Chu
   return chunks;
 }
 
-function loadIdentities(file: string): Identity[] {
+export function loadIdentities(file: string): Identity[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -56,7 +56,7 @@ function loadIdentities(file: string): Identity[] {
   }
 }
 
-async function readChunk(store: ObjectStore, c: ChunkEntry, i: number, signal?: AbortSignal): Promise<Buffer> {
+export async function readChunk(store: ObjectStore, c: ChunkEntry, i: number, signal?: AbortSignal): Promise<Buffer> {
   const where = store.location(c.key);
   let body;
   try {

@@ -5,6 +5,7 @@
 // exactly the catalog's row (id, tenant, location, sha256). Every reader of a backup goes through it.
 import { z } from 'zod';
 import { chunkEntrySchema } from '../chunks/list.ts';
+import { manifestFilesSchema } from '../files/index-format.ts';
 import { audit } from '../audit.ts';
 import { parseObjectKey, SIGNATURE_OBJECT } from '../backup/manifest.ts';
 import { verifyKeysOf, verifyManifest } from '../backup/signing.ts';
@@ -35,6 +36,8 @@ const restoreManifestSchema = z.looseObject({
   encryption: z.looseObject({ scheme: z.literal('age'), recipients: z.array(z.string()) }).optional(),
   /** An incremental copy's chunks in dump order (lib/restore/fetch-chunks.ts checks them). */
   chunks: z.array(chunkEntrySchema).optional(),
+  /** The copy's files (lib/files/read-index.ts reads and checks the index it names). */
+  files: manifestFilesSchema.optional(),
 });
 
 /** What fetchVerifiedDump and the restore read from a manifest; a ManifestV1 satisfies it. */

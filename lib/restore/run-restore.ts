@@ -33,6 +33,12 @@ import { runTool } from '../process/tool-process.ts';
 import { TOOLS } from '../process/system-tools.ts';
 import { freeUndoName, setPhase, type RestoreContext, type RestorePhase } from './context.ts';
 import { runUndo } from './undo.ts';
+import { runFilesPhase } from './files-phase.ts';
+import { FILES_OFF_MESSAGE, filesEnabled } from '../files/source.ts';
+import { readFilesIndex } from './files.ts';
+import { loadIdentities } from './fetch-chunks.ts';
+import type { RestoreManifest } from './manifest.ts';
+import type { ObjectStore } from '../storage/types.ts';
 
 export type { RestoreContext, RestorePhase } from './context.ts';
 
@@ -52,14 +58,27 @@ export async function runRestore(ctx: RestoreContext, restoreId: string): Promis
   const { db, config } = ctx;
   const row = await load(db, restoreId);
   if (row.status === 'completed' || row.status === 'undone') return row;
-  if (await completeFromMarker(db, restoreId, config.STRATA_UNDO_RETENTION_DAYS)) return load(db, restoreId);
+  // The file part runs after the swap and before the row is completed: a crash in it re-runs it.
+  const filesPending = row.restoreFiles && row.filesStatus !== 'completed' && row.filesStatus !== 'failed';
+  if (!filesPending && (await completeFromMarker(db, restoreId, config.STRATA_UNDO_RETENTION_DAYS))) return load(db, restoreId);
   await db
     .update(restoreJobs)
     .set({ status: 'running', phase: 'starting', startedAt: row.startedAt ?? new Date(), completedAt: null, errorMessage: null })
     .where(eq(restoreJobs.id, restoreId));
   try {
-    if (row.undoes) await runUndo(ctx, row);
-    else await restoreFromBackup(ctx, row);
+    if (!row.filesOnly && !(await swapCommitted(db, restoreId))) {
+      if (row.undoes) await runUndo(ctx, row);
+      else await restoreFromBackup(ctx, row);
+    }
+    const files = filesPending ? await runFilesPhase(ctx, row) : null;
+    if (row.filesOnly) {
+      // Nothing of the database was touched: the row's outcome is the files'.
+      await db
+        .update(restoreJobs)
+        .set({ status: files?.error ? 'failed' : 'completed', phase: 'completed', errorMessage: files?.error ?? null, completedAt: new Date() })
+        .where(eq(restoreJobs.id, restoreId));
+      return await load(db, restoreId);
+    }
     if (!(await completeFromMarker(db, restoreId, config.STRATA_UNDO_RETENTION_DAYS))) {
       throw new Error(`restore ${restoreId}: the swap reported success but left no marker`);
     }
@@ -70,9 +89,15 @@ export async function runRestore(ctx: RestoreContext, restoreId: string): Promis
     if (ctx.willRetry?.(error)) throw error;
     // describeError: a database failure by SQLSTATE, never its SQL or parameters (issue 12 item 4).
     const message = redactSecrets(describeError(error), config).slice(0, 4000);
+    // The database part swapped in but the file part could not run: the database stays restored, the files say why.
+    if (!row.filesOnly && row.restoreFiles && (await swapCommitted(db, restoreId))) {
+      await db.update(restoreJobs).set({ filesStatus: 'failed', filesError: `files not restored: ${message}` }).where(eq(restoreJobs.id, restoreId));
+      await completeFromMarker(db, restoreId, config.STRATA_UNDO_RETENTION_DAYS);
+      throw error;
+    }
     await db
       .update(restoreJobs)
-      .set({ status: 'failed', errorMessage: message, completedAt: new Date() })
+      .set({ status: 'failed', errorMessage: message, completedAt: new Date(), ...(row.restoreFiles && row.filesStatus !== 'failed' ? { filesStatus: 'failed' } : {}) })
       // Not when the swap committed (recording it failed): the next run completes it from the marker.
       .where(
         sql`${restoreJobs.id} = ${restoreId} and ${restoreJobs.status} = 'running'
@@ -80,6 +105,18 @@ export async function runRestore(ctx: RestoreContext, restoreId: string): Promis
       );
     throw error;
   }
+}
+
+async function checkFilesBeforeRestore(ctx: RestoreContext, store: ObjectStore, manifest: RestoreManifest): Promise<void> {
+  if (!filesEnabled(ctx.config)) throw new RestoreRequestError(FILES_OFF_MESSAGE, 'restore_files');
+  const identityFile = ctx.config.BACKUP_DECRYPTION_IDENTITY_FILE;
+  if (!identityFile) throw new RestoreRequestError('BACKUP_DECRYPTION_IDENTITY_FILE is required to restore files');
+  await readFilesIndex(store, manifest, loadIdentities(identityFile));
+}
+
+async function swapCommitted(db: Db, restoreId: string): Promise<boolean> {
+  const res = await db.execute(sql`select 1 from restore_swaps where restore_id = ${restoreId}`);
+  return (res.rowCount ?? 0) > 0;
 }
 
 /** Progress writes, at most one a second and one at a time. */
@@ -113,6 +150,8 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
   const marker = await prepareSwapMarker(db, role);
   // Signed by a known key and describing exactly this catalog row, or refused and audited (issue 13).
   const { manifest, store } = await readTrustedManifest(ctx, backup, { allowUnsigned: row.allowUnsigned });
+  // Files too: the bucket must be configured and the index intact before the database is touched.
+  if (row.restoreFiles) await checkFilesBeforeRestore(ctx, store, manifest);
   // Too large for one transaction and not stageable (lib/restore/staged.ts): refused before the download.
   if (row.mode === 'in_place' && (await schemaExists(db, row.targetSchema))) await refuseUnstageableBeforeDownload(config, row.targetSchema);
   await setPhase(db, row.id, 'downloading', { totalBytes: manifest.backup.backup_size_bytes, progressBytes: 0 });

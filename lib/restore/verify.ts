@@ -11,12 +11,16 @@ import type { Db } from '../db/client.ts';
 import { backupJobs, backupVerifications, type VerificationRow } from '../db/schema.ts';
 import type { Config } from '../env.ts';
 import type { Stores } from '../storage/registry.ts';
-import { RestoreNotFoundError, RestoreRequestError } from './errors.ts';
+import { InvalidDumpError, RestoreNotFoundError, RestoreRequestError } from './errors.ts';
 import { fetchVerifiedDump } from './fetch.ts';
 import { auditRefusal, readTrustedManifest } from './manifest.ts';
 import { copyToRead } from './best-copy.ts';
 import { createScratchDatabase, restoreIntoScratch } from './scratch.ts';
 import { redactSecrets } from '../process/redact.ts';
+import { verifyFiles } from './files.ts';
+import { loadIdentities } from './fetch-chunks.ts';
+import type { RestoreManifest } from './manifest.ts';
+import type { ObjectStore } from '../storage/types.ts';
 
 export interface VerifyContext {
   db: Db;
@@ -41,6 +45,8 @@ export interface VerificationDetails {
   backup_location: string;
   /** Rows per table (partitions counted as their own tables; partitioned parents hold no rows). */
   tables: Record<string, number>;
+  /** The backup's files, each read back and checked by SHA-256 (absent without files). */
+  files?: { count: number; bytes: number };
 }
 
 /**
@@ -90,7 +96,9 @@ export async function verifyBackup(ctx: VerifyContext, backupId: string, options
         const schema = manifest.tenant.schema_name;
         await restoreIntoScratch(config, scratch, fetched.dumpPath, schema, signal);
         const tables = await countRows(scratch.url, schema);
-        const details: VerificationDetails = { schema, backup_location: backup.backupLocation, tables };
+        // The tenant's files: every referenced file read back and checked by its SHA-256 (files.ts).
+        const files = backup.includeFiles ? await verifyFilesOf(config, store, manifest, signal) : undefined;
+        const details: VerificationDetails = { schema, backup_location: backup.backupLocation, tables, ...(files ? { files } : {}) };
         const [row] = await db
           .update(backupVerifications)
           .set({
@@ -118,6 +126,14 @@ export async function verifyBackup(ctx: VerifyContext, backupId: string, options
       .returning();
     return row!;
   }
+}
+
+async function verifyFilesOf(config: Config, store: ObjectStore, manifest: RestoreManifest, signal?: AbortSignal): Promise<{ count: number; bytes: number }> {
+  if (!manifest.files) throw new InvalidDumpError(`the manifest of backup ${manifest.backup.id} lists no files, though the catalog says it holds some`);
+  const identityFile = config.BACKUP_DECRYPTION_IDENTITY_FILE;
+  if (!identityFile) throw new RestoreRequestError('BACKUP_DECRYPTION_IDENTITY_FILE is required to verify files');
+  const checked = await verifyFiles(store, manifest, loadIdentities(identityFile), signal);
+  return { count: checked.files, bytes: checked.bytes };
 }
 
 /** Exact row counts of every table (relkind r, partitions included) in the schema. */

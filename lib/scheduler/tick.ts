@@ -72,7 +72,7 @@ export async function fireTenant(db: Db, config: Config, tenantId: string): Prom
     const busy = await tx.execute(sql`select 1 from backup_jobs where tenant_id = ${tenantId} and status in ('pending', 'running') limit 1`);
     if (busy.rows.length > 0) return null;
     const plan = await tx.execute<PlanPolicy>(sql`
-      select t.tier_id, p.layout, coalesce(p.incremental_origins, '{}') as incremental_origins, p.daily_retention_days as daily, p.weekly_retention_weeks as weekly,
+      select t.tier_id, p.layout, coalesce(p.incremental_origins, '{}') as incremental_origins, coalesce(p.files_origins, '{}') as files_origins, p.daily_retention_days as daily, p.weekly_retention_weeks as weekly,
         p.monthly_retention_months as monthly
       from ${platformTenantsSql} t
         left join backup_retention_policies p on p.tier_id = t.tier_id
@@ -114,10 +114,12 @@ export async function fireTenant(db: Db, config: Config, tenantId: string): Prom
     const rows = storedCopies(fired.rows, plan.rows[0]!, now);
     // One dump: incremental only when every origin it stands for is one of the plan's incremental origins.
     const backupType = scheduledBackupType(fired.rows.map((r) => r.schedule_type), plan.rows[0]!.incremental_origins);
+    // Files go with the point when any origin it stands for includes them (the policy's files_origins).
+    const includeFiles = fired.rows.some((r) => plan.rows[0]!.files_origins.includes(r.schedule_type));
     const inserted = await tx.execute<{ id: string; dump_group: string }>(sql`
       with grp as (select gen_random_uuid() as dump_group)
-      insert into backup_jobs (tenant_id, tier_id, storage_tier, origin, dump_group, requested_by, layout, backup_type)
-      select ${tenantId}, ${plan.rows[0]!.tier_id}, x.storage_tier, x.origin, grp.dump_group, 'scheduler', x.layout, ${backupType}
+      insert into backup_jobs (tenant_id, tier_id, storage_tier, origin, dump_group, requested_by, layout, backup_type, include_files)
+      select ${tenantId}, ${plan.rows[0]!.tier_id}, x.storage_tier, x.origin, grp.dump_group, 'scheduler', x.layout, ${backupType}, ${includeFiles}
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x(origin text, storage_tier text, layout text), grp
       returning id::text, dump_group::text`);
     return {
@@ -138,6 +140,7 @@ interface PlanPolicy extends Record<string, unknown> {
   tier_id: string | null;
   layout: string | null;
   incremental_origins: string[];
+  files_origins: string[];
   daily: number | null;
   weekly: number | null;
   monthly: number | null;

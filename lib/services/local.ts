@@ -12,6 +12,8 @@ import { startS3Server } from './s3.ts';
 import { ensureTools, TOOLS } from '../process/system-tools.ts';
 
 export const LOCAL_S3_BUCKET = 'strata-backups';
+/** The local stand-in for the application's files bucket (design.md "Tenant files"). */
+export const LOCAL_FILES_BUCKET = 'saas-files';
 export const LOCAL_B2_BUCKET = 'strata-cold';
 
 export interface LocalServices {
@@ -62,7 +64,7 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
         database: new URL(pg.url).pathname.slice(1),
       });
     }
-    const s3 = await startS3Server({ dir: path.join(dir, 's3'), buckets: [LOCAL_S3_BUCKET] });
+    const s3 = await startS3Server({ dir: path.join(dir, 's3'), buckets: [LOCAL_S3_BUCKET, LOCAL_FILES_BUCKET] });
     stops.push(s3.stop);
     const b2KeyId = 'strata-local';
     const b2Key = secretFile(path.join(dir, 'b2-application-key'));
@@ -81,6 +83,7 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
       S3_ENDPOINT: s3.endpoint,
       S3_FORCE_PATH_STYLE: 'true',
       S3_CHECKSUM_MODE: 'when_required',
+      STRATA_FILES_BUCKET: LOCAL_FILES_BUCKET,
       B2_APPLICATION_KEY_ID: b2KeyId,
       B2_APPLICATION_KEY: b2Key,
       B2_BUCKET_NAME: LOCAL_B2_BUCKET,
