@@ -30,18 +30,21 @@ Usage: strata <command> [flags] [--json]
 
   migrate                         create or update Strata's tables (idempotent)
   doctor                          check binaries, privileges, buckets and keys
-  tenant add|set-tier|list|remove manage tenants (the platform tables)
-  backup --tenant ID              back up a tenant [--storage s3_standard|s3_ia|b2_cold] [--incremental] [--wait]
+  tenant add|set-tier|list|remove manage tenants (the platform tables); add [--files-prefix P]
+  tenant set-files-prefix --tenant ID --prefix P|--clear
+                                  a tenant's own prefix in the files bucket (else STRATA_FILES_PREFIX)
+  backup --tenant ID              back up a tenant [--storage s3_standard|s3_ia|b2_cold] [--incremental] [--include-files] [--wait]
   list --tenant ID                a tenant's backups, newest first
   show --backup ID                one backup
   hold --backup ID --on|--off     legal hold
   verify --backup ID [--wait]     download, check and test-restore a backup
   restore --backup ID --yes       restore (in place, --into-schema NAME, or --target-tenant ID --cross-tenant)
+                                  files too: --restore-files [--files-prefix P (a clone's)] [--delete-extra] [--files-only]
   restore undo --restore ID --yes undo the latest restore of a tenant
   prune [--dry-run]               apply retention
   catalog rebuild                 recreate the catalog from the manifests in the buckets
   cost [--month YYYY-MM]          this month's storage cost and savings; cost simulate …
-  policy show|set --tier PLAN     a plan's copy layout and backup types; set [--preset seed|cost-optimized] [--incremental ORIGINS|none] [--dry-run] --yes
+  policy show|set --tier PLAN     a plan's copy layout and backup types; set [--preset seed|cost-optimized] [--incremental ORIGINS|none] [--files ORIGINS|none] [--dry-run] --yes
   user add --email E --role R     dashboard user (password on stdin)
   worker                          run a worker
   services                        run local PostgreSQL, S3 and B2 servers in the foreground

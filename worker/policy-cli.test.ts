@@ -126,6 +126,35 @@ describe('strata policy and cost simulate', () => {
     assert.deepEqual(await fire(['daily']), ['full']);
   });
 
+  it('--files sets which origins include the tenant files: previewed, applied, audited, followed by the scheduler', async () => {
+    assert.deepEqual((await strata(['policy', 'show', '--tier', 'premium', '--json'])).json.policies[0].files_origins, []);
+    const bad = await strata(['policy', 'set', '--tier', 'premium', '--files', 'yearly', '--yes', '--json']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.json.error.message, /--files: .*yearly/);
+    const dry = await strata(['policy', 'set', '--tier', 'premium', '--files', 'weekly', '--dry-run', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.deepEqual([dry.json.files_origins_change.before, dry.json.files_origins_change.after], [[], ['weekly']]);
+    assert.deepEqual((await strata(['policy', 'show', '--tier', 'premium', '--json'])).json.policies[0].files_origins, [], 'a dry run writes nothing');
+    const set = await strata(['policy', 'set', '--tier', 'premium', '--files', 'weekly', '--yes']);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /include the tenant's files none {2}→ {2}weekly \(saved, audited\)/);
+    const audit = (await stack.db.execute<{ details: { after: string[] } }>(sql`
+      select details from audit_log where action = 'policy.files_origins' and target = 'premium'`)).rows;
+    assert.deepEqual(audit.map((a) => a.details.after), [['weekly']]);
+
+    // A point that stands for a files origin includes them; one that does not, not.
+    const fire = async (types: string[]) => {
+      await stack.db.execute(sql`delete from backup_jobs where tenant_id = 'policy-clinic'`);
+      await stack.db.execute(sql`update backup_schedules set next_run_at = case when schedule_type in (select jsonb_array_elements_text(${JSON.stringify(types)}::jsonb)) then now() - interval '1 minute' else now() + interval '30 days' end where tenant_id = 'policy-clinic'`);
+      await fireTenant(stack.db, stack.config, 'policy-clinic');
+      return (await stack.db.execute<{ include_files: boolean }>(sql`select distinct include_files from backup_jobs where tenant_id = 'policy-clinic'`)).rows.map((r) => r.include_files);
+    };
+    assert.deepEqual(await fire(['daily']), [false]);
+    assert.deepEqual(await fire(['daily', 'weekly']), [true]);
+    await strata(['policy', 'set', '--tier', 'premium', '--files', 'none', '--yes']);
+    assert.deepEqual(await fire(['daily', 'weekly']), [false]);
+  });
+
   it('cost simulate: --preset, --compare and a snake_case summary', async () => {
     const r = await strata(['cost', 'simulate', '--tenants', '2', '--size-gb', '5', '--tier', 'premium', '--months', '14', '--preset', 'cost-optimized', '--compare', '--restores-per-month', '1', '--drills', '--json']);
     assert.equal(r.code, 0, r.stderr);

@@ -10,7 +10,7 @@ import { ensureAgeKeyPair } from '../services/age-keys.ts';
 import { ensureSigningKeyPair } from '../services/signing-keys.ts';
 import { createStores } from '../storage/registry.ts';
 import { startTestStack, type TestStack } from '../testing/stack.ts';
-import { runDoctor, signingChecks, type Check } from './checks.ts';
+import { filesBucketCheck, runDoctor, signingChecks, type Check } from './checks.ts';
 
 const byName = (checks: Check[], name: string) => {
   const c = checks.find((x) => x.name === name);
@@ -95,6 +95,26 @@ describe('strata doctor', () => {
     assert.equal(byName(checks, 'bucket:b2').ok, true);
     assert.equal(byName(checks, 'keys:current-recipients').ok, false);
     assert.doesNotMatch(JSON.stringify(checks), new RegExp(stack.env.B2_APPLICATION_KEY!));
+  });
+
+  it('reports tenant files as off (not a failure), reachable, or not reachable naming the bucket', async () => {
+    const on = byName(await runDoctor({ db: stack.db, config: stack.config, stores: createStores(stack.config, { retry: false }) }), 'bucket:files');
+    assert.equal(on.ok, true, on.detail);
+    assert.match(on.detail, new RegExp(`^tenant files: s3://${stack.env.STRATA_FILES_BUCKET}/ at http://\\S+ reachable \\(prefix tenants/\\{tenant_id\\}/\\)$`));
+
+    const { STRATA_FILES_BUCKET: _, ...withoutFiles } = stack.env;
+    const off = await filesBucketCheck(parseConfig(withoutFiles));
+    assert.deepEqual(off, { name: 'bucket:files', ok: true, detail: 'tenant files: off — STRATA_FILES_BUCKET is not set' });
+
+    const missing = await filesBucketCheck(parseConfig({ ...stack.env, STRATA_FILES_BUCKET: 'no-such-files-bucket' }));
+    assert.equal(missing.ok, false);
+    assert.match(missing.detail, /^tenant files: s3:\/\/no-such-files-bucket\/ .*not reachable: the bucket does not exist/);
+
+    const secret = 'files-secret-key-that-must-not-show';
+    const denied = await filesBucketCheck(parseConfig({ ...stack.env, STRATA_FILES_BUCKET: 'saas-files', STRATA_FILES_ACCESS_KEY_ID: 'nobody', STRATA_FILES_SECRET_ACCESS_KEY: secret }));
+    assert.equal(denied.ok, false, denied.detail);
+    assert.match(denied.detail, /^tenant files: s3:\/\/saas-files\/ at \S+ not reachable: access denied \(HTTP 403\)/);
+    assert.doesNotMatch(denied.detail, new RegExp(secret));
   });
 });
 

@@ -8,6 +8,7 @@ import { PLATFORM_CONTRACT, platformTenantsSql } from '../db/platform.ts';
 import type { Config } from '../env.ts';
 import { redactSecrets } from '../process/redact.ts';
 import { keyId, signingKeyOf, verifyKeysOf } from '../backup/signing.ts';
+import { filesBucketFromConfig } from '../storage/files-bucket.ts';
 import type { Stores } from '../storage/registry.ts';
 import { findTool, TOOLS, type SystemTool } from '../process/system-tools.ts';
 import { inspectRole, replayRoleRefusal, replayUrl } from '../restore/replay-role.ts';
@@ -115,6 +116,52 @@ async function bucketChecks(deps: DoctorDeps): Promise<Check[]> {
     checks.push({ name: 'bucket:b2', ok: false, detail: 'B2 is not configured: b2_cold backups (monthly) cannot run. Set B2_APPLICATION_KEY_ID, B2_APPLICATION_KEY, B2_BUCKET_NAME, B2_BUCKET_ID' });
   }
   return checks;
+}
+
+/** How long the files bucket may take to answer before doctor calls it unreachable. */
+const FILES_CHECK_TIMEOUT_MS = 20_000;
+
+/** Why a HeadBucket failed, in words: the SDK's message for a 404 or 403 is often just "UnknownError". */
+function headBucketFailure(err: unknown): string {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e?.$metadata?.httpStatusCode;
+  if (status === 404 || e?.name === 'NotFound' || e?.name === 'NoSuchBucket') return 'the bucket does not exist (HTTP 404)';
+  if (status === 403) return 'access denied (HTTP 403): check STRATA_FILES_ACCESS_KEY_ID / STRATA_FILES_SECRET_ACCESS_KEY (default: the S3 credentials)';
+  if (status === 301) return 'the bucket is in another region (HTTP 301): set STRATA_FILES_REGION';
+  const message = e?.message && e.message !== 'UnknownError' ? e.message : (e?.name ?? String(err));
+  return status ? `${message} (HTTP ${status})` : message;
+}
+
+/**
+ * The application's files bucket (design.md "Tenant files"): off when STRATA_FILES_BUCKET is unset
+ * (not a failure: backups without files need nothing of it), else it answers a HeadBucket.
+ */
+export async function filesBucketCheck(config: Config): Promise<Check> {
+  const name = 'bucket:files';
+  const bucket = filesBucketFromConfig(config);
+  if (!bucket) return { name, ok: true, detail: 'tenant files: off — STRATA_FILES_BUCKET is not set' };
+  const endpoint = config.STRATA_FILES_ENDPOINT ?? config.S3_ENDPOINT;
+  let where = bucket.location('');
+  try {
+    if (endpoint) where += ` at ${new URL(endpoint).origin}`;
+  } catch {
+    /* validated by the configuration already */
+  }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      bucket.check(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${FILES_CHECK_TIMEOUT_MS / 1000} s`)), FILES_CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { name, ok: true, detail: `tenant files: ${where} reachable (prefix ${config.STRATA_FILES_PREFIX})` };
+  } catch (err) {
+    return { name, ok: false, detail: `tenant files: ${where} not reachable: ${redactSecrets(headBucketFailure(err), config)}` };
+  } finally {
+    clearTimeout(timer);
+    bucket.destroy();
+  }
 }
 
 /** Public keys of every identity in the file (age-keygen -y converts each one). */
@@ -376,6 +423,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
     ...platform,
     ...(await restoreRoleChecks(deps)),
     ...(await bucketChecks(deps)),
+    await filesBucketCheck(deps.config),
     ...(await keyChecks(deps)),
     ...signingChecks(deps.config),
   ];

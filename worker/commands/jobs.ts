@@ -15,6 +15,9 @@ import { expectedConfirmation, requestRestore, requestUndo } from '../../lib/api
 import { requestVerification } from '../../lib/api/operations/verify.ts';
 import type { Actor } from '../../lib/auth/session.ts';
 import { backupJson } from '../../lib/backup/serialize.ts';
+import type { RestoreMode } from '../../lib/domain.ts';
+import { filesPrefixSchema } from '../../lib/files/index-format.ts';
+import { FILES_OFF_MESSAGE, filesEnabled } from '../../lib/files/source.ts';
 import { createStores } from '../../lib/storage/registry.ts';
 import { CliError, cliActor, config, EXIT, flags, output, required, usage, valid, waitConfig } from '../cli-kit.ts';
 import { awaitJob } from './await-job.ts';
@@ -37,27 +40,59 @@ async function operation<T>(fn: () => Promise<T>): Promise<T> {
 
 const mib = (n: number | null | undefined) => (n == null ? '' : `${(n / 1048576).toFixed(1)} MiB`);
 
+/** The part of a progress line about files: backup_jobs.files_progress or restore_jobs.files_report (same four counters). */
+export function filesProgressText(progress: unknown): string | undefined {
+  if (!progress || typeof progress !== 'object') return undefined;
+  const p = progress as { objects_done?: unknown; objects_total?: unknown; bytes_done?: unknown; bytes_total?: unknown };
+  if (typeof p.objects_done !== 'number' || typeof p.objects_total !== 'number') return undefined;
+  const bytes = typeof p.bytes_done === 'number' && typeof p.bytes_total === 'number' ? `, ${doneOfTotal(p.bytes_done, p.bytes_total)}` : '';
+  return `files ${p.objects_done}/${p.objects_total} objects${bytes}`;
+}
+
+/** `1.0/5.0 MiB`, in the unit the total reads best in (B, KiB or MiB). */
+function doneOfTotal(done: number, total: number): string {
+  const [div, unit] = total >= 1048576 ? [1048576, 'MiB'] : total >= 1024 ? [1024, 'KiB'] : [1, 'B'];
+  const f = (n: number) => (div === 1 ? String(n) : (n / div).toFixed(1));
+  return `${f(done)}/${f(total)} ${unit}`;
+}
+
+const progressLine = (...parts: (string | null | undefined)[]) => parts.filter(Boolean).join(' · ') || undefined;
+
+/** Asking for files when STRATA_FILES_BUCKET is unset: refused before anything is queued. */
+function requireFiles(cfg: Parameters<typeof filesEnabled>[0], flag: string): void {
+  if (!filesEnabled(cfg)) throw new CliError(`${flag}: ${FILES_OFF_MESSAGE}`, EXIT.usage, 'bad_configuration');
+}
+
 export async function backupCommand(argv: string[]): Promise<number> {
-  const f = flags(argv, { tenant: { type: 'string' }, storage: { type: 'string' }, wait: { type: 'boolean' }, incremental: { type: 'boolean' } });
+  const f = flags(argv, {
+    tenant: { type: 'string' },
+    storage: { type: 'string' },
+    wait: { type: 'boolean' },
+    incremental: { type: 'boolean' },
+    'include-files': { type: 'boolean' },
+  });
   const tenantId = valid(tenantIdSchema, required(f.tenant, 'tenant'), 'tenant');
   const storageTier = valid(storageTierSchema, f.storage ?? 's3_standard', 'storage');
+  const includeFiles = !!f['include-files'];
   const cfg = waitConfig(!!f.wait);
+  if (includeFiles) requireFiles(cfg.worker ?? config(['database']), '--include-files');
   const db = getDb(cfg.DATABASE_URL);
   const out = output(!!f.json);
   const backupType = f.incremental ? 'incremental' : 'full';
-  const row = await operation(() => requestBackup(db, actor(), { tenantId, storageTier, backupType }));
+  const row = await operation(() => requestBackup(db, actor(), { tenantId, storageTier, backupType, includeFiles }, cfg.worker ?? config(['database'])));
   let job = row;
   if (f.wait) {
-    out.info(`${backupType === 'incremental' ? 'Incremental backup' : 'Backup'} ${job.id} of ${tenantId} to ${storageTier} queued.`);
+    out.info(`${backupType === 'incremental' ? 'Incremental backup' : 'Backup'} ${job.id} of ${tenantId}${includeFiles ? ' and its files' : ''} to ${storageTier} queued.`);
     await awaitJob(db, cfg.worker!, async () => {
       job = (await backupById(db, row.id))!;
-      return { status: job.status, progress: job.status === 'running' ? mib(job.progressBytes) : undefined };
+      return { status: job.status, progress: job.status === 'running' ? progressLine(mib(job.progressBytes), filesProgressText(job.filesProgress)) : undefined };
     }, out.info);
   }
   const json = backupJson(job);
+  const files = json.include_files ? ` + ${json.files_count ?? 0} file(s), ${mib(json.files_bytes ?? 0)}` : '';
   out.result({ job: json }, () =>
     job.status === 'completed'
-      ? `Backup ${json.id} completed: ${mib(json.backup_size_bytes)}${json.backup_type === 'incremental' ? ` (${mib(json.added_bytes)} new)` : ''} at ${json.backup_location} (expires ${json.expires_at ?? 'never'})`
+      ? `Backup ${json.id} completed: ${mib(json.backup_size_bytes)}${json.backup_type === 'incremental' ? ` (${mib(json.added_bytes)} new)` : ''}${files} at ${json.backup_location} (expires ${json.expires_at ?? 'never'})`
       : job.status === 'failed'
         ? `Backup ${json.id} failed: ${json.error_message}`
         : `Backup ${json.id} queued (${json.status}); follow it with: strata show --backup ${json.id}`,
@@ -113,33 +148,58 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     yes: { type: 'boolean' },
     wait: { type: 'boolean' },
     'allow-unsigned': { type: 'boolean' },
+    // Tenant files (design.md "Tenant files").
+    'restore-files': { type: 'boolean' },
+    'files-only': { type: 'boolean' },
+    'files-prefix': { type: 'string' },
+    'delete-extra': { type: 'boolean' },
   });
   const backupId = valid(uuidSchema, required(f.backup, 'backup'), 'backup');
   const intoSchema = f['into-schema'] === undefined ? undefined : valid(schemaNameSchema, f['into-schema'], 'into-schema');
   const targetTenant = f['target-tenant'] === undefined ? undefined : valid(tenantIdSchema, f['target-tenant'], 'target-tenant');
   if (intoSchema && targetTenant) throw usage('--into-schema and --target-tenant exclude each other');
   if (targetTenant && !f['cross-tenant']) throw usage('restoring onto another tenant needs --cross-tenant as well as --target-tenant');
-  if (!f.yes) throw usage('a restore replaces data: add --yes to confirm');
+  const restoreFiles = !!f['restore-files'];
+  const filesOnly = !!f['files-only'];
+  const deleteExtra = !!f['delete-extra'];
+  for (const flag of ['delete-extra', 'files-only', 'files-prefix'] as const) {
+    if (f[flag] !== undefined && f[flag] !== false && !restoreFiles) throw usage(`--${flag} needs --restore-files`);
+  }
+  const filesPrefix = f['files-prefix'] === undefined ? undefined : valid(filesPrefixSchema, f['files-prefix'], 'files-prefix');
+  if (filesPrefix !== undefined && !intoSchema && !filesOnly) {
+    throw usage("--files-prefix goes with --into-schema (a clone's files under a new prefix) or --files-only; an in-place restore writes the files back under the tenant's own prefix");
+  }
+  if (!f.yes) throw usage(`a restore replaces data${restoreFiles ? ' and files' : ''}: add --yes to confirm`);
   const cfg = waitConfig(!!f.wait);
+  if (restoreFiles) requireFiles(cfg.worker ?? config(['database']), '--restore-files');
   const db = getDb(cfg.DATABASE_URL);
   const out = output(!!f.json);
   const backup = await backupById(db, backupId);
   if (!backup) throw new CliError(`no backup with id ${backupId}`, EXIT.error, 'not_found');
-  const mode = intoSchema ? 'clone' : 'in_place';
+  // Files only to a new prefix is a clone's file part: the database is not touched either way.
+  const mode: RestoreMode = intoSchema || (filesOnly && filesPrefix !== undefined) ? 'clone' : 'in_place';
   const overwritten = await platformTenant(db, targetTenant ?? backup.tenantId);
   if (!overwritten) throw new CliError(`tenant ${targetTenant ?? backup.tenantId} does not exist`, EXIT.error, 'not_found');
-  // --yes is the shell's confirmation; the operation still checks it names what is overwritten.
+  // --yes is the shell's confirmation; the operation still checks it names what is overwritten
+  // (only a clone's files: the files prefix they go under).
+  const confirm = expectedConfirmation(mode, overwritten.name, intoSchema, mode === 'clone' && filesOnly ? filesPrefix : undefined);
   let restore = await operation(() =>
-    requestRestore(db, actor(), {
-      tenantId: backup.tenantId,
-      backupId,
-      mode,
-      targetSchema: intoSchema,
-      targetTenantId: targetTenant,
-      confirm: expectedConfirmation(mode, overwritten.name, intoSchema),
-      allowUnsigned: !!f['allow-unsigned'],
-      exactCopy: !!f['exact-copy'],
-    }),
+    requestRestore(
+      db,
+      actor(),
+      {
+        tenantId: backup.tenantId,
+        backupId,
+        mode,
+        targetSchema: intoSchema,
+        targetTenantId: targetTenant,
+        confirm,
+        allowUnsigned: !!f['allow-unsigned'],
+        exactCopy: !!f['exact-copy'],
+        ...(restoreFiles ? { restoreFiles, filesOnly, filesPrefix, deleteExtra } : {}),
+      },
+      cfg.worker ?? config(['database']),
+    ),
   );
   return finishRestore(restore, !!f.wait, f.json);
 
@@ -147,24 +207,57 @@ export async function restoreCommand(argv: string[]): Promise<number> {
     if (wait) {
       await awaitJob(db, cfg.worker!, async () => {
         r = (await restoreById(db, r.id))!;
-        return { status: r.status, progress: r.phase ?? undefined };
+        return { status: r.status, progress: progressLine(r.phase, r.restoreFiles ? filesProgressText(r.filesReport) : undefined) };
       }, out.info);
       restore = r;
     }
     const body = restoreJson(r);
-    output(!!json).result({ restore: body }, () => describeRestore(body));
-    return r.status === 'failed' ? EXIT.jobFailed : EXIT.ok;
+    output(!!json).result({ restore: body }, () => describeRestore(body, backup!.tenantId));
+    return r.status === 'failed' || r.filesStatus === 'failed' ? EXIT.jobFailed : EXIT.ok;
   }
 }
 
-function describeRestore(r: ReturnType<typeof restoreJson>): string {
+/** A word for the shell: as is when safe, else single-quoted. */
+const shellWord = (w: string) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+
+/** The command that runs a restore's file part again (only what still differs is written). */
+export function filesResumeCommand(r: ReturnType<typeof restoreJson>, backupTenantId: string): string {
+  return [
+    'strata restore --backup',
+    shellWord(r.backup_id ?? ''),
+    ...(r.tenant_id !== backupTenantId ? ['--target-tenant', shellWord(r.tenant_id), '--cross-tenant'] : []),
+    ...(r.exact_copy ? ['--exact-copy'] : []),
+    '--restore-files --files-only',
+    ...(r.files_prefix ? ['--files-prefix', shellWord(r.files_prefix)] : []),
+    ...(r.delete_extra ? ['--delete-extra'] : []),
+    '--yes --wait',
+  ].join(' ');
+}
+
+function filesSummary(r: ReturnType<typeof restoreJson>): string {
+  const report = r.files_report as { objects_total?: number; written?: number; unchanged?: number; deleted?: number } | null;
+  const where = r.files_prefix ? ` under ${r.files_prefix}` : '';
+  if (!report) return `Files restored${where}.`;
+  return `Files restored${where}: ${report.written ?? 0} written, ${report.unchanged ?? 0} unchanged${r.delete_extra ? `, ${report.deleted ?? 0} extra deleted` : ''} (of ${report.objects_total ?? 0}).`;
+}
+
+export function describeRestore(r: ReturnType<typeof restoreJson>, backupTenantId: string): string {
+  const filesFailed = r.restore_files && r.files_status === 'failed';
+  const resume = () => `Files FAILED: ${r.files_error ?? r.error_message ?? 'unknown error'}\nResume the files only (writes only what still differs) with:\n  ${filesResumeCommand(r, backupTenantId)}`;
+  if (r.files_only) {
+    if (r.status === 'completed' && !filesFailed) return `Restore ${r.id} completed (files only; the database was not touched). ${filesSummary(r)}`;
+    if (r.status === 'failed' || filesFailed) return `Restore ${r.id} (files only; the database was not touched) FAILED.\n${resume()}`;
+    return `Restore ${r.id} (files only) queued (${r.status}); follow it with --wait or in the dashboard.`;
+  }
   if (r.status === 'completed') {
     const copy = r.copy_backup_id && r.copy_backup_id !== r.backup_id ? ` (read copy ${r.copy_backup_id} of backup ${r.backup_id}'s backup point)` : '';
-    return (r.mode === 'clone'
+    const db = (r.mode === 'clone'
       ? `Restore ${r.id} completed: cloned into schema ${JSON.stringify(r.target_schema)}.`
       : `Restore ${r.id} completed. The previous data is kept as schema ${JSON.stringify(r.moved_aside_schema)}; undo with: strata restore undo --restore ${r.id} --yes`) + copy;
+    if (!r.restore_files) return db;
+    return filesFailed ? `${db}\nThe database part is restored, but not every file.\n${resume()}` : `${db}\n${filesSummary(r)}`;
   }
-  if (r.status === 'failed') return `Restore ${r.id} FAILED (the live tenant is unchanged): ${r.error_message}`;
+  if (r.status === 'failed') return `Restore ${r.id} FAILED (the live tenant is unchanged${r.restore_files ? ', its files too' : ''}): ${r.error_message}`;
   return `Restore ${r.id} queued (${r.status}); follow it with --wait or in the dashboard.`;
 }
 

@@ -1,5 +1,5 @@
 // `strata policy show [--tier PLAN]` and `strata policy set --tier PLAN [--preset seed|cost-optimized]
-// [--incremental ORIGINS|none] [--dry-run] [--yes]`: a plan's copy layout (design.md "Retention") and
+// [--incremental ORIGINS|none] [--files ORIGINS|none] [--dry-run] [--yes]`: a plan's copy layout (design.md "Retention") and
 // which origins back up incrementally (design.md "Incremental backups"). The preview is the dry run of
 // the same functions saving runs (changeLayout, changeBackupTypes), so what is shown is what --yes does. Audited.
 import { asc, eq } from 'drizzle-orm';
@@ -7,6 +7,7 @@ import { getDb } from '../../lib/db/client.ts';
 import { backupRetentionPolicies } from '../../lib/db/schema.ts';
 import { layoutSchema, SCHEDULE_TYPES } from '../../lib/domain.ts';
 import { changeBackupTypes, type BackupTypesChange } from '../../lib/api/operations/policy-backup-types.ts';
+import { changeFilesOrigins, type FilesOriginsChange } from '../../lib/api/operations/policy-files.ts';
 import { ApiError } from '../../lib/api/errors.ts';
 import { changeLayout, describePolicy, type LayoutChange } from '../../lib/api/operations/policy-layout.ts';
 import { pricesFromConfig } from '../../lib/cost/billing.ts';
@@ -23,7 +24,7 @@ const usd = (n: number) => `$${n.toFixed(2)}`;
 export async function policyCommand(argv: string[]): Promise<number | void> {
   if (argv[0] === 'show') return show(argv.slice(1));
   if (argv[0] === 'set') return set(argv.slice(1));
-  throw usage('strata policy show [--tier PLAN] | strata policy set --tier PLAN [--preset seed|cost-optimized] [--incremental daily,weekly,monthly|none] [--dry-run] [--yes]');
+  throw usage('strata policy show [--tier PLAN] | strata policy set --tier PLAN [--preset seed|cost-optimized] [--incremental daily,weekly,monthly|none] [--files daily,weekly,monthly|none] [--dry-run] [--yes]');
 }
 
 async function show(argv: string[]): Promise<void> {
@@ -43,7 +44,7 @@ async function show(argv: string[]): Promise<void> {
           `${p.tier_id}: ${p.daily_retention_days}d/${p.weekly_retention_weeks}w/${p.monthly_retention_months}m, layout ${p.layout}`,
           ...(['daily', 'weekly', 'monthly'] as const)
             .filter((o) => p.copies[o].length > 0)
-            .map((o) => `  ${o.padEnd(8)} ${p.backup_types[o].padEnd(12)}${copiesText(p.copies[o])}`),
+            .map((o) => `  ${o.padEnd(8)} ${p.backup_types[o].padEnd(12)}${copiesText(p.copies[o])}${p.files_origins.includes(o) ? ', with files' : ''}`),
         ].join('\n'),
       )
       .join('\n'),
@@ -51,29 +52,42 @@ async function show(argv: string[]): Promise<void> {
 }
 
 async function set(argv: string[]): Promise<number> {
-  const f = flags(argv, { tier: { type: 'string' }, preset: { type: 'string' }, incremental: { type: 'string' }, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean' } });
+  const f = flags(argv, { tier: { type: 'string' }, preset: { type: 'string' }, incremental: { type: 'string' }, files: { type: 'string' }, 'dry-run': { type: 'boolean' }, yes: { type: 'boolean' } });
   const plan = planText(required(f.tier, 'tier'));
-  if (f.preset === undefined && f.incremental === undefined) throw usage('give --preset seed|cost-optimized, --incremental ORIGINS|none, or both');
+  if (f.preset === undefined && f.incremental === undefined && f.files === undefined) throw usage('give --preset seed|cost-optimized, --incremental ORIGINS|none, --files ORIGINS|none, or several');
   const res = f.preset === undefined ? null : layoutSchema.safeParse(f.preset);
   if (res && !res.success) throw usage(`--preset: ${res.error.issues[0]?.message ?? 'invalid'}`);
   const origins = f.incremental === undefined ? null : originList(f.incremental, 'incremental');
+  const filesOrigins = f.files === undefined ? null : originList(f.files, 'files');
   const dryRun = !!f['dry-run'];
   if (!dryRun && !f.yes) throw usage('a policy change is applied to every new backup of the plan: add --yes to apply, or --dry-run to preview');
   const cfg = config();
   const db = getDb(cfg.DATABASE_URL);
   let change: LayoutChange | undefined;
   let types: BackupTypesChange | undefined;
+  let files: FilesOriginsChange | undefined;
   try {
     if (res?.success) change = await changeLayout(db, cfg, { plan, layout: res.data, actor: cliActor(), dryRun, prices: pricesFromConfig(cfg.STRATA_PRICES_JSON) });
     if (origins) types = await changeBackupTypes(db, { plan, incrementalOrigins: origins, actor: cliActor(), dryRun });
+    if (filesOrigins) files = await changeFilesOrigins(db, { plan, filesOrigins, actor: cliActor(), dryRun });
   } catch (err) {
     if (err instanceof ApiError) throw new CliError(err.message, err.code === 'not_found' ? EXIT.error : EXIT.usage, err.code);
     throw err;
   }
-  output(!!f.json).result({ ...(change ? { policy_change: change } : {}), ...(types ? { backup_types_change: types } : {}) }, () =>
-    [change ? describeChange(change) : null, types ? describeTypes(types) : null].filter(Boolean).join('\n\n'),
+  output(!!f.json).result({ ...(change ? { policy_change: change } : {}), ...(types ? { backup_types_change: types } : {}), ...(files ? { files_origins_change: files } : {}) }, () =>
+    [change ? describeChange(change) : null, types ? describeTypes(types) : null, files ? describeFiles(files) : null].filter(Boolean).join('\n\n'),
   );
   return EXIT.ok;
+}
+
+function describeFiles(c: FilesOriginsChange): string {
+  const list = (o: string[]) => (o.length ? o.join(', ') : 'none');
+  return [
+    c.before.join() === c.after.join()
+      ? `Plan ${c.plan}: origins with files unchanged (${list(c.after)}).`
+      : `${c.dry_run ? 'Dry run (nothing changed): plan' : 'Plan'} ${c.plan}: origins whose backups include the tenant's files ${list(c.before)}  →  ${list(c.after)}${c.dry_run ? '' : ' (saved, audited)'}`,
+    `Applies to backups the scheduler queues from now on for the plan's ${c.tenants} tenant${c.tenants === 1 ? '' : 's'} (needs STRATA_FILES_BUCKET); existing backups keep what they hold.`,
+  ].join('\n');
 }
 
 function describeTypes(t: BackupTypesChange): string {

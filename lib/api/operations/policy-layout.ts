@@ -163,6 +163,8 @@ export function describePolicy(p: PolicyRow) {
     layout: p.layout,
     /** Full or incremental, per origin (design.md "Incremental backups"). */
     backup_types: backupTypesByOrigin(p.incrementalOrigins),
+    /** The origins whose backups include the tenant's files (design.md "Tenant files"). */
+    files_origins: p.filesOrigins,
     copies,
     stores: storesFor(p.layout, p),
     updated_at: p.updatedAt.toISOString(),
