@@ -5,11 +5,16 @@ import { useRouter } from 'next/navigation';
 import { useActionState, useEffect } from 'react';
 import type { ActionState } from '@/lib/api/action';
 import { formatBytes, STORAGE_TIER_LABELS } from './format';
+import { FilesProgressText, type FilesCounts } from './files-progress';
 import { buttonClass, StatusBadge } from './ui';
 
 type Action = (prev: unknown, input: FormData) => Promise<ActionState>;
 
-export function BackupNow({ action, tenantId }: { action: Action; tenantId: string }) {
+/**
+ * `filesOff`: why tenant files cannot be backed up (FILES_OFF_MESSAGE: STRATA_FILES_BUCKET is not set),
+ * or null when they can; the "include files" box is then disabled with that explanation.
+ */
+export function BackupNow({ action, tenantId, filesOff = null }: { action: Action; tenantId: string; filesOff?: string | null }) {
   const [state, formAction, pending] = useActionState(action, null);
   const jobId = (state?.data as { id?: string } | undefined)?.id;
   return (
@@ -39,10 +44,29 @@ export function BackupNow({ action, tenantId }: { action: Action; tenantId: stri
           <option value="full">full</option>
           <option value="incremental">incremental</option>
         </select>
+        <label
+          className={`flex items-center gap-1 text-sm ${filesOff ? 'text-slate-400' : 'text-slate-600'}`}
+          title={filesOff ?? 'Also back up the tenant’s objects under its files prefix, listed after the database snapshot'}
+        >
+          <input
+            type="checkbox"
+            name="includeFiles"
+            value="true"
+            disabled={Boolean(filesOff)}
+            aria-describedby={filesOff ? 'include-files-off' : undefined}
+            data-testid="backup-include-files"
+          />
+          include files
+        </label>
         <button type="submit" disabled={pending} className={buttonClass.primary}>
           {pending ? 'Queuing…' : 'Back up now'}
         </button>
       </form>
+      {filesOff ? (
+        <span id="include-files-off" className="text-xs text-slate-500" data-testid="backup-files-off">
+          Files cannot be included: {filesOff}
+        </span>
+      ) : null}
       {state?.error ? (
         <span role="alert" className="text-sm text-red-600">
           {state.error}
@@ -60,6 +84,11 @@ interface JobJson {
   backup_type: string;
   added_bytes: number | null;
   error_message: string | null;
+  /** Only for a backup with files: objects and bytes of the tenant's files done/total while stored. */
+  include_files?: boolean;
+  files_progress?: FilesCounts | null;
+  files_count?: number | null;
+  files_bytes?: number | null;
 }
 
 function JobProgress({ jobId }: { jobId: string }) {
@@ -87,12 +116,14 @@ function JobProgress({ jobId }: { jobId: string }) {
         <>
           Backup completed · {formatBytes(data.backup_size_bytes)} stored
           {data.backup_type === 'incremental' ? ` · ${formatBytes(data.added_bytes)} added` : ''}
+          {data.include_files ? ` · files: ${data.files_count ?? 0} (${formatBytes(data.files_bytes)})` : ''}
         </>
       ) : data.status === 'failed' ? (
         <span className="text-red-600">Backup failed: {data.error_message ?? 'no reason recorded'}</span>
       ) : (
         <>
           {data.status === 'pending' ? 'Waiting for a worker' : 'Backing up'} · {formatBytes(data.progress_bytes)}
+          {data.include_files && data.files_progress ? <FilesProgressText files={data.files_progress} /> : null}
         </>
       )}
       {data ? <StatusBadge status={data.status} /> : null}

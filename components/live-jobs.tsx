@@ -6,6 +6,7 @@ import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef } from 'react';
 import { formatBytes } from './format';
+import { filesProgressLabel, type FilesCounts } from './files-progress';
 import { StatusBadge } from './ui';
 
 interface ActiveJob {
@@ -17,6 +18,8 @@ interface ActiveJob {
   progress_bytes: number;
   total_bytes: number | null;
   started_at: string | null;
+  /** Present for a job with tenant files: their objects and bytes done/total, and the file part's status. */
+  files?: FilesCounts & { status: string | null };
 }
 
 export function percent(progress: number, total: number | null): number | null {
@@ -83,9 +86,38 @@ export function LiveJobs({ tenantId, showTenant = true }: { tenantId?: string; s
                 style={{ width: `${pct ?? (j.status === 'running' ? 100 : 0)}%`, opacity: pct === null ? 0.4 : 1 }}
               />
             </div>
+            {j.files ? <FilesLine files={j.files} kind={j.kind} /> : null}
           </li>
         );
       })}
     </ul>
+  );
+}
+
+/** The file part of a job: objects and bytes done of total, with its own bar (by bytes, else objects). */
+function FilesLine({ files, kind }: { files: FilesCounts & { status: string | null }; kind: 'backup' | 'restore' }) {
+  const pct = files.bytes_total > 0 ? percent(files.bytes_done, files.bytes_total) : percent(files.objects_done, files.objects_total);
+  const waiting = files.status === 'pending' || (files.objects_total === 0 && files.status !== 'completed');
+  return (
+    <div className="mt-1" data-testid="job-files-progress">
+      <div className="flex items-center justify-between gap-2 text-xs text-slate-500">
+        <span className="tabular-nums">
+          {waiting ? `files: ${kind === 'backup' ? 'listed after the database snapshot' : 'written back after the database part'}` : filesProgressLabel(files)}
+        </span>
+        {files.status === 'failed' ? <span className="text-red-600">files failed</span> : null}
+      </div>
+      {waiting ? null : (
+        <div
+          className="mt-0.5 h-1 w-full overflow-hidden rounded bg-slate-100"
+          role="progressbar"
+          aria-label={`${kind} files progress`}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={pct ?? undefined}
+        >
+          <div className="h-full rounded bg-emerald-500 transition-all" style={{ width: `${files.status === 'completed' ? 100 : (pct ?? 0)}%` }} />
+        </div>
+      )}
+    </div>
   );
 }

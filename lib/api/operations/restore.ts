@@ -2,6 +2,8 @@
 // the browser did. The worker does the work; this only validates and records the request.
 import type { Db } from '../../db/client.ts';
 import { schemaNameSchema, type RestoreMode } from '../../domain.ts';
+import type { BaseConfig } from '../../env.ts';
+import { FILES_OFF_MESSAGE, filesEnabled } from '../../files/source.ts';
 import { createRestore, createUndo } from '../../restore/create.ts';
 import { audit } from '../../audit.ts';
 import type { Actor } from '../../auth/session.ts';
@@ -22,14 +24,33 @@ export interface RestoreInput {
   allowUnsigned?: boolean;
   /** Read exactly the named copy instead of the best copy of its backup point. */
   exactCopy?: boolean;
+  /**
+   * Tenant files (design.md "Tenant files"): also write back every object of the backup's file index
+   * whose current content differs (by SHA-256), after the database part. Needs a backup with files.
+   */
+  restoreFiles?: boolean;
+  /** A clone's files go under this new prefix (required for a clone with files). */
+  filesPrefix?: string;
+  /** Delete objects under the prefix that the backup's index does not list. Needs restoreFiles. */
+  deleteExtra?: boolean;
+  /** Only the files, the database untouched (resumes a file restore that failed). Needs restoreFiles. */
+  filesOnly?: boolean;
 }
 
-/** What the confirmation must equal, and a sentence saying so. */
-export function expectedConfirmation(mode: RestoreMode, tenantName: string, targetSchema?: string): string {
+/**
+ * What the confirmation must equal: the name of the tenant overwritten (in place), the new schema
+ * (clone), or, for only a clone's files (files_only, no schema touched), the files prefix written.
+ */
+export function expectedConfirmation(mode: RestoreMode, tenantName: string, targetSchema?: string, filesOnlyPrefix?: string): string {
+  if (mode === 'clone' && filesOnlyPrefix !== undefined) return filesOnlyPrefix;
   return mode === 'clone' ? (targetSchema ?? '') : tenantName;
 }
 
-export async function requestRestore(db: Db, actor: Actor, input: RestoreInput) {
+/**
+ * `config` says whether tenant files are on (STRATA_FILES_BUCKET): restoring the files of a backup
+ * that has them is refused here when they are off (the worker would refuse it anyway, later).
+ */
+export async function requestRestore(db: Db, actor: Actor, input: RestoreInput, config?: BaseConfig) {
   if (input.allowUnsigned && actor.role !== 'admin') throw new ApiError('forbidden', 'only an admin may restore an unsigned backup', 'allow_unsigned');
   const tenant = await platformTenant(db, input.tenantId);
   if (!tenant) throw new ApiError('not_found', `tenant ${input.tenantId} does not exist`, 'tenant_id');
@@ -40,10 +61,19 @@ export async function requestRestore(db: Db, actor: Actor, input: RestoreInput) 
   if (backup.status !== 'completed') {
     throw badRequest(`backup ${backup.id} is ${backup.status}; only a completed backup can be restored`, 'backup_job_id');
   }
+  // A backup without files is refused by createRestore (field restore_files); one with files needs the feature on.
+  if (input.restoreFiles && backup.includeFiles && config && !filesEnabled(config)) {
+    throw badRequest(`restore_files: ${FILES_OFF_MESSAGE}`, 'restore_files');
+  }
   let targetSchema: string | undefined;
   let expected: string;
   let overwrites: string | null = tenant.id;
-  if (input.mode === 'clone') {
+  if (input.mode === 'clone' && input.restoreFiles && input.filesOnly) {
+    // Only a clone's files (resuming their file part): no schema is touched, the files prefix is written.
+    if (!input.filesPrefix) throw badRequest("files_prefix is required for a clone's files: the prefix they go under", 'files_prefix');
+    expected = expectedConfirmation('clone', tenant.name, undefined, input.filesPrefix);
+    overwrites = null;
+  } else if (input.mode === 'clone') {
     const parsed = schemaNameSchema.safeParse(input.targetSchema ?? '');
     if (!input.targetSchema) throw badRequest('target_schema is required for a clone: the new schema to restore into', 'target_schema');
     if (!parsed.success) throw badRequest(`target_schema: ${parsed.error.issues[0]?.message}`, 'target_schema');
@@ -62,7 +92,9 @@ export async function requestRestore(db: Db, actor: Actor, input: RestoreInput) 
   if (input.confirm !== expected) {
     throw badRequest(
       input.mode === 'clone'
-        ? 'confirm must equal the new schema name exactly'
+        ? input.restoreFiles && input.filesOnly
+          ? 'confirm must equal files_prefix exactly'
+          : 'confirm must equal the new schema name exactly'
         : 'confirm must equal the name of the tenant being overwritten, exactly',
       'confirm',
     );
@@ -75,6 +107,10 @@ export async function requestRestore(db: Db, actor: Actor, input: RestoreInput) 
     requestedBy: actor.name,
     allowUnsigned: input.allowUnsigned === true,
     exactCopy: input.exactCopy,
+    restoreFiles: input.restoreFiles,
+    filesPrefix: input.filesPrefix,
+    deleteExtra: input.deleteExtra,
+    filesOnly: input.filesOnly,
   });
   await audit(db, {
     actor: actor.name,
@@ -88,6 +124,9 @@ export async function requestRestore(db: Db, actor: Actor, input: RestoreInput) 
       via: actor.via,
       exact_copy: restore.exactCopy,
       ...(input.allowUnsigned ? { allow_unsigned: true } : {}),
+      ...(restore.restoreFiles
+        ? { restore_files: true, files_only: restore.filesOnly, files_prefix: restore.filesPrefix, delete_extra: restore.deleteExtra }
+        : {}),
     },
   });
   return restore;

@@ -4,7 +4,7 @@ import { revalidatePath } from 'next/cache';
 import { z } from 'zod';
 import { validatedAction } from '@/lib/api/action';
 import { appContext } from '@/lib/api/context';
-import { appDb } from '@/lib/db/queries/connection';
+import { appConfig, appDb } from '@/lib/db/queries/connection';
 import { BACKUP_TYPES, RESTORE_MODES, SCHEDULE_TYPES, storageTierSchema, tenantIdSchema, uuidSchema } from '@/lib/domain';
 import { requestBackup } from '@/lib/api/operations/backup';
 import { requestRestore, requestUndo } from '@/lib/api/operations/restore';
@@ -12,17 +12,25 @@ import { requestVerification } from '@/lib/api/operations/verify';
 import { setSchedulePaused } from '@/lib/api/operations/schedule';
 import { setBackupHold } from '@/lib/api/operations/hold';
 import { offboardTenant } from '@/lib/api/operations/tenant';
+import { deletionConfirmation } from '@/lib/api/confirmations';
 
 const tenantPath = (tenantId: string) => `/tenants/${encodeURIComponent(tenantId)}`;
 const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+/** A form checkbox: sent ("true", or the browser's "on") when ticked, absent when not. */
+const checkbox = z
+  .enum(['true', 'on', 'false'], 'must be a checkbox value')
+  .optional()
+  .transform((v) => v === 'true' || v === 'on');
 
 export const backupNowAction = validatedAction(
   'operator',
-  z.object({ tenantId: tenantIdSchema, storageTier: storageTierSchema, backupType: z.enum(BACKUP_TYPES).default('full') }),
+  z.object({ tenantId: tenantIdSchema, storageTier: storageTierSchema, backupType: z.enum(BACKUP_TYPES).default('full'), includeFiles: checkbox }),
   async (input, actor) => {
-    const job = await requestBackup(appDb(), actor, input);
+    // With includeFiles and tenant files off (no STRATA_FILES_BUCKET) the operation refuses, naming it.
+    const job = await requestBackup(appDb(), actor, input, appConfig());
     revalidatePath(tenantPath(input.tenantId));
-    return { message: `${input.backupType === 'incremental' ? 'Incremental backup' : 'Backup'} to ${input.storageTier} queued.`, data: { id: job.id } };
+    const what = `${input.backupType === 'incremental' ? 'Incremental backup' : 'Backup'}${input.includeFiles ? ' with files' : ''}`;
+    return { message: `${what} to ${input.storageTier} queued.`, data: { id: job.id } };
   },
 );
 
@@ -34,18 +42,34 @@ export const verifyAction = validatedAction('operator', z.object({ tenantId: ten
 
 export const restoreAction = validatedAction(
   'admin',
-  z.object({
-    tenantId: tenantIdSchema,
-    backupId: uuidSchema,
-    mode: z.enum(RESTORE_MODES),
-    targetSchema: z.string().max(200).optional(),
-    targetTenantId: tenantIdSchema.optional(),
-    confirm: z.string().max(300),
-    /** The admin ticked "I trust this unsigned backup" (the server still refuses a row known as signed). */
-    allowUnsigned: z.boolean().optional(),
-  }),
-  async (input, actor) => {
-    const restore = await requestRestore(appDb(), actor, input);
+  z
+    .object({
+      tenantId: tenantIdSchema,
+      backupId: uuidSchema,
+      mode: z.enum(RESTORE_MODES),
+      targetSchema: z.string().max(200).optional(),
+      targetTenantId: tenantIdSchema.optional(),
+      confirm: z.string().max(300),
+      /** The admin ticked "I trust this unsigned backup" (the server still refuses a row known as signed). */
+      allowUnsigned: z.boolean().optional(),
+      // Tenant files (design.md "Tenant files"); lib/restore/create.ts checks how they combine with the backup.
+      restoreFiles: z.boolean().optional(),
+      filesOnly: z.boolean().optional(),
+      /** A clone's new files prefix. */
+      filesPrefix: z.string().trim().min(1, 'enter the new files prefix').max(512).optional(),
+      deleteExtra: z.boolean().optional(),
+      /** The second confirmation "Delete objects not in the backup" asks for: what deletionConfirmation() says. */
+      deleteExtraConfirm: z.string().max(600).optional(),
+    })
+    .superRefine((input, ctx) => {
+      if (!input.deleteExtra) return;
+      const expected = deletionConfirmation(input);
+      if (input.deleteExtraConfirm !== expected) {
+        ctx.addIssue({ code: 'custom', path: ['deleteExtraConfirm'], message: `deleting objects not in the backup needs a second confirmation: type ${expected}` });
+      }
+    }),
+  async ({ deleteExtraConfirm: _confirmed, ...input }, actor) => {
+    const restore = await requestRestore(appDb(), actor, input, appConfig());
     revalidatePath(tenantPath(input.tenantId));
     return { message: 'Restore queued.', data: { id: restore.id } };
   },

@@ -11,6 +11,7 @@ import { tenantVerifications } from '@/lib/db/queries/verifications';
 import { tenantRestores, undoable } from '@/lib/db/queries/restores';
 import { currentActor } from '@/lib/auth/session';
 import { roleAtLeast } from '@/lib/auth/roles';
+import { FILES_OFF_MESSAGE, filesEnabled } from '@/lib/files/source';
 import { BACKUP_STATUSES, ORIGINS, STORAGE_TIERS, TENANT_ID_RE } from '@/lib/domain';
 import { Badge, buttonClass, Card, EmptyState, PageHeader, Pager, StatusBadge, Table, Td, Th } from '@/components/ui';
 import { formatBytes, formatDateTime, formatDuration, STORAGE_TIER_LABELS, STORAGE_TIER_SHORT } from '@/components/format';
@@ -19,6 +20,7 @@ import { BackupNow } from '@/components/backup-now';
 import { ActionButton } from '@/components/action-button';
 import { RestoreButton } from '@/components/restore-dialog';
 import { RemoveTenantButton } from '@/components/remove-tenant';
+import { filesSummary } from '@/components/files-progress';
 import { backupNowAction, holdAction, removeTenantAction, restoreAction, scheduleAction, undoAction, verifyAction } from './actions';
 
 export const dynamic = 'force-dynamic';
@@ -41,6 +43,8 @@ export default async function TenantPage({ params, searchParams }: Props) {
   const actor = (await currentActor())!;
   const isOperator = roleAtLeast(actor.role, 'operator');
   const isAdmin = roleAtLeast(actor.role, 'admin');
+  // Tenant files (design.md "Tenant files"): off without STRATA_FILES_BUCKET; the page says so.
+  const filesOff = filesEnabled(config) ? null : FILES_OFF_MESSAGE;
   const filters = { status: pick(sp.status, BACKUP_STATUSES), storageTier: pick(sp.storage, STORAGE_TIERS), origin: pick(sp.origin, ORIGINS) };
   const page = Math.max(1, Math.min(10_000, Number(sp.page) || 1));
   // Every query at once: the page's server time is the slowest one, not their sum.
@@ -93,7 +97,7 @@ export default async function TenantPage({ params, searchParams }: Props) {
         }
         actions={
           <>
-            {isOperator && protection ? <BackupNow action={backupNowAction} tenantId={tenant.id} /> : null}
+            {isOperator && protection ? <BackupNow action={backupNowAction} tenantId={tenant.id} filesOff={filesOff} /> : null}
             {isAdmin && (protection || counts.completed > 0) ? (
               <RemoveTenantButton
                 action={removeTenantAction}
@@ -106,6 +110,11 @@ export default async function TenantPage({ params, searchParams }: Props) {
           </>
         }
       />
+      {filesOff ? (
+        <p className="mb-6 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-600" data-testid="tenant-files-off">
+          Tenant files are off: STRATA_FILES_BUCKET is not set, so backups hold the database only and files can be neither backed up nor restored.
+        </p>
+      ) : null}
       {removed ? (
         <p className="mb-6 rounded-md border border-slate-200 bg-slate-50 px-3 py-2 text-sm text-slate-700" data-testid="tenant-removed">
           Removed from the platform on {formatDateTime(removed.removedAt, tz)}. No new backups are taken; the ones below stay listed until they
@@ -133,6 +142,14 @@ export default async function TenantPage({ params, searchParams }: Props) {
                       {r.movedAsideSchema ? ` · previous data in ${r.movedAsideSchema}` : ''}
                       {r.errorMessage ? ` · ${r.errorMessage}` : ''}
                     </div>
+                    {r.restoreFiles ? (
+                      <div className={`text-xs ${r.filesStatus === 'failed' ? 'text-red-600' : 'text-slate-500'}`} data-testid={`restore-files-${r.id}`}>
+                        {r.filesOnly ? 'files only' : 'with files'}
+                        {r.filesPrefix ? ` → ${r.filesPrefix}` : ''}
+                        {r.deleteExtra ? ' · deleting objects not in the backup' : ''} · files {r.filesStatus ?? 'pending'}
+                        {r.filesError ? `: ${r.filesError}` : ''}
+                      </div>
+                    ) : null}
                   </div>
                   <div className="flex items-center gap-2">
                     <StatusBadge status={r.status} />
@@ -251,6 +268,11 @@ export default async function TenantPage({ params, searchParams }: Props) {
                       {b.backupType === 'incremental' && b.status === 'completed'
                         ? perCopy((c) => <span className="text-xs text-slate-500">+{formatBytes(c.addedBytes)} added</span>)
                         : null}
+                      {b.includeFiles ? (
+                        <div className="text-xs text-slate-500" data-testid={`backup-files-${b.id}`} title="The tenant’s files in this backup point: objects (total size)">
+                          {filesSummary(b.filesCount, b.filesBytes)}
+                        </div>
+                      ) : null}
                     </Td>
                     <Td className="hidden max-w-[8rem] xl:table-cell">
                       {copies.map((c) => (
@@ -304,10 +326,15 @@ export default async function TenantPage({ params, searchParams }: Props) {
                               storageTier: readable.storageTier,
                               origin: readable.origin,
                               signed: readable.signed,
+                              includeFiles: readable.includeFiles,
+                              filesCount: readable.filesCount,
+                              filesBytes: readable.filesBytes,
+                              filesPrefix: readable.filesPrefix,
                             }}
                             otherTenants={otherTenants}
                             undoDays={config.STRATA_UNDO_RETENTION_DAYS}
                             timeZone={tz}
+                            filesOff={filesOff}
                           />
                         ) : null}
                       </div>

@@ -1,14 +1,14 @@
 // Live progress for the dashboard (polled by components/live-jobs.tsx): pending and running jobs.
 import { z } from 'zod';
 import { apiRoute } from '@/lib/api/handler';
+import { activeJobsWithFiles } from '@/lib/api/live';
 import { isoUtc } from '@/lib/iso';
 import { tenantIdSchema } from '@/lib/domain';
-import { activeJobs } from '@/lib/db/queries/backups';
 
 const query = z.object({ tenant: tenantIdSchema.optional() });
 
 export const GET = apiRoute({ role: 'viewer', query }, async ({ query, db }) => {
-  const jobs = await activeJobs(db, query.tenant);
+  const jobs = await activeJobsWithFiles(db, query.tenant);
   return {
     body: {
       jobs: jobs.map((j) => ({
@@ -21,6 +21,8 @@ export const GET = apiRoute({ role: 'viewer', query }, async ({ query, db }) => 
         total_bytes: j.totalBytes,
         started_at: isoUtc(j.startedAt),
         created_at: isoUtc(j.createdAt),
+        // Tenant files (backups and restores that have a file part): objects and bytes done/total.
+        ...(j.files ? { files: j.files } : {}),
       })),
     },
   };
