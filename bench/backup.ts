@@ -40,8 +40,9 @@ export async function strataBackup(
   tiers: StorageTier[],
   extraEnv: Record<string, string> = {},
   backupType: BackupType = 'full',
+  includeFiles = false,
 ): Promise<StrataBackup> {
-  const [row] = await createBackupGroup(bench.db, { tenantId, storageTiers: tiers, origin: 'manual', requestedBy: 'bench', backupType });
+  const [row] = await createBackupGroup(bench.db, { tenantId, storageTiers: tiers, origin: 'manual', requestedBy: 'bench', backupType, includeFiles });
   const run = await runNodeChild(bench, ['backup', row!.dumpGroup], extraEnv);
   const [done] = await bench.db.select().from(backupJobs).where(eq(backupJobs.id, row!.id));
   if (done?.status !== 'completed') throw new Error(`bench backup ${row!.id} is ${done?.status}: ${done?.errorMessage}`);

@@ -60,7 +60,11 @@ const startedAt = Date.now();
 let extra: Record<string, unknown> = {};
 try {
   if (mode === 'backup') {
-    await runBackupGroup({ db: getDb(config.DATABASE_URL), config, stores: createStores(config) }, arg!);
+    // The file part's own account (objects and bytes read from the files bucket), for item 11.
+    const log = (message: string, fields?: Record<string, unknown>) => {
+      if (message === 'backup files stored') extra = { ...extra, files: fields };
+    };
+    await runBackupGroup({ db: getDb(config.DATABASE_URL), config, stores: createStores(config), log }, arg!);
   } else if (mode === 'restore') {
     const row = await runRestore({ db: getDb(config.DATABASE_URL), config, stores: createStores(config) }, arg!);
     extra = { status: row.status, movedAside: row.movedAsideSchema };

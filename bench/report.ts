@@ -15,6 +15,7 @@ const ITEMS: Record<number, string> = {
   8: 'CLI',
   9: 'Large-schema restore',
   10: 'Incremental backups',
+  11: 'Tenant files',
 };
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');

@@ -19,6 +19,7 @@ import { ROOT, type Bench, type Sizes } from './harness.ts';
 import { benchImpact, OLTP } from './impact.ts';
 import { benchLargeSchema } from './large-schema.ts';
 import { benchIncremental } from './incremental.ts';
+import { benchFiles } from './files.ts';
 import { findChildByCmdline, procStat, selfCpu, treeCpu } from './proc.ts';
 import { writeResults } from './report.ts';
 import { benchRestore } from './restore.ts';
@@ -95,6 +96,7 @@ try {
   if (wants(4)) await benchFleet(bench);
   if (wants(6)) await benchDashboard(bench);
   if (wants(9)) await benchLargeSchema(bench);
+  if (wants(11)) await benchFiles(bench);
   // Last: it changes the big tenant.
   if (wants(10)) await benchIncremental(bench);
 
