@@ -72,37 +72,29 @@ export async function markRunning(db: Db, targets: BackupTarget[], tierId: strin
 }
 
 /**
- * progress_bytes of the group's running rows, written at most one statement at a time (the pipeline
- * reports about once a second; a report arriving while a write is in flight replaces the waiting one).
+ * The latest of a stream of values, written at most one statement at a time: a report arriving while
+ * a write is in flight replaces the waiting one. A failed write is ignored: progress is informational,
+ * a missed write is not a failed backup.
  */
-/** File progress of a running group (objects and bytes done/total), at most one write in flight. */
-export function recordFilesProgress(db: Db, dumpGroup: string): { report: (p: FilesProgress) => void; settle: () => Promise<void> } {
+function latestOnly<T>(write: (value: T) => Promise<unknown>): { report: (value: T) => void; settle: () => Promise<void> } {
   let inFlight: Promise<void> | undefined;
-  let waiting: FilesProgress | undefined;
-  let last = 0;
-  const write = (p: FilesProgress): Promise<void> =>
-    db
-      .update(backupJobs)
-      .set({ filesProgress: p })
-      .where(and(eq(backupJobs.dumpGroup, dumpGroup), eq(backupJobs.status, 'running')))
+  let waiting: { value: T } | undefined;
+  const start = (value: T): Promise<void> =>
+    write(value)
       .then(
         () => undefined,
-        () => undefined, // informational, like recordProgress
+        () => undefined,
       )
       .then(() => {
         const next = waiting;
         waiting = undefined;
-        inFlight = next === undefined ? undefined : write(next);
+        inFlight = next === undefined ? undefined : start(next.value);
         return inFlight;
       });
   return {
-    report(p) {
-      const now = Date.now();
-      // About once a second, and always the last one.
-      if (now - last < 1000 && p.objects_done < p.objects_total) return;
-      last = now;
-      if (inFlight) waiting = p;
-      else inFlight = write(p);
+    report(value) {
+      if (inFlight) waiting = { value };
+      else inFlight = start(value);
     },
     async settle() {
       while (inFlight) await inFlight;
@@ -110,32 +102,25 @@ export function recordFilesProgress(db: Db, dumpGroup: string): { report: (p: Fi
   };
 }
 
+const runningRowsOf = (dumpGroup: string) => and(eq(backupJobs.dumpGroup, dumpGroup), eq(backupJobs.status, 'running'));
+
+/** progress_bytes of the group's running rows (the pipeline reports about once a second). */
 export function recordProgress(db: Db, dumpGroup: string): { report: (bytes: number) => void; settle: () => Promise<void> } {
-  let inFlight: Promise<void> | undefined;
-  let waiting: number | undefined;
-  const write = (bytes: number): Promise<void> =>
-    db
-      .update(backupJobs)
-      .set({ progressBytes: bytes })
-      .where(and(eq(backupJobs.dumpGroup, dumpGroup), eq(backupJobs.status, 'running')))
-      .then(
-        () => undefined,
-        () => undefined, // progress is informational: a missed write is not a failed backup
-      )
-      .then(() => {
-        const next = waiting;
-        waiting = undefined;
-        inFlight = next === undefined ? undefined : write(next);
-        return inFlight;
-      });
+  return latestOnly((bytes: number) => db.update(backupJobs).set({ progressBytes: bytes }).where(runningRowsOf(dumpGroup)));
+}
+
+/** files_progress of the group's running rows (objects and bytes done/total): about once a second, and always the last. */
+export function recordFilesProgress(db: Db, dumpGroup: string): { report: (p: FilesProgress) => void; settle: () => Promise<void> } {
+  const writer = latestOnly((p: FilesProgress) => db.update(backupJobs).set({ filesProgress: p }).where(runningRowsOf(dumpGroup)));
+  let last = 0;
   return {
-    report(bytes) {
-      if (inFlight) waiting = bytes;
-      else inFlight = write(bytes);
+    report(p) {
+      const now = Date.now();
+      if (now - last < 1000 && p.objects_done < p.objects_total) return;
+      last = now;
+      writer.report(p);
     },
-    async settle() {
-      while (inFlight) await inFlight;
-    },
+    settle: writer.settle,
   };
 }
 

@@ -14,6 +14,7 @@ import { parseLocation, type ObjectStore } from '../storage/types.ts';
 import type { FilesBucket, ListedFile } from '../storage/files-bucket.ts';
 import { FILES_INDEX_OBJECT, filesIndexProblems, parseFilesIndex, sha256Hex, type FileEntry, type FilesIndex } from '../files/index-format.ts';
 import { FILES_IN_FLIGHT } from '../files/backup.ts';
+import { allAtMost } from './staged.ts';
 
 /** The index is a few hundred bytes per file; more than this is not an index Strata wrote. */
 const MAX_INDEX_BYTES = 512 * 1024 * 1024;
@@ -149,24 +150,23 @@ export async function restoreTenantFiles(options: FilesRestoreOptions): Promise<
     report.written++;
   };
 
-  const inFlight = new Set<Promise<void>>();
-  for (const entry of index.files) {
-    if (signal?.aborted) break;
-    const task: Promise<void> = restoreOne(entry)
-      .catch((err: unknown) => {
+  // A failed file is recorded and the others go on: the runs never throw, allAtMost only bounds them.
+  await allAtMost(
+    FILES_IN_FLIGHT,
+    index.files,
+    async (entry) => {
+      try {
+        await restoreOne(entry);
+      } catch (err) {
         report.failed.push({ key: entry.key, error: err instanceof Error ? err.message : String(err) });
-      })
-      .finally(() => {
-        inFlight.delete(task);
+      } finally {
         report.objects_done++;
         report.bytes_done += entry.size;
         options.onProgress?.({ ...report });
-      });
-    inFlight.add(task);
-    while (inFlight.size >= FILES_IN_FLIGHT) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-  signal?.throwIfAborted();
+      }
+    },
+    signal,
+  );
 
   if (options.deleteExtra) {
     const listed = new Set(index.files.map((f) => f.key));
