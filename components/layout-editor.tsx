@@ -1,6 +1,6 @@
 'use client';
 // A plan's copy layout (preset): Preview runs the save as a dry run (the same changeLayout the CLI's
-// `strata policy set --dry-run` runs) and shows schedules, stores, a month's cost and deletions;
+// `strata policy set --dry-run` runs) and shows schedules, stores, backup types, a month's cost and deletions;
 // Save is enabled only after a preview of exactly this choice.
 import { useState, useTransition } from 'react';
 import type { ActionState } from '@/lib/api/action';
@@ -11,9 +11,13 @@ import { buttonClass, inputClass } from './ui';
 type Action = (prev: unknown, input: Record<string, unknown>) => Promise<ActionState>;
 const PRESETS = [
   ['seed', 'Seed: dailies in S3 Standard, weeklies in Standard-IA, monthlies in B2'],
-  ['cost-optimized', 'Cost-optimized: the newest daily in S3 Standard for a day, every retained copy in B2'],
+  ['cost-optimized', 'Cost-optimized: the newest daily in S3 Standard for a day, every retained copy in B2, dailies incremental'],
 ] as const;
 const usd = (n: number) => `$${n.toFixed(2)}`;
+const typesChanged = (c: LayoutChange) =>
+  (Object.keys(c.backup_types.after) as (keyof LayoutChange['backup_types']['after'])[])
+    .filter((o) => c.backup_types.before[o] !== c.backup_types.after[o])
+    .map((o) => [o, c.backup_types.before[o], c.backup_types.after[o]] as const);
 
 export function LayoutEditor({ plan, current, preview, save, timeZone }: { plan: string; current: string; preview: Action; save: Action; timeZone: string }) {
   const [layout, setLayout] = useState(current);
@@ -68,9 +72,18 @@ export function LayoutEditor({ plan, current, preview, save, timeZone }: { plan:
               </li>
             ))}
           </ul>
+          {typesChanged(shown).length ? (
+            <p className="text-xs text-slate-600">
+              Backup types: {typesChanged(shown).map(([o, before, after]) => `${o} ${before} → ${after}`).join('; ')}.
+            </p>
+          ) : null}
           <p>
             Stores: {shown.stores.before.join(', ') || 'none'} → {shown.stores.after.join(', ') || 'none'}. A month at steady state: {usd(shown.monthly_cost.before_dollars)} →{' '}
-            <strong>{usd(shown.monthly_cost.after_dollars)}</strong> (all S3 Standard: {usd(shown.monthly_cost.all_standard_dollars)}).
+            <strong>{usd(shown.monthly_cost.after_dollars)}</strong> (all S3 Standard: {usd(shown.monthly_cost.all_standard_dollars)}
+            {Object.values(shown.backup_types.after).includes('incremental') || Object.values(shown.backup_types.before).includes('incremental')
+              ? `; incremental backups priced at ${shown.monthly_cost.daily_change_percent}% of the data changing a day`
+              : ''}
+            ).
           </p>
           <p className="text-xs text-slate-600">
             New backups are deleted: {shown.new_backups_deleted.map((d) => `${d.origin} ${d.storage_tier} ${d.after}`).join('; ') || 'none scheduled'}.

@@ -67,6 +67,16 @@ describe('strata policy and cost simulate', () => {
       after: ['s3_standard 1 day', 'b2_cold 7 days'],
     });
     assert.deepEqual(preview.stores, { before: ['s3_standard', 's3_ia', 'b2_cold'], after: ['s3_standard', 'b2_cold'] });
+    assert.deepEqual(preview.backup_types, {
+      before: { daily: 'full', weekly: 'full', monthly: 'full' },
+      after: { daily: 'incremental', weekly: 'full', monthly: 'full' },
+    }, 'the preset makes dailies incremental');
+    const named = await strata(['policy', 'set', '--tier', 'premium', '--preset', 'cost-optimized', '--incremental', 'none', '--dry-run', '--json']);
+    assert.deepEqual(named.json.policy_change.backup_types.after, { daily: 'full', weekly: 'full', monthly: 'full' }, '--incremental overrides the preset');
+    assert.equal(named.json.backup_types_change, undefined, 'one change, saved together');
+    const human = await strata(['policy', 'set', '--tier', 'premium', '--preset', 'cost-optimized', '--dry-run']);
+    assert.match(human.stdout, /daily +full {2}→ {2}incremental/);
+    assert.match(human.stdout, /incremental backups at 1% of the data changing a day/);
     assert.equal((await strata(['policy', 'show', '--tier', 'premium', '--json'])).json.policies[0].layout, 'seed', 'a dry run writes nothing');
 
     const set = await strata(['policy', 'set', '--tier', 'premium', '--preset', 'cost-optimized', '--yes', '--json']);
@@ -75,15 +85,21 @@ describe('strata policy and cost simulate', () => {
     const { dry_run: _a, schedules_reconciled: _b, ...saved } = set.json.policy_change;
     const { dry_run: _c, ...previewed } = preview;
     assert.deepEqual(saved, previewed, 'the preview is what saving did');
-    assert.equal((await strata(['policy', 'show', '--tier', 'premium', '--json'])).json.policies[0].layout, 'cost-optimized');
-    const audit = (await stack.db.execute<{ actor: string; details: { from: string; to: string } }>(sql`
+    const shown = (await strata(['policy', 'show', '--tier', 'premium', '--json'])).json.policies[0];
+    assert.deepEqual([shown.layout, shown.backup_types.daily], ['cost-optimized', 'incremental']);
+    const audit = (await stack.db.execute<{ actor: string; details: { from: string; to: string; backup_types_after: { daily: string } } }>(sql`
       select actor, details from audit_log where action = 'policy.layout' and target = 'premium'`)).rows;
     assert.equal(audit.length, 1);
     assert.match(audit[0]!.actor, /^cli:/);
-    assert.deepEqual([audit[0]!.details.from, audit[0]!.details.to], ['seed', 'cost-optimized']);
+    assert.deepEqual([audit[0]!.details.from, audit[0]!.details.to, audit[0]!.details.backup_types_after.daily], ['seed', 'cost-optimized', 'incremental']);
     const schedules = (await stack.db.execute<{ schedule_type: string; storage_tier: string }>(sql`
       select schedule_type, storage_tier from backup_schedules where tenant_id = 'policy-clinic' order by id`)).rows;
     assert.deepEqual(schedules.map((s) => s.storage_tier), ['s3_standard', 'b2_cold', 'b2_cold'], 'schedules follow at once');
+    const again = await strata(['policy', 'set', '--tier', 'premium', '--preset', 'cost-optimized', '--yes']);
+    assert.match(again.stdout, /nothing to change/);
+    // Back to full dailies for the next case (the layout stays).
+    const off = await strata(['policy', 'set', '--tier', 'premium', '--incremental', 'none', '--yes', '--json']);
+    assert.equal(off.code, 0, off.stderr);
   });
 
   it('--incremental sets which origins back up incrementally: previewed, applied with --yes, audited, followed by the scheduler', async () => {
@@ -106,8 +122,8 @@ describe('strata policy and cost simulate', () => {
     assert.match(set.stdout, /daily +full {2}→ {2}incremental/);
     assert.deepEqual((await strata(['policy', 'show', '--tier', 'premium', '--json'])).json.policies[0].backup_types, { daily: 'incremental', weekly: 'incremental', monthly: 'full' });
     const audit = (await stack.db.execute<{ details: { after: Record<string, string> } }>(sql`
-      select details from audit_log where action = 'policy.backup_types' and target = 'premium'`)).rows;
-    assert.deepEqual(audit.map((a) => a.details.after.daily), ['incremental']);
+      select details from audit_log where action = 'policy.backup_types' and target = 'premium' order by id`)).rows;
+    assert.deepEqual(audit.map((a) => a.details.after.daily), ['full', 'incremental'], "the previous case's reset, then this one");
 
     // The scheduler follows: a due daily alone is incremental; a daily that is also the monthly is full.
     const fire = async (types: string[]) => {
@@ -171,9 +187,9 @@ describe('strata policy and cost simulate', () => {
     assert.equal(bad.code, 2);
   });
 
-  it('cost simulate --daily-change-percent prices incremental dailies beside the full-only figure', async () => {
+  it("cost simulate: cost-optimized's incremental dailies priced at --daily-change-percent, beside --incremental none", async () => {
     const args = ['cost', 'simulate', '--tenants', '2', '--size-gb', '5', '--tier', 'premium', '--months', '14', '--preset', 'cost-optimized', '--json'];
-    const full = await strata(args);
+    const full = await strata([...args, '--incremental', 'none']);
     const inc = await strata([...args, '--daily-change-percent', '2']);
     assert.equal(inc.code, 0, inc.stderr);
     assert.deepEqual([inc.json.incremental_origins, inc.json.daily_change_percent], [['daily'], 2]);

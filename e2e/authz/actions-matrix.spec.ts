@@ -147,9 +147,9 @@ const cases: ActionCase[] = [
   {
     file: POLICY_ACTIONS, name: 'saveLayoutAction', page: '/policies', min: 'admin', audit: () => 'policy.layout',
     input: async () => ({ plan: 'advanced', layout: 'cost-optimized' }),
-    // The later specs expect the seed layout.
+    // The later specs expect the seed preset (layout and full backups).
     after: async () => {
-      await sql(`update backup_retention_policies set layout = 'seed' where tier_id = 'advanced'`);
+      await sql(`update backup_retention_policies set layout = 'seed', incremental_origins = '{}' where tier_id = 'advanced'`);
     },
   },
   {

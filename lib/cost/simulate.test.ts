@@ -88,8 +88,8 @@ describe('simulateFleet', () => {
     assert.ok(Math.abs(m.stored_gb.b2_cold - 2 * monthlies) < 1e-6);
   });
 
-  it('cost-optimized premium: one hot copy, everything retained in B2', () => {
-    const co = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1, layout: 'cost-optimized' });
+  it('cost-optimized premium with full dailies: one hot copy, everything retained in B2', () => {
+    const co = simulateFleet({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1, layout: 'cost-optimized', incrementalOrigins: [] });
     const m = co.months[13]!;
     // At Mar 1 00:00: Feb 28's S3 copy (Feb 27's expired and went Feb 28 02:00); in B2 the same
     // 7 dailies, 4 weeklies and 12 monthlies the seed layout keeps.
@@ -103,9 +103,25 @@ describe('simulateFleet', () => {
     // summary: the mean of the last 12 months; --compare adds the other preset.
     const mean = co.months.slice(-12).reduce((n, x) => n + x.savings_percent, 0) / 12;
     close(co.summary.steady_state_savings_percent, mean, 'mean');
-    const both = simulateCompare({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1, layout: 'cost-optimized' });
+    const both = simulateCompare({ tenants: 1, sizeGb: 10, plan: 'premium', months: 14, windowMinutes: 1, layout: 'cost-optimized', incrementalOrigins: [] });
     assert.deepEqual(both.summary.presets.map((p) => p.preset), ['cost-optimized', 'seed']);
     close(both.summary.presets[1]!.steady_state_savings_percent, seed.summary.steady_state_savings_percent, 'seed beside it');
+  });
+
+  it('a preset is priced with its own backup types: cost-optimized has incremental dailies, seed none, unless named', () => {
+    const base = { tenants: 1, sizeGb: 10, plan: 'premium' as const, months: 14, windowMinutes: 1 };
+    const co = simulateFleet({ ...base, layout: 'cost-optimized' });
+    assert.deepEqual([co.incremental_origins, co.summary.incremental_origins], [['daily'], ['daily']]);
+    const coFull = simulateFleet({ ...base, layout: 'cost-optimized', incrementalOrigins: [] });
+    assert.deepEqual(coFull.incremental_origins, []);
+    assert.ok(co.summary.steady_state_monthly_dollars < coFull.summary.steady_state_monthly_dollars, 'incremental dailies store less');
+    close(co.summary.all_standard_monthly_dollars, coFull.summary.all_standard_monthly_dollars, 'against the same full-dump baseline');
+    assert.deepEqual(simulateFleet(base).incremental_origins, [], 'seed: full backups');
+    // --compare: each preset with its own types, unless the input names them for all.
+    const own = simulateCompare({ ...base, layout: 'cost-optimized' }).summary.presets;
+    assert.deepEqual(own.map((p) => [p.preset, p.incremental_origins]), [['cost-optimized', ['daily']], ['seed', []]]);
+    const named = simulateCompare({ ...base, layout: 'seed', incrementalOrigins: ['daily', 'weekly'] }).summary.presets;
+    assert.deepEqual(named.map((p) => [p.preset, p.incremental_origins]), [['seed', ['daily', 'weekly']], ['cost-optimized', ['daily', 'weekly']]]);
   });
 
   it('restores read the newest point\'s best copy; B2 egress is free within 3x stored, S3 egress is not', () => {

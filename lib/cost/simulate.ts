@@ -4,7 +4,7 @@
 // Pure and deterministic: no clock, no randomness.
 import { COPY_READ_ORDER, LAYOUTS, STORAGE_TIERS, type Layout, type Plan, type ScheduleType, type StorageTier } from '../domain.ts';
 import { PRUNE_EVERY_SECONDS, pruneDecisions, type PruneCandidate } from '../retention/decisions.ts';
-import { addKeep, copiesFor, planCopies, type CopyLayout } from '../retention/layouts.ts';
+import { addKeep, copiesFor, planCopies, presetIncrementalOrigins, type CopyLayout } from '../retention/layouts.ts';
 import { scheduledBackupType, SEEDED_POLICIES, type RetentionWindows } from '../retention/policies.ts';
 import { CHUNK_BASE_KEEP_SECONDS } from '../retention/chunks.ts';
 import { slotsBetween } from '../schedule/next-run.ts';
@@ -41,7 +41,7 @@ export interface SimulationInput {
   drillSample?: number;
   /** Multipart part size of uploads (S3_PART_SIZE_MB): a dump is parts + 2 PUTs, plus manifest and signature. Default 16. */
   partSizeMb?: number;
-  /** Origins whose backups are incremental (the policy's incremental_origins). Default none. */
+  /** Origins whose backups are incremental (the policy's incremental_origins). Default: the preset's own (presetIncrementalOrigins). */
   incrementalOrigins?: ScheduleType[];
   /** Share of a tenant's data that changes per day, in percent: what an incremental backup adds. Default 1. */
   dailyChangePercent?: number;
@@ -64,6 +64,8 @@ export interface SimulatedMonth {
 /** snake_case: one preset's figures in `summary.presets`. */
 export interface PresetSummary {
   preset: Layout;
+  /** The origins it priced as incremental: the preset's own unless the input named them. */
+  incremental_origins: ScheduleType[];
   /** Mean savings_percent of the last 12 simulated months (all of them when fewer). */
   steady_state_savings_percent: number;
   /** Mean monthly bill over the same months. */
@@ -350,7 +352,9 @@ export function simulateFleet(input: SimulationInput): SimulationReport {
     },
   };
 
-  const incrementalOrigins = [...new Set(input.incrementalOrigins ?? [])];
+  // Only origins the plan has a schedule for (advanced has no dailies to back up incrementally).
+  const scheduled = new Set(schedulesForPolicy({ ...policy, layout }).map((s) => s.scheduleType));
+  const incrementalOrigins = [...new Set(input.incrementalOrigins ?? presetIncrementalOrigins(layout))].filter((o) => scheduled.has(o));
   const all = runCopies(input, fleet, policy, layout, incrementalOrigins);
   const billed = billedObjects(all, input, factor);
   const reads = runReads(input, fleet, all, factor);
@@ -391,6 +395,7 @@ export function simulateFleet(input: SimulationInput): SimulationReport {
   const mean = (f: (m: SimulatedMonth) => number) => last.reduce((n, m) => n + f(m), 0) / last.length;
   const own: PresetSummary = {
     preset: layout,
+    incremental_origins: incrementalOrigins,
     steady_state_savings_percent: mean((m) => m.savings_percent),
     steady_state_monthly_dollars: mean((m) => m.hybrid_dollars),
     all_standard_monthly_dollars: mean((m) => m.all_standard_dollars),
@@ -412,7 +417,10 @@ export function simulateFleet(input: SimulationInput): SimulationReport {
   };
 }
 
-/** The report for `input.layout`, with every other preset's figures beside it in summary.presets (`--compare`). */
+/**
+ * The report for `input.layout`, with every other preset's figures beside it in summary.presets
+ * (`--compare`): each preset with its own backup types, unless the input names the incremental origins.
+ */
 export function simulateCompare(input: SimulationInput): SimulationReport {
   const report = simulateFleet(input);
   const others = LAYOUTS.filter((l) => l !== report.layout).map((layout) => simulateFleet({ ...input, layout }).summary.presets[0]!);

@@ -118,6 +118,19 @@ export function copyExpiry(
   return addKeep(copy.completedAt, spec.keep);
 }
 
+/**
+ * The origins a preset backs up incrementally (design.md "Incremental backups"). A preset is a copy
+ * layout plus backup types: applying one (`strata policy set --preset`, the policy editor) sets
+ * both, and `strata cost simulate --preset` prices both.
+ * - seed: none, every backup a full dump (the business case's table).
+ * - cost-optimized: dailies. Each daily copy uploads only what changed since the one before, so
+ *   seven B2 dailies and the hot S3 copy cost little more than one dump; weeklies and monthlies stay
+ *   full (a point that is also theirs is full), so every copy kept longer than a week stands alone.
+ */
+export function presetIncrementalOrigins(layout: Layout): ScheduleType[] {
+  return layout === 'cost-optimized' ? ['daily'] : [];
+}
+
 /** The storage tiers an origin's backups land in under a layout, in copy order. */
 export function storesFor(layout: Layout, w: RetentionWindows): StorageTier[] {
   const all = Object.values(copiesFor(layout, w)).flat().map((c) => c.storage_tier);

@@ -1,13 +1,15 @@
 // Copies per origin, end to end with a worker (issue 14 "Done when"): a premium tenant under the
-// cost-optimized layout gets one dump stored in S3 Standard and in B2 for one due daily (two copies,
-// one backup point); once the S3 copy's day has passed, prune deletes the S3 object only and a
-// restore of that backup point reads the B2 copy and is exact; a Sunday's coinciding daily and
-// weekly store one B2 object, not two.
+// cost-optimized preset gets one dump stored in S3 Standard and in B2 for one due daily (two copies,
+// one backup point) — incremental copies as the preset ships, full dumps with --incremental none;
+// once the S3 copy's day has passed, prune deletes the S3 copy only and a restore of that backup
+// point reads the B2 copy and is exact; a Sunday's coinciding daily and weekly store one B2 object,
+// not two.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { changeLayout } from '../api/operations/policy-layout.ts';
+import { changeBackupTypes } from '../api/operations/policy-backup-types.ts';
 import type { Db } from '../db/client.ts';
 import type { Config } from '../env.ts';
 import { pgTime } from '../jobs/pg-time.ts';
@@ -31,6 +33,7 @@ interface Row extends Record<string, unknown> {
   origin: string;
   storage_tier: string;
   status: string;
+  backup_type: string;
   dump_group: string;
   layout: string | null;
   backup_location: string | null;
@@ -52,6 +55,7 @@ describe('copies per origin (cost-optimized, with a worker)', () => {
     const change = await changeLayout(db, config, { plan: 'premium', layout: 'cost-optimized', actor: 'test:admin', dryRun: false });
     assert.equal(change.from, 'seed');
     assert.deepEqual(change.stores.after, ['s3_standard', 'b2_cold']);
+    assert.deepEqual(change.backup_types.after, { daily: 'incremental', weekly: 'full', monthly: 'full' }, 'the preset makes dailies incremental');
   });
   after(async () => {
     await stack?.stop();
@@ -70,7 +74,7 @@ describe('copies per origin (cost-optimized, with a worker)', () => {
   const rowsOf = async (tenant: string) =>
     (
       await db.execute<Row>(sql`
-        select id::text, origin, storage_tier, status, dump_group::text, layout, backup_location, completed_at, expires_at
+        select id::text, origin, storage_tier, status, backup_type, dump_group::text, layout, backup_location, completed_at, expires_at
         from backup_jobs where tenant_id = ${tenant} order by storage_tier desc`)
     ).rows;
   const keptDays = (r: Row) => (pgTime(r.expires_at!).getTime() - pgTime(r.completed_at!).getTime()) / DAY;
@@ -87,21 +91,32 @@ describe('copies per origin (cost-optimized, with a worker)', () => {
     }
   };
 
-  it('one due daily: two copies of one dump; a day later prune deletes the S3 copy only; the restore reads B2 and is exact', async () => {
-    const { schemaName } = await createFixtureTenant(config.DATABASE_URL, { tenantId: 'hotcold', rows: 2000 });
+  it('one due daily (incremental, as the preset ships): two copies of one dump; a day later prune deletes the S3 copy only; the restore reads B2 and is exact', async () => {
+    await hotCold('hotcold', 'incremental');
+  });
+
+  it('the same with full dailies (--incremental none)', async () => {
+    await changeBackupTypes(db, { plan: 'premium', incrementalOrigins: [], actor: 'test:admin', dryRun: false });
+    await hotCold('hotcold-full', 'full');
+  });
+
+  /** A copy's own object: the dump of a full copy; the chunk list (manifest) of an incremental one. */
+  async function hotCold(tenantId: string, backupType: 'full' | 'incremental') {
+    const own = backupType === 'full' ? 'dump.zst.age' : 'manifest.json';
+    const { schemaName } = await createFixtureTenant(config.DATABASE_URL, { tenantId, schemaName: tenantId.replaceAll('-', '_'), rows: 2000 });
     const original = await fingerprint(config.DATABASE_URL, schemaName);
     await reconcileSchedules(db, config);
     const schedules = (await db.execute<{ schedule_type: string; storage_tier: string }>(sql`
-      select schedule_type, storage_tier from backup_schedules where tenant_id = 'hotcold' order by id`)).rows;
+      select schedule_type, storage_tier from backup_schedules where tenant_id = ${tenantId} order by id`)).rows;
     assert.deepEqual(schedules.map((s) => [s.schedule_type, s.storage_tier]), [['daily', 's3_standard'], ['weekly', 'b2_cold'], ['monthly', 'b2_cold']]);
 
-    await dueOnly('hotcold', { daily: '-5 minutes' });
-    await withWorker(() => waitFor('two completed copies', async () => (await rowsOf('hotcold')).filter((r) => r.status === 'completed').length === 2, 90_000));
-    const rows = await rowsOf('hotcold');
+    await dueOnly(tenantId, { daily: '-5 minutes' });
+    await withWorker(() => waitFor('two completed copies', async () => (await rowsOf(tenantId)).filter((r) => r.status === 'completed').length === 2, 90_000));
+    const rows = await rowsOf(tenantId);
     assert.equal(rows.length, 2, 'exactly two stored objects');
     const [s3, b2] = rows as [Row, Row];
-    assert.deepEqual([s3.storage_tier, s3.origin, s3.layout], ['s3_standard', 'daily', 'cost-optimized']);
-    assert.deepEqual([b2.storage_tier, b2.origin, b2.layout], ['b2_cold', 'daily', 'cost-optimized']);
+    assert.deepEqual([s3.storage_tier, s3.origin, s3.layout, s3.backup_type], ['s3_standard', 'daily', 'cost-optimized', backupType]);
+    assert.deepEqual([b2.storage_tier, b2.origin, b2.layout, b2.backup_type], ['b2_cold', 'daily', 'cost-optimized', backupType]);
     assert.equal(s3.dump_group, b2.dump_group, 'one backup point');
     assert.equal(keptDays(s3), 1, 'the hot copy is kept one day');
     assert.equal(keptDays(b2), 7, 'the B2 copy is kept the daily window');
@@ -110,9 +125,9 @@ describe('copies per origin (cost-optimized, with a worker)', () => {
       return key.slice(0, key.lastIndexOf('/') + 1);
     };
     const stored = async (tier: 's3_standard' | 'b2_cold', r: Row) => (await objectsUnder(tier, prefixOf(r))).map((k) => k.slice(prefixOf(r).length)).sort();
-    assert.ok((await stored('s3_standard', s3)).includes('dump.zst.age'), 'the dump in S3');
+    assert.ok((await stored('s3_standard', s3)).includes(own), `the ${own} in S3`);
     assert.ok((await stored('s3_standard', s3)).includes('manifest.json'), 'its manifest in S3');
-    assert.ok((await stored('b2_cold', b2)).includes('dump.zst.age'), 'the dump in B2');
+    assert.ok((await stored('b2_cold', b2)).includes(own), `the ${own} in B2`);
 
     // A verification reads the cheapest copy to read (S3 Standard) whichever copy it names, unless
     // exactly the named one is asked for: directly, and queued for the worker as the CLI does.
@@ -136,10 +151,10 @@ describe('copies per origin (cost-optimized, with a worker)', () => {
       [s3.id],
       'only the S3 copy is deleted',
     );
-    const afterPrune = await rowsOf('hotcold');
+    const afterPrune = await rowsOf(tenantId);
     assert.deepEqual(afterPrune.map((r) => [r.storage_tier, r.status]), [['s3_standard', 'deleted'], ['b2_cold', 'completed']]);
-    assert.deepEqual(await objectsUnder('s3_standard', prefixOf(s3)), [], 'the S3 object is gone');
-    assert.ok((await stored('b2_cold', b2)).includes('dump.zst.age'), 'the B2 object stays');
+    assert.deepEqual(await objectsUnder('s3_standard', prefixOf(s3)), [], 'the S3 copy is gone');
+    assert.ok((await stored('b2_cold', b2)).includes(own), 'the B2 copy stays');
     const byDeletedS3 = await verifyBackup(ctx, s3.id, { requestedBy: 'test' });
     assert.deepEqual([byDeletedS3.status, byDeletedS3.copyBackupId], ['passed', b2.id], 'with the S3 copy gone, the B2 copy is read');
 
@@ -154,9 +169,10 @@ describe('copies per origin (cost-optimized, with a worker)', () => {
 
     // An admin asking for exactly the deleted copy is refused: the choice is explicit.
     await assert.rejects(createRestore(db, { backupId: s3.id, mode: 'in_place', requestedBy: 'test', exactCopy: true }), /deleted/);
-  });
+  }
 
   it("a Sunday's coinciding daily and weekly store one B2 object, not two", async () => {
+    await changeBackupTypes(db, { plan: 'premium', incrementalOrigins: ['daily'], actor: 'test:admin', dryRun: false });
     await createFixtureTenant(config.DATABASE_URL, { tenantId: 'sunday', schemaName: 'sunday_schema', rows: 500 });
     await reconcileSchedules(db, config);
     await dueOnly('sunday', { daily: '-5 minutes', weekly: '55 minutes' });
@@ -167,6 +183,7 @@ describe('copies per origin (cost-optimized, with a worker)', () => {
       [['s3_standard', 'daily', 1], ['b2_cold', 'weekly', 28]],
       'the daily and weekly B2 copies merged into one with the longest keep',
     );
+    assert.deepEqual([...new Set(rows.map((r) => r.backup_type))], ['full'], 'a point that is also the weekly is full (weekly is not incremental)');
     const dumps = (await objectsUnder('b2_cold', 'backups/sunday/')).filter((k) => k.endsWith('/dump.zst.age'));
     assert.equal(dumps.length, 1, 'one B2 object');
     const fired = (await db.execute<{ schedule_type: string; last_run_at: string | null }>(sql`

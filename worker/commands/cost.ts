@@ -58,8 +58,8 @@ function simulate(argv: string[]): void {
   });
   const change = f['daily-change-percent'] === undefined ? undefined : number(f['daily-change-percent'], 'daily-change-percent', { min: 0 });
   if (change !== undefined && change > 100) throw usage('--daily-change-percent must be ≤ 100');
-  // A daily change alone prices incremental dailies; --incremental names the origins.
-  const incrementalOrigins = f.incremental !== undefined ? originList(f.incremental, 'incremental') : change !== undefined ? ['daily' as const] : [];
+  // Without --incremental each preset is priced with its own backup types (cost-optimized: incremental dailies).
+  const incrementalOrigins = f.incremental !== undefined ? originList(f.incremental, 'incremental') : undefined;
   const env = processEnv();
   const input = {
     tenants: number(f.tenants, 'tenants', { integer: true, min: 1 }),
@@ -95,7 +95,8 @@ function simulate(argv: string[]): void {
       ...report.summary.presets.map(
         (p) =>
           `  ${p.preset.padEnd(15)} ${usd(p.steady_state_monthly_dollars).padStart(10)}/month vs all S3 Standard ${usd(p.all_standard_monthly_dollars)}: saves ${pct(p.steady_state_savings_percent)}` +
-          (p.restore_and_drill_dollars_per_month > 0 ? ` (incl. ${usd(p.restore_and_drill_dollars_per_month)}/month restores and drills)` : ''),
+          ` (${p.incremental_origins.length > 0 ? `incremental ${p.incremental_origins.join(', ')}` : 'full backups'})` +
+          (p.restore_and_drill_dollars_per_month > 0 ? `, incl. ${usd(p.restore_and_drill_dollars_per_month)}/month restores and drills` : ''),
       ),
       ...report.assumptions.map((a) => `  assumes: ${a}`),
     ].join('\n'),

@@ -1,7 +1,8 @@
 // `strata policy show [--tier PLAN]` and `strata policy set --tier PLAN [--preset seed|cost-optimized]
 // [--incremental ORIGINS|none] [--files ORIGINS|none] [--dry-run] [--yes]`: a plan's copy layout (design.md "Retention") and
-// which origins back up incrementally (design.md "Incremental backups"). The preview is the dry run of
-// the same functions saving runs (changeLayout, changeBackupTypes), so what is shown is what --yes does. Audited.
+// which origins back up incrementally (design.md "Incremental backups"). A preset sets both (its own
+// incremental origins unless --incremental names them). The preview is the dry run of the same
+// functions saving runs (changeLayout, changeBackupTypes), so what is shown is what --yes does. Audited.
 import { asc, eq } from 'drizzle-orm';
 import { getDb } from '../../lib/db/client.ts';
 import { backupRetentionPolicies } from '../../lib/db/schema.ts';
@@ -9,7 +10,7 @@ import { layoutSchema, SCHEDULE_TYPES } from '../../lib/domain.ts';
 import { changeBackupTypes, type BackupTypesChange } from '../../lib/api/operations/policy-backup-types.ts';
 import { changeFilesOrigins, type FilesOriginsChange } from '../../lib/api/operations/policy-files.ts';
 import { ApiError } from '../../lib/api/errors.ts';
-import { changeLayout, describePolicy, type LayoutChange } from '../../lib/api/operations/policy-layout.ts';
+import { changeLayout, describePolicy, unchanged, type LayoutChange } from '../../lib/api/operations/policy-layout.ts';
 import { pricesFromConfig } from '../../lib/cost/billing.ts';
 import { keepText, type CopySpec } from '../../lib/retention/layouts.ts';
 import { CliError, cliActor, config, EXIT, flags, originList, output, required, usage } from '../cli-kit.ts';
@@ -67,8 +68,10 @@ async function set(argv: string[]): Promise<number> {
   let types: BackupTypesChange | undefined;
   let files: FilesOriginsChange | undefined;
   try {
-    if (res?.success) change = await changeLayout(db, cfg, { plan, layout: res.data, actor: cliActor(), dryRun, prices: pricesFromConfig(cfg.STRATA_PRICES_JSON) });
-    if (origins) types = await changeBackupTypes(db, { plan, incrementalOrigins: origins, actor: cliActor(), dryRun });
+    if (res?.success) {
+      const prices = pricesFromConfig(cfg.STRATA_PRICES_JSON);
+      change = await changeLayout(db, cfg, { plan, layout: res.data, incrementalOrigins: origins ?? undefined, actor: cliActor(), dryRun, prices });
+    } else if (origins) types = await changeBackupTypes(db, { plan, incrementalOrigins: origins, actor: cliActor(), dryRun });
     if (filesOrigins) files = await changeFilesOrigins(db, { plan, filesOrigins, actor: cliActor(), dryRun });
   } catch (err) {
     if (err instanceof ApiError) throw new CliError(err.message, err.code === 'not_found' ? EXIT.error : EXIT.usage, err.code);
@@ -102,16 +105,19 @@ function describeTypes(t: BackupTypesChange): string {
 }
 
 function describeChange(c: LayoutChange): string {
-  const head =
-    c.from === c.to
-      ? `Plan ${c.plan} already uses the ${c.to} layout: nothing to change.`
-      : `${c.dry_run ? 'Dry run (nothing changed): plan' : 'Plan'} ${c.plan}: layout ${c.from} → ${c.to}${c.dry_run ? '' : ' (saved, audited)'}`;
+  const head = unchanged(c)
+    ? `Plan ${c.plan} already uses the ${c.to} layout with these backup types: nothing to change.`
+    : `${c.dry_run ? 'Dry run (nothing changed): plan' : 'Plan'} ${c.plan}: layout ${c.from} → ${c.to}${c.dry_run ? '' : ' (saved, audited)'}`;
+  const incremental = [c.backup_types.before, c.backup_types.after].some((t) => Object.values(t).includes('incremental'));
   return [
     head,
     `Schedules (${c.tenants} tenant${c.tenants === 1 ? '' : 's'} on the plan):`,
     ...c.schedules.map((s) => `  ${s.schedule_type.padEnd(8)} ${s.before.join(' + ') || 'none'}  →  ${s.after.join(' + ') || 'none'}`),
+    'Backup types:',
+    ...SCHEDULE_TYPES.map((o) => `  ${o.padEnd(8)} ${c.backup_types.before[o]}${c.backup_types.before[o] === c.backup_types.after[o] ? '' : `  →  ${c.backup_types.after[o]}`}`),
     `Stores: ${c.stores.before.join(', ') || 'none'}  →  ${c.stores.after.join(', ') || 'none'}`,
-    `A month at steady state (${c.tenants} tenants, newest backups ${c.monthly_cost.mean_stored_gb.toFixed(2)} GiB on average): ` +
+    `A month at steady state (${c.tenants} tenants, newest backups ${c.monthly_cost.mean_stored_gb.toFixed(2)} GiB on average` +
+      `${incremental ? `, incremental backups at ${c.monthly_cost.daily_change_percent}% of the data changing a day` : ''}): ` +
       `${usd(c.monthly_cost.before_dollars)} → ${usd(c.monthly_cost.after_dollars)} (all S3 Standard: ${usd(c.monthly_cost.all_standard_dollars)})`,
     'New backups are deleted:',
     ...c.new_backups_deleted.map((d) => `  ${d.origin.padEnd(8)} ${d.storage_tier.padEnd(12)} ${d.after}`),

@@ -73,7 +73,8 @@ export default async function CostPage() {
             Copy layouts side by side
           </h2>
           <p className="mb-2 text-xs text-slate-500">
-            A month at steady state (mean of months 13–24 of strata cost simulate --compare) for each plan’s tenants at the size of their newest backup, against the same backup points all in S3 Standard.
+            A month at steady state (mean of months 13–24 of strata cost simulate --compare) for each plan’s tenants at the size of their newest backup, against the same backup points all in S3 Standard as full dumps.
+            Each preset with its own backup types: cost-optimized backs dailies up incrementally (priced at 1% of the data changing a day), seed takes full dumps.
           </p>
           <Table label="Copy layouts side by side">
             <thead>

@@ -71,7 +71,10 @@ export const saveLayoutAction = validatedAction('admin', layoutInput, async ({ p
   revalidatePath('/policies');
   revalidatePath('/schedules');
   revalidatePath('/cost');
-  return { message: `Saved: the ${plan} plan's new backups use the ${c.to} layout (${c.stores.after.join(', ') || 'no stores'}). Existing copies keep their stores and expiries.` };
+  const incremental = Object.entries(c.backup_types.after).flatMap(([o, t]) => (t === 'incremental' ? [o] : []));
+  return {
+    message: `Saved: the ${plan} plan's new backups use the ${c.to} layout (${c.stores.after.join(', ') || 'no stores'}; incremental: ${incremental.join(', ') || 'none'}). Existing copies keep their stores, expiries and types.`,
+  };
 });
 
 const typesInput = z.object({
