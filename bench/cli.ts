@@ -32,7 +32,9 @@ interface CliRun {
 async function strataCli(bench: Bench, args: string[], sample: boolean): Promise<CliRun> {
   const t = performance.now();
   const reapedBefore = procStat(process.pid)!.childCpu;
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...bench.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `--cpu-prof <dir>` profiles the sampled runs (the backups), not the start-up runs.
+  const prof = sample && bench.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${bench.cpuProfDir}`] : [];
+  const child = spawn(process.execPath, [...prof, BIN, ...args], { cwd: ROOT, env: { ...process.env, ...bench.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const sampler = sample ? sampleRun(child.pid!, NODE, bench.servers) : null;
   let stdout = '';
   let stderr = '';

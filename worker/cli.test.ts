@@ -136,6 +136,27 @@ describe('strata CLI', () => {
     }
   });
 
+  it('backup --wait with no worker runs its own job only: another queued job stays queued, no worker is announced', async () => {
+    await createDemoTenant(stack.db, { id: 'cli-other', name: 'CLI Other', schemaName: 'cli_other', plan: 'basic', patients: 20 });
+    const queued = await strata(['backup', '--tenant', 'cli-other', '--json']);
+    assert.equal(queued.code, 0, queued.stderr);
+    const other = String((queued.json.job as { id: string }).id);
+    const waited = await strata(['backup', '--tenant', 'cli-clinic', '--wait', '--json']);
+    assert.equal(waited.code, 0, waited.stderr);
+    assert.equal((waited.json.job as { status: string }).status, 'completed');
+    const row = (await stack.db.execute<{ status: string; locked_by: string | null; attempts: number }>(sql`
+      select status, locked_by, attempts from backup_jobs where id = ${other}::uuid`)).rows[0]!;
+    assert.deepEqual(row, { status: 'pending', locked_by: null, attempts: 0 }, "the other tenant's backup was not touched");
+    const beats = (await stack.db.execute<{ n: number }>(sql`select count(*)::int as n from worker_heartbeats`)).rows[0]!.n;
+    assert.equal(beats, 0, 'the CLI did not announce itself as a worker');
+    // A --wait for that tenant runs its own new job, not the queued one (a worker will).
+    const later = await strata(['backup', '--tenant', 'cli-other', '--wait', '--json']);
+    assert.equal(later.code, 0, later.stderr);
+    assert.equal((later.json.job as { status: string }).status, 'completed');
+    assert.notEqual((later.json.job as { id: string }).id, other);
+    assert.equal((await stack.db.execute<{ status: string }>(sql`select status from backup_jobs where id = ${other}::uuid`)).rows[0]!.status, 'pending');
+  });
+
   it('adds dashboard users with the password on stdin', async () => {
     const ok = await strata(['user', 'add', '--email', 'ops@example.org', '--role', 'operator', '--json'], 'a long enough password\n');
     assert.equal(ok.code, 0, ok.stderr + ok.stdout);

@@ -30,6 +30,12 @@ export interface WorkerOptions {
   runners?: Partial<Runners>;
   /** Skip maintenance chores (prune, drills, undo copies, overdue checks). */
   maintenance?: boolean;
+  /**
+   * Run this one job and nothing else (`strata … --wait` with no worker up): no schedules fired or
+   * reconciled, no maintenance, no other job claimed, and no heartbeat row, so another command does
+   * not take this process for a worker that would run its job.
+   */
+  only?: { kind: JobKind; key: string };
 }
 
 const RECONCILE_EVERY_MS = 30_000;
@@ -47,14 +53,16 @@ export async function runWorker(config: Config, opts: WorkerOptions = {}): Promi
   const running = new Map<string, RunningJob>();
   const stop = opts.signal;
 
-  await beat(db, identity, 0);
+  const only = opts.only;
+  const announce = only ? async () => {} : (n: number) => beat(db, identity, n);
+  await announce(0);
   log.info({ concurrency: config.STRATA_WORKER_CONCURRENCY, max_dumps: config.STRATA_MAX_CONCURRENT_DUMPS, lease_seconds: config.STRATA_LEASE_SECONDS }, 'worker started');
 
   // Leases and the heartbeat row, on their own timer so a long tick never lets a lease lapse.
   const heartbeat = setInterval(() => {
     void (async () => {
       for (const r of running.values()) await keepLease(deps, r).catch((err: unknown) => log.warn({ err: message(err) }, 'lease renewal failed'));
-      await beat(db, identity, running.size).catch(() => {});
+      await announce(running.size).catch(() => {});
     })();
   }, (config.STRATA_LEASE_SECONDS * 1000) / 3);
 
@@ -79,6 +87,11 @@ export async function runWorker(config: Config, opts: WorkerOptions = {}): Promi
     while (!stop?.aborted) {
       try {
         await recover(db, config, log);
+        if (only) {
+          await claimJobs(deps, running, () => wake?.(), only);
+          if (!stop?.aborted) await nap(config.STRATA_WORKER_POLL_MS);
+          continue;
+        }
         if (Date.now() - lastReconcile >= RECONCILE_EVERY_MS) {
           const r = await reconcileSchedules(db, config);
           lastReconcile = Date.now();
@@ -101,7 +114,7 @@ export async function runWorker(config: Config, opts: WorkerOptions = {}): Promi
     await maintenance;
   } finally {
     clearInterval(heartbeat);
-    await markStopped(db, id).catch(() => {});
+    if (!only) await markStopped(db, id).catch(() => {});
     log.info('worker stopped');
   }
 }
@@ -120,17 +133,19 @@ async function recover(db: Db, config: Config, log: Logger): Promise<void> {
 
 const CLAIM_ORDER: JobKind[] = ['restore', 'verify', 'backup'];
 
-async function claimJobs(deps: JobRunnerDeps, running: Map<string, RunningJob>, onDone: () => void): Promise<void> {
+/** Claims due jobs up to the concurrency (`only`: that job alone, when it is due) and starts them. */
+async function claimJobs(deps: JobRunnerDeps, running: Map<string, RunningJob>, onDone: () => void, only?: { kind: JobKind; key: string }): Promise<void> {
   const { db, config, workerId } = deps;
   const lease = { workerId, leaseSeconds: config.STRATA_LEASE_SECONDS };
   const claimers: Record<JobKind, () => Promise<ClaimedJob | null>> = {
-    backup: () => claimBackupGroup(db, { ...lease, maxConcurrentDumps: config.STRATA_MAX_CONCURRENT_DUMPS }),
-    restore: () => claimRestore(db, lease),
-    verify: () => claimVerification(db, lease),
+    backup: () => claimBackupGroup(db, { ...lease, maxConcurrentDumps: config.STRATA_MAX_CONCURRENT_DUMPS, dumpGroup: only?.key }),
+    restore: () => claimRestore(db, { ...lease, id: only?.key }),
+    verify: () => claimVerification(db, { ...lease, id: only?.key }),
   };
+  const order = only ? [only.kind] : CLAIM_ORDER;
   const idle = new Set<JobKind>();
-  while (running.size < config.STRATA_WORKER_CONCURRENCY && idle.size < CLAIM_ORDER.length) {
-    for (const kind of CLAIM_ORDER) {
+  while (running.size < config.STRATA_WORKER_CONCURRENCY && idle.size < order.length) {
+    for (const kind of order) {
       if (idle.has(kind) || running.size >= config.STRATA_WORKER_CONCURRENCY) continue;
       const job = await claimers[kind]();
       if (!job) {

@@ -43,8 +43,9 @@ const RUNNING_DUMPS = sql`
  */
 export async function claimBackupGroup(
   db: Db,
-  opts: ClaimOptions & { maxConcurrentDumps: number },
+  opts: ClaimOptions & { maxConcurrentDumps: number; /** Only this dump group (the CLI's own job). */ dumpGroup?: string },
 ): Promise<ClaimedJob | null> {
+  const only = opts.dumpGroup === undefined ? sql`` : sql`and b.dump_group = ${opts.dumpGroup}::uuid`;
   return db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext('strata.claim.dumps'))`);
     const res = await tx.execute<LeasedRow>(sql`
@@ -54,6 +55,7 @@ export async function claimBackupGroup(
         where b.status = 'pending' and b.locked_by is null and b.run_after <= now() and b.delete_decided_at is null
           and not exists (select 1 from running r where r.tenant_id = b.tenant_id)
           and (select count(*) from running) < ${opts.maxConcurrentDumps}
+          ${only}
         order by b.run_after, b.seq
         limit 1
         for update skip locked
@@ -77,12 +79,13 @@ export async function claimBackupGroup(
  * Leases the oldest due row of a one-row-per-job queue: a restore (one per tenant at a time is a
  * unique index already) or a verification (requested with `strata verify`, or a drill).
  */
-async function claimOne(db: Db, kind: 'restore' | 'verify', opts: ClaimOptions): Promise<ClaimedJob | null> {
+async function claimOne(db: Db, kind: 'restore' | 'verify', opts: ClaimOptions & { /** Only this row (the CLI's own job). */ id?: string }): Promise<ClaimedJob | null> {
   const { table } = QUEUES[kind];
+  const only = opts.id === undefined ? sql`` : sql`and id = ${opts.id}::uuid`;
   const res = await db.execute<LeasedRow>(sql`
     with next_job as (
       select id from ${table}
-      where status = 'pending' and locked_by is null and run_after <= now()
+      where status = 'pending' and locked_by is null and run_after <= now() ${only}
       order by run_after, seq
       limit 1
       for update skip locked
@@ -95,5 +98,5 @@ async function claimOne(db: Db, kind: 'restore' | 'verify', opts: ClaimOptions):
   return toJob(kind, res.rows);
 }
 
-export const claimRestore = (db: Db, opts: ClaimOptions) => claimOne(db, 'restore', opts);
-export const claimVerification = (db: Db, opts: ClaimOptions) => claimOne(db, 'verify', opts);
+export const claimRestore = (db: Db, opts: ClaimOptions & { id?: string }) => claimOne(db, 'restore', opts);
+export const claimVerification = (db: Db, opts: ClaimOptions & { id?: string }) => claimOne(db, 'verify', opts);

@@ -1,9 +1,11 @@
-// `--wait`: follow a job until it ends. With no live worker, run one in this process meanwhile
-// (docs/design.md: "with --wait and no worker up it runs in-process").
+// `--wait`: follow a job until it ends. With no live worker, run that job (and only it: no schedules
+// fired, no other job claimed, no maintenance) in this process meanwhile (docs/design.md: "with
+// --wait and no worker up it runs in-process").
 import { pino } from 'pino';
 import type { Db } from '../../lib/db/client.ts';
 import { workers } from '../../lib/db/queries/workers.ts';
 import type { Config } from '../../lib/env.ts';
+import type { JobKind } from '../../lib/jobs/queues.ts';
 import { runWorker } from '../worker.ts';
 
 export interface JobState {
@@ -12,10 +14,15 @@ export interface JobState {
 }
 
 const FINAL = new Set(['completed', 'failed', 'deleted', 'undone', 'passed']);
+/** How often the job's row is read: often while this process runs it (it ends the command), else once a second. */
+const POLL_IN_PROCESS_MS = 200;
+const POLL_MS = 1000;
 
 export async function awaitJob(
   db: Db,
   config: Config,
+  /** The job: a backup's dump group, or a restore's or verification's id. */
+  job: { kind: JobKind; key: string },
   poll: () => Promise<JobState>,
   info: (message: string) => void,
 ): Promise<JobState> {
@@ -25,7 +32,7 @@ export async function awaitJob(
   if (!alive) {
     info('No worker is running: running the job in this process.');
     // Quiet logs: the CLI prints its own progress. Maintenance chores stay with real workers.
-    inProcess = runWorker(config, { signal: stop.signal, maintenance: false, log: pino({ level: 'warn' }, pino.destination(2)) });
+    inProcess = runWorker(config, { signal: stop.signal, maintenance: false, only: job, log: pino({ level: 'warn' }, pino.destination(2)) });
   }
   let last = '';
   try {
@@ -35,7 +42,7 @@ export async function awaitJob(
       if (line !== last) info(line);
       last = line;
       if (FINAL.has(state.status)) return state;
-      await new Promise((r) => setTimeout(r, 1000));
+      await new Promise((r) => setTimeout(r, inProcess ? POLL_IN_PROCESS_MS : POLL_MS));
     }
   } finally {
     stop.abort();

@@ -83,7 +83,7 @@ export async function backupCommand(argv: string[]): Promise<number> {
   let job = row;
   if (f.wait) {
     out.info(`${backupType === 'incremental' ? 'Incremental backup' : 'Backup'} ${job.id} of ${tenantId}${includeFiles ? ' and its files' : ''} to ${storageTier} queued.`);
-    await awaitJob(db, cfg.worker!, async () => {
+    await awaitJob(db, cfg.worker!, { kind: 'backup', key: row.dumpGroup }, async () => {
       job = (await backupById(db, row.id))!;
       return { status: job.status, progress: job.status === 'running' ? progressLine(mib(job.progressBytes), filesProgressText(job.filesProgress)) : undefined };
     }, out.info);
@@ -121,7 +121,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const out = output(!!f.json);
   let row = await operation(() => requestVerification(db, actor(), id, { allowUnsigned: !!f['allow-unsigned'], exactCopy: !!f['exact-copy'] }));
   if (f.wait) {
-    await awaitJob(db, cfg.worker!, async () => {
+    await awaitJob(db, cfg.worker!, { kind: 'verify', key: row.id }, async () => {
       [row] = await db.select().from(backupVerifications).where(eq(backupVerifications.id, row.id));
       return { status: row!.status };
     }, out.info);
@@ -205,7 +205,7 @@ export async function restoreCommand(argv: string[]): Promise<number> {
 
   async function finishRestore(r: typeof restore, wait: boolean, json?: boolean): Promise<number> {
     if (wait) {
-      await awaitJob(db, cfg.worker!, async () => {
+      await awaitJob(db, cfg.worker!, { kind: 'restore', key: r.id }, async () => {
         r = (await restoreById(db, r.id))!;
         return { status: r.status, progress: progressLine(r.phase, r.restoreFiles ? filesProgressText(r.filesReport) : undefined) };
       }, out.info);
@@ -270,7 +270,7 @@ async function undoCommand(argv: string[]): Promise<number> {
   const out = output(!!f.json);
   let undo = await operation(() => requestUndo(db, actor(), restoreId));
   if (f.wait) {
-    await awaitJob(db, cfg.worker!, async () => {
+    await awaitJob(db, cfg.worker!, { kind: 'restore', key: undo.id }, async () => {
       undo = (await restoreById(db, undo.id))!;
       return { status: undo.status, progress: undo.phase ?? undefined };
     }, out.info);
