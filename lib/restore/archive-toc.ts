@@ -284,6 +284,7 @@ export class DataBlockIndex extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const whole = 1 + this.intSize;
     let i = 0;
     while (i < chunk.length && !this.failed) {
       if (this.state === 'skip') {
@@ -293,28 +294,35 @@ export class DataBlockIndex extends Transform {
         if (this.skip === 0) this.state = 'length';
         continue;
       }
-      const b = chunk[i]!;
-      const at = this.pos + BigInt(i);
-      i += 1;
       if (this.state === 'type') {
-        if (b !== BLK_DATA) this.failed = true;
-        this.blockStart = at;
+        if (chunk[i] !== BLK_DATA) this.failed = true;
+        this.blockStart = this.pos + BigInt(i);
         this.state = 'id';
-      } else if (this.state === 'id') {
-        const id = this.intByte(b);
-        if (id === null) continue;
-        if (id <= 0 || this.starts.has(id)) this.failed = true;
-        this.starts.set(id, this.base + this.blockStart);
-        this.state = 'length';
+        i += 1;
+        continue;
+      }
+      // An integer: read whole when the chunk holds all of it (pg_dump -Z0 writes a length before
+      // every row: millions of them), else byte by byte across chunks.
+      let value: number | null;
+      if (this.field.length === 0 && i + whole <= chunk.length) {
+        value = 0;
+        for (let k = 0; k < this.intSize; k++) value += chunk[i + 1 + k]! * 2 ** (8 * k);
+        if (chunk[i]) value = -value;
+        i += whole;
       } else {
-        const length = this.intByte(b);
-        if (length === null) continue;
-        if (length < 0) this.failed = true;
-        else if (length === 0) this.state = 'type';
-        else {
-          this.skip = length;
-          this.state = 'skip';
-        }
+        value = this.intByte(chunk[i]!);
+        i += 1;
+        if (value === null) continue;
+      }
+      if (this.state === 'id') {
+        if (value <= 0 || this.starts.has(value)) this.failed = true;
+        this.starts.set(value, this.base + this.blockStart);
+        this.state = 'length';
+      } else if (value < 0) this.failed = true;
+      else if (value === 0) this.state = 'type';
+      else {
+        this.skip = value;
+        this.state = 'skip';
       }
     }
     this.pos += BigInt(chunk.length);

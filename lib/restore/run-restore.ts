@@ -173,14 +173,19 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
       throw new RestoreRequestError(`schema ${JSON.stringify(target)} already exists: a clone needs a new name`, 'target_schema');
     }
     const moveAside = row.mode === 'in_place' && liveExists;
-    if (moveAside) {
-      const dependents = await dependentsOutside(db, target);
-      if (dependents.length > 0) throw new DependentObjectsError(target, dependents);
-    }
     // Too large for one transaction on this server: staged (several transactions, one short swap).
-    const staged = await planStagedRestore(config, fetched.dumpPath, source, stagingSchemaName(row.id), fetched.workDir, {
-      beforeWrite: () => checkFreeSpace(config.STRATA_TMP_DIR, manifest.backup.dump_size_bytes + config.STRATA_TMP_MIN_FREE_MB * 1024 * 1024),
-    });
+    // Planned (the TOC read and, when staged, a renamed copy of the archive written to the work dir)
+    // while the catalog is asked for objects outside the schema that depend on it; those refuse first.
+    const [dependents, planned] = await Promise.allSettled([
+      moveAside ? dependentsOutside(db, target) : Promise.resolve([]),
+      planStagedRestore(config, fetched.dumpPath, source, stagingSchemaName(row.id), fetched.workDir, {
+        beforeWrite: () => checkFreeSpace(config.STRATA_TMP_DIR, manifest.backup.dump_size_bytes + config.STRATA_TMP_MIN_FREE_MB * 1024 * 1024),
+      }),
+    ]);
+    if (dependents.status === 'rejected') throw dependents.reason;
+    if (dependents.value.length > 0) throw new DependentObjectsError(target, dependents.value);
+    if (planned.status === 'rejected') throw planned.reason;
+    const staged = planned.value;
     if (staged) {
       await setPhase(db, row.id, 'swapping');
       const stagedAside = moveAside ? await freeUndoName(db) : null;
