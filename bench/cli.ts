@@ -120,7 +120,7 @@ export async function benchCliBackup(bench: Bench): Promise<void> {
 }
 
 /** VACUUM ANALYZE and a CHECKPOINT: no autovacuum, hint-bit writes or dirty-page flush left to overlap what is measured next. */
-export async function settleCluster(bench: Bench): Promise<void> {
+async function settleCluster(bench: Bench): Promise<void> {
   const t = performance.now();
   const before = await autovacuumWorkers(bench);
   await bench.db.execute(sql`vacuum analyze`);
