@@ -1,6 +1,6 @@
 // Item 9: the in-place restore of a tenant with thousands of relations — more than half of the
-// server's lock table, so Strata stages it (lib/restore/staged.ts: definitions in batches, data and
-// indexes by pg_restore -j, one short swap) — against raw `pg_restore --single-transaction` of the
+// server's lock table, so Strata stages it (lib/restore/staged.ts: independent groups at once, each
+// one transaction, then one short swap) — against raw `pg_restore --single-transaction` of the
 // same dump from a local file into an empty database. The tenant still fits one transaction on the
 // bench's server (max_connections 200), so the baseline can run at all.
 import path from 'node:path';

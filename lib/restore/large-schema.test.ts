@@ -27,7 +27,8 @@ import { LockCapacityError, MissingPrerequisitesError } from './errors.ts';
 import { checkPrerequisites } from './replay.ts';
 import { replayRole } from './replay-role.ts';
 import { runRestore, type RestoreContext } from './run-restore.ts';
-import { dropSchemaInBatches, planStagedRestore, runStagedReplay } from './staged.ts';
+import { dropSchemaInBatches, planStagedRestore, runStagedReplay, type ReplaySplit } from './staged.ts';
+import { listedEntryIds } from './toc-check.ts';
 import { dropExpiredUndoCopies } from './undo-copies.ts';
 import { verifyBackup } from './verify.ts';
 
@@ -230,10 +231,11 @@ describe('large schemas on a default-configured server', () => {
     const dump = await dumpOf(FIXTURE_SCHEMA, path.join(work, 'fixture.pgdump'));
     // Without global default privileges of the replay role: definitions in independent groups at once
     // (lib/restore/parallel-groups.ts), data and indexes too, foreign keys and view data after them.
-    const parallel = await planStagedRestore(stack.config, dump, FIXTURE_SCHEMA, 'strata_stage_parallel', work, { force: true });
-    let split: { definitions: number | null; data: number; after: number } | undefined;
+    const restored = listedEntryIds(await runTool(TOOLS.pgRestore, ['--list', dump]));
+    const parallel = await planStagedRestore(stack.config, dump, FIXTURE_SCHEMA, 'strata_stage_parallel', work, { restored, force: true });
+    let split: ReplaySplit | undefined;
     await runStagedReplay({ config: stack.config, plan: parallel!, target: 'parallel copy', finish: 'SELECT 1;', workDir: work, onGroups: (g) => (split = g) });
-    assert.ok(split && split.definitions !== null && split.definitions >= 2 && split.data >= 2 && split.after > 0, JSON.stringify(split));
+    assert.ok(split && split.mode === 'together' && split.groups >= 2 && split.after > 0, JSON.stringify(split));
     assert.deepEqual(await fingerprint(url, 'parallel copy'), original);
     await dropSchemaInBatches(url, 'parallel copy');
     // With them: definitions batch by batch, each suspending those defaults.
@@ -241,12 +243,12 @@ describe('large schemas on a default-configured server', () => {
     const S = quoteIdent(FIXTURE_SCHEMA);
     await exec(`DELETE FROM ${S}.events WHERE id % 2 = 0; DROP TABLE ${S}.empty_things;`);
     const changed = await fingerprint(url, FIXTURE_SCHEMA);
-    const plan = await planStagedRestore(stack.config, dump, FIXTURE_SCHEMA, 'strata_stage_fixture', work, { force: true });
+    const plan = await planStagedRestore(stack.config, dump, FIXTURE_SCHEMA, 'strata_stage_fixture', work, { restored, force: true });
     assert.ok(plan);
     await runStagedReplay({
       config: stack.config,
       plan,
-      onGroups: (g) => assert.equal(g.definitions, null, 'one batch after another'),
+      onGroups: (g) => assert.equal(g.mode, 'definitions in batches'),
       target: FIXTURE_SCHEMA,
       moveAside: { live: FIXTURE_SCHEMA, aside: 'strata_undo_fixture' },
       finish: 'SELECT 1;',
@@ -255,7 +257,7 @@ describe('large schemas on a default-configured server', () => {
     assert.deepEqual(await fingerprint(url, FIXTURE_SCHEMA), original);
     assert.deepEqual(await fingerprint(url, 'strata_undo_fixture'), changed);
     // Under another name too (what a clone of a large tenant does).
-    const clone = await planStagedRestore(stack.config, dump, FIXTURE_SCHEMA, 'strata_stage_clone', work, { force: true });
+    const clone = await planStagedRestore(stack.config, dump, FIXTURE_SCHEMA, 'strata_stage_clone', work, { restored, force: true });
     await runStagedReplay({ config: stack.config, plan: clone!, target: 'Clone "ü" 2', finish: 'SELECT 1;', workDir: work });
     assert.deepEqual(await fingerprint(url, 'Clone "ü" 2'), original);
     assert.deepEqual(await stagingLeft(), []);

@@ -1,8 +1,8 @@
-// definitionGroups / dataGroups: independent groups of archive entries for the staged restore (pure).
+// replayGroups / definitionGroups / dataGroups: independent groups of archive entries for the staged restore (pure).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TocEntry } from './archive-toc.ts';
-import { dataGroups, definitionGroups } from './parallel-groups.ts';
+import { dataGroups, definitionGroups, replayGroups } from './parallel-groups.ts';
 
 const PRE = 2;
 const DATA = 3;
@@ -125,5 +125,40 @@ describe('dataGroups', () => {
       const locks = g.reduce((n, id) => n + (id % 10 === 4 ? 3 : id % 10 === 5 ? 1 : 1), 0);
       assert.ok(locks <= 10, `group ${g.join(',')} takes ${locks} locks`);
     }
+  });
+});
+
+describe('replayGroups', () => {
+  const definitionsOf = (all: TocEntry[]) => all.filter((e) => e.section === PRE && e.desc !== 'SCHEMA').map((e) => e.dumpId);
+
+  it('puts a table’s definition, data, keys and indexes in one group, each group in archive order', () => {
+    const all = tables(4);
+    const split = replayGroups(all, definitionsOf(all), restOf(all), 1000, 2);
+    assert.ok(split);
+    assert.equal(split.groups.length, 2);
+    assert.deepEqual(split.after, []);
+    for (let k = 1; k <= 4; k++) {
+      const g = groupOf(split.groups, 10 * k + 1);
+      for (let j = 2; j <= 7; j++) assert.equal(groupOf(split.groups, 10 * k + j), g, `entry ${10 * k + j} with its table`);
+    }
+    assert.notEqual(groupOf(split.groups, 11), groupOf(split.groups, 21), 'independent tables spread over the groups');
+    const order = all.map((e) => e.dumpId);
+    for (const g of split.groups) assert.deepEqual(g, [...g].sort((a, b) => order.indexOf(a) - order.indexOf(b)), 'archive order: definitions before data');
+    assert.deepEqual([...split.groups.flat()].sort((a, b) => a - b), [...definitionsOf(all), ...restOf(all)].sort((a, b) => a - b), 'every entry once');
+  });
+
+  it('leaves foreign keys for after', () => {
+    const all = [...tables(2), entry(90, 'FK CONSTRAINT', [21, 16], POST)];
+    assert.deepEqual(replayGroups(all, definitionsOf(all), restOf(all), 1000, 2)?.after, [90]);
+  });
+
+  it('gives up (null) when a function every table’s trigger runs links them past a group’s share, where the definitions alone still split', () => {
+    const fn = entry(2, 'FUNCTION', [1]);
+    const base = tables(6);
+    const triggers = Array.from({ length: 6 }, (_, i) => entry(2000 + i, 'TRIGGER', [10 * (i + 1) + 1, 2], POST));
+    const all = [base[0]!, fn, ...base.slice(1), ...triggers];
+    assert.equal(replayGroups(all, definitionsOf(all), restOf(all), 12, 2), null);
+    assert.ok((definitionGroups(all.filter((e) => definitionsOf(all).includes(e.dumpId)), 12, 2)?.length ?? 0) >= 2);
+    assert.equal(replayGroups(all, definitionsOf(all), restOf(all), 1000, 2)?.groups.length, 1, 'one group when it fits');
   });
 });

@@ -39,6 +39,7 @@ import { readFilesIndex } from './files.ts';
 import { loadIdentities } from './fetch-chunks.ts';
 import type { RestoreManifest } from './manifest.ts';
 import type { ObjectStore } from '../storage/types.ts';
+import { listedEntryIds } from './toc-check.ts';
 
 export type { RestoreContext, RestorePhase } from './context.ts';
 
@@ -179,6 +180,7 @@ async function restoreFromBackup(ctx: RestoreContext, row: RestoreJobRow): Promi
     const [dependents, planned] = await Promise.allSettled([
       moveAside ? dependentsOutside(db, target) : Promise.resolve([]),
       planStagedRestore(config, fetched.dumpPath, source, stagingSchemaName(row.id), fetched.workDir, {
+        restored: listedEntryIds(fetched.toc),
         beforeWrite: () => checkFreeSpace(config.STRATA_TMP_DIR, manifest.backup.dump_size_bytes + config.STRATA_TMP_MIN_FREE_MB * 1024 * 1024),
       }),
     ]);

@@ -1,8 +1,9 @@
 // The staged restore, for tenants too large for one transaction on the server's lock table
 // (lib/restore/lock-budget.ts): the dump is rewritten to carry a staging schema's name
 // (lib/restore/schema-rename.ts), replayed into that schema in as many transactions as needed — the
-// definitions in batches, each with the restoring role's default privileges suspended as in the
-// single-transaction replay; then data, indexes, constraints and grants by `pg_restore -j` — and
+// schema and its grants first, then independent groups at once, each creating, loading and indexing
+// its tables in one transaction (lib/restore/parallel-groups.ts; ReplaySplit for when that cannot
+// be), then what reads other tables (foreign keys, materialized view data) by `pg_restore -j` — and
 // finally swapped with the live schema in one short transaction (live → moved-aside name, staging →
 // live name, the restore row completed). Until that commit nobody sees the staging schema change
 // anything; on any failure it is dropped (in batches too) and the tenant is as it was.
@@ -30,7 +31,7 @@ import {
 import { applyScript, psqlErrors } from './psql.ts';
 import { replayUrl } from './replay-role.ts';
 import { withClient } from './scratch.ts';
-import { dataGroups, definitionGroups } from './parallel-groups.ts';
+import { dataGroups, definitionGroups, replayGroups } from './parallel-groups.ts';
 import { NotRenameableError, renameArchiveEntries, TextSelfReferenceError } from './schema-rename.ts';
 import { listText, schemaFirst } from './schema-first.ts';
 import { PgConnection } from '../process/child-env.ts';
@@ -84,6 +85,8 @@ export interface StagedPlan {
   toc: ArchiveToc;
   need: number;
   budget: LockBudget;
+  /** The entries a replay without --create runs (`pg_restore --list`): the others are never listed. */
+  restored: ReadonlySet<number>;
 }
 
 /**
@@ -98,11 +101,13 @@ export async function planStagedRestore(
   staging: string,
   workDir: string,
   options: {
+    /** The dump ids `pg_restore --list` of the archive shows (lib/restore/toc-check.ts listedEntryIds). */
+    restored: ReadonlySet<number>;
     /** Runs before the rewritten copy (about the dump's size) is written: the free-space check. */
     beforeWrite?: () => Promise<void>;
     /** Stage even when one transaction would do (tests, the bench). */
     force?: boolean;
-  } = {},
+  },
 ): Promise<StagedPlan | null> {
   // An archive this reader does not know (a newer pg_dump) takes the ordinary path.
   const toc = await readArchiveToc(dumpPath).catch((err: unknown) => {
@@ -130,7 +135,7 @@ export async function planStagedRestore(
   const stagedPath = path.join(workDir, 'staged.pgdump');
   await fs.promises.rm(stagedPath, { force: true });
   await writeArchiveWithToc(dumpPath, toc, entries, stagedPath);
-  return { dumpPath: stagedPath, staging, toc: { ...toc, entries }, need, budget };
+  return { dumpPath: stagedPath, staging, toc: { ...toc, entries }, need, budget, restored: options.restored };
 }
 
 /** Entries in pg_restore's effective sections: an unsectioned entry belongs to the section before it. */
@@ -222,12 +227,27 @@ export interface StagedReplayOptions {
   finish: string;
   workDir: string;
   signal?: AbortSignal;
-  /** Parallel jobs for data and post-data (default: the machine's cores, 2 … 4). */
+  /** Groups replayed at once (default: the machine's cores, 2 … 4). */
   jobs?: number;
-  /** Called after each step with its wall time (the bench's breakdown). */
-  onStep?: (step: 'definitions' | 'data and post-data' | 'swap', seconds: number) => void;
-  /** Called with how the replay was split: definition groups replayed at once (null: batches one after another), data groups, entries after them. */
-  onGroups?: (split: { definitions: number | null; data: number; after: number }) => void;
+  /** Called with how the replay was split (tests). */
+  onGroups?: (split: ReplaySplit) => void;
+}
+
+/**
+ * How a staged replay ran, after the schema's own batch:
+ * - `together`: independent groups, each one transaction creating, loading and indexing its tables;
+ * - `definitions in groups`: a linked set too large for that: the definitions in independent groups,
+ *   then the data and post-data in groups of their own;
+ * - `definitions in batches`: the replay role has global default privileges, whose suspension locks
+ *   one row that concurrent batches would queue on: the definitions one batch after another, then
+ *   the data and post-data in groups.
+ * `after`: entries left for a final `pg_restore -j` once every group has committed (foreign keys,
+ * materialized view data, …).
+ */
+export interface ReplaySplit {
+  mode: 'together' | 'definitions in groups' | 'definitions in batches';
+  groups: number;
+  after: number;
 }
 
 export async function runStagedReplay(options: StagedReplayOptions): Promise<void> {
@@ -235,12 +255,6 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
   const url = replayUrl(config);
   const redact = (t: string) => redactSecrets(t, config);
   await dropSchemaInBatches(url, plan.staging);
-  let t = performance.now();
-  const step = (name: 'definitions' | 'data and post-data' | 'swap') => {
-    const now = performance.now();
-    options.onStep?.(name, (now - t) / 1000);
-    t = now;
-  };
   const jobs = options.jobs ?? Math.min(4, Math.max(2, os.availableParallelism()));
   // Groups replayed at once share the lock table: together they take what one batch may take.
   const groupLocks = Math.max(500, Math.floor((plan.budget.capacity * STAGE_ABOVE) / jobs));
@@ -250,13 +264,11 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
     const split = schemaFirst(plan.toc.entries);
     const headIds = new Set(split.head);
     const definitions = plan.toc.entries.filter((e) => !headIds.has(e.dumpId));
-    const { batches, rest } = definitionBatches(definitions, batchLocks(plan.budget));
-    const preData = new Set(batches.flat());
-    // Independent groups at once (parallel-groups.ts), unless the replay role has global default
-    // privileges: suspending them takes a row lock that concurrent batches would queue on.
-    const groups =
-      (await hasGlobalDefaultPrivileges(url)) ? null : definitionGroups(definitions.filter((e) => preData.has(e.dumpId)), groupLocks, jobs);
-    const definitionsBatch = (ids: number[], name: string, batchSignal?: AbortSignal) => async () => {
+    const { batches, rest: unfiltered } = definitionBatches(definitions, batchLocks(plan.budget));
+    // Entries pg_restore skips without --create (the DATABASE entry and its grants) are left out: a
+    // pg_restore -j over nothing but them cost 0.3 s on the bench's large tenant.
+    const rest = unfiltered.filter((id) => plan.restored.has(id));
+    const definitionsBatch = async (ids: number[], name: string, batchSignal?: AbortSignal) => {
       const list = path.join(workDir, `staged-definitions-${name}.list`);
       await fs.promises.writeFile(list, listText(ids));
       await applyScript({
@@ -274,14 +286,6 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
         ],
       });
     };
-    await definitionsBatch(split.head, 'head', signal)();
-    if (groups) await allAtMost(jobs, groups, (ids, i, s) => definitionsBatch(ids, `group-${i}`, s)(), signal);
-    else for (const [i, batch] of batches.entries()) await definitionsBatch(batch, String(i), signal)();
-    step('definitions');
-    // Data and post-data: independent groups at once, each in one transaction; then what could not be
-    // grouped (foreign keys, materialized view data, …) by pg_restore -j, entry by entry.
-    const data = dataGroups(plan.toc.entries, rest, groupLocks, jobs);
-    options.onGroups?.({ definitions: groups?.length ?? null, data: data.groups.length, after: data.after.length });
     const pgRestoreList = async (ids: number[], name: string, args: string[], runSignal?: AbortSignal) => {
       const list = path.join(workDir, `staged-${name}.list`);
       await fs.promises.writeFile(list, listText(ids));
@@ -291,9 +295,31 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
         signal: runSignal,
       });
     };
-    await allAtMost(jobs, data.groups, (ids, i, s) => pgRestoreList(ids, `data-${i}`, ['--single-transaction'], s), signal);
-    if (data.after.length > 0) await pgRestoreList(data.after, 'after', ['-j', String(jobs)], signal);
-    step('data and post-data');
+    const inGroups = (groups: number[][], name: string) =>
+      allAtMost(jobs, groups, (ids, i, s) => pgRestoreList(ids, `${name}-${i}`, ['--single-transaction'], s), signal);
+    await definitionsBatch(split.head, 'head', signal);
+    // Independent groups at once (parallel-groups.ts), unless the replay role has global default
+    // privileges (ReplaySplit). Without them there is nothing to suspend, so pg_restore replays each
+    // group itself.
+    const inBatches = new Set(batches.flat());
+    const preData = definitions.filter((e) => inBatches.has(e.dumpId));
+    const parallel = !(await hasGlobalDefaultPrivileges(url));
+    const together = parallel ? replayGroups(plan.toc.entries, preData.map((e) => e.dumpId), rest, groupLocks, jobs) : null;
+    let after: number[];
+    if (together) {
+      options.onGroups?.({ mode: 'together', groups: together.groups.length, after: together.after.length });
+      await inGroups(together.groups, 'group');
+      after = together.after;
+    } else {
+      const groups = parallel ? definitionGroups(preData, groupLocks, jobs) : null;
+      if (groups) await allAtMost(jobs, groups, (ids, i, s) => definitionsBatch(ids, `group-${i}`, s), signal);
+      else for (const [i, batch] of batches.entries()) await definitionsBatch(batch, String(i), signal);
+      const data = dataGroups(plan.toc.entries, rest, groupLocks, jobs);
+      options.onGroups?.({ mode: groups ? 'definitions in groups' : 'definitions in batches', groups: data.groups.length, after: data.after.length });
+      await inGroups(data.groups, 'data');
+      after = data.after;
+    }
+    if (after.length > 0) await pgRestoreList(after, 'after', ['-j', String(jobs)], signal);
     await applyScript({
       config,
       url,
@@ -311,7 +337,6 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
         options.finish,
       ],
     });
-    step('swap');
   } catch (err) {
     await dropSchemaInBatches(url, plan.staging).catch(() => {});
     throw stagedFailure(err, options.target, plan);
