@@ -152,13 +152,39 @@ describe('replayGroups', () => {
     assert.deepEqual(replayGroups(all, definitionsOf(all), restOf(all), 1000, 2)?.after, [90]);
   });
 
-  it('gives up (null) when a function every table’s trigger runs links them past a group’s share, where the definitions alone still split', () => {
-    const fn = entry(2, 'FUNCTION', [1]);
+  it('replays first the types and functions that depend on no table, so a trigger function every table runs does not link them', () => {
     const base = tables(6);
-    const triggers = Array.from({ length: 6 }, (_, i) => entry(2000 + i, 'TRIGGER', [10 * (i + 1) + 1, 2], POST));
-    const all = [base[0]!, fn, ...base.slice(1), ...triggers];
+    const type = entry(2, 'TYPE', [1]);
+    const fn = entry(3, 'FUNCTION', [1, 2]);
+    // A function over a table's row type depends on the table: it stays with it.
+    const rowFn = entry(4, 'FUNCTION', [1, 11]);
+    const triggers = Array.from({ length: 6 }, (_, i) => entry(2000 + i, 'TRIGGER', [10 * (i + 1) + 1, 3], POST));
+    const all = [base[0]!, type, fn, rowFn, ...base.slice(1), ...triggers];
+    const split = replayGroups(all, definitionsOf(all), restOf(all), 12, 2);
+    assert.ok(split);
+    assert.deepEqual(split.first, [2, 3], 'the type and the function it uses, in archive order');
+    assert.ok(split.groups.length >= 2, `${split.groups.length} groups`);
+    assert.equal(groupOf(split.groups, 4), groupOf(split.groups, 11));
+    for (let k = 1; k <= 6; k++) assert.equal(groupOf(split.groups, 2000 + k - 1), groupOf(split.groups, 10 * k + 1), 'a trigger with its table');
+  });
+
+  it('leaves for after a policy that reads another table, and what depends on it, instead of linking the tables', () => {
+    const base = tables(6);
+    const policies = Array.from({ length: 6 }, (_, i) => entry(3000 + i, 'POLICY', [10 * (i + 1) + 1, 11], POST));
+    const comment = entry(3100, 'COMMENT', [3005], POST);
+    const all = [...base, ...policies, comment];
+    const split = replayGroups(all, definitionsOf(all), restOf(all), 12, 2);
+    assert.ok(split);
+    assert.ok(split.groups.length >= 2, `${split.groups.length} groups`);
+    assert.deepEqual(split.after, [3001, 3002, 3003, 3004, 3005, 3100], 'every policy but table 1’s own, and the comment on one of them');
+    assert.equal(groupOf(split.groups, 3000), groupOf(split.groups, 11));
+  });
+
+  it('gives up (null) when one linked set needs more than a group may take: a view over every table', () => {
+    const base = tables(6);
+    const view = entry(2, 'VIEW', [1, ...Array.from({ length: 6 }, (_, i) => 10 * (i + 1) + 1)]);
+    const all = [base[0]!, ...base.slice(1), view];
     assert.equal(replayGroups(all, definitionsOf(all), restOf(all), 12, 2), null);
-    assert.ok((definitionGroups(all.filter((e) => definitionsOf(all).includes(e.dumpId)), 12, 2)?.length ?? 0) >= 2);
     assert.equal(replayGroups(all, definitionsOf(all), restOf(all), 1000, 2)?.groups.length, 1, 'one group when it fits');
   });
 });

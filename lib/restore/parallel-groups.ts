@@ -170,12 +170,22 @@ export function dataGroups(all: readonly TocEntry[], rest: readonly number[], ma
   return { groups, after: rest.filter((id) => !inGroups.has(id)) };
 }
 
+/** Kinds replayed before the groups when they depend on no relation of the archive. */
+const SHARED_KINDS = new Set(['TYPE', 'SHELL TYPE', 'DOMAIN', 'FUNCTION', 'PROCEDURE', 'AGGREGATE', 'COLLATION', 'OPERATOR']);
+
+export interface TogetherGroups extends IndependentGroups {
+  /** Types, domains, functions, … that depend on no relation: replayed first, committed before the groups. */
+  first: number[];
+}
+
 /**
  * Definitions (`definitions`, pre-data) and the data and post-data entries (`rest`) that go with them,
  * in independent groups, and the entries left for after every group has committed (as in dataGroups).
- * Any dependency inside the set links two entries, so a function every table's trigger runs links
- * those tables. Null when one linked set needs more than `maxLocks`: the caller then replays the
- * definitions first and the data after them, where such a function is committed before any trigger.
+ * Any dependency inside the set links two entries. Types, domains and functions that depend on no
+ * relation go `first` instead, so that an enum or a trigger function every table uses does not link
+ * them all (unless they alone need more than `maxLocks`); entries on two relations or more (a policy
+ * that reads another table) go after. Null when one linked set needs more than `maxLocks` (a view
+ * over every table): the caller then replays the definitions first and the data after them.
  */
 export function replayGroups(
   all: readonly TocEntry[],
@@ -183,15 +193,43 @@ export function replayGroups(
   rest: readonly number[],
   maxLocks: number,
   jobs: number,
-): IndependentGroups | null {
-  const data = dataGroups(all, rest, Infinity, 1);
-  const ids = new Set([...definitions, ...data.groups.flat()]);
+): TogetherGroups | null {
   const byId = new Map(all.map((e) => [e.dumpId, e]));
-  const uf = new UnionFind();
-  for (const id of ids) for (const d of byId.get(id)!.deps) if (ids.has(Number(d))) uf.union(id, Number(d));
   const weight = (id: number) => archiveLockNeed([byId.get(id)!]) - archiveLockNeed([]);
   const order = new Map(all.map((e, i) => [e.dumpId, i]));
-  const components = componentsOf([...ids].sort((a, b) => order.get(a)! - order.get(b)!), uf, weight);
-  const groups = pack(components, maxLocks, jobs);
-  return groups ? { groups: groups.map((g) => g.sort((a, b) => order.get(a)! - order.get(b)!)), after: data.after } : null;
+  const byOrder = (a: number, b: number) => order.get(a)! - order.get(b)!;
+  const inDefinitions = new Set(definitions);
+  // Shared: a fixed point, since leaving one out (it depends on a table) leaves out what depends on it.
+  const shared = new Set(definitions.filter((id) => SHARED_KINDS.has(byId.get(id)!.desc ?? '')));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const id of shared) {
+      if (byId.get(id)!.deps.some((d) => inDefinitions.has(Number(d)) && !shared.has(Number(d)))) {
+        shared.delete(id);
+        changed = true;
+      }
+    }
+  }
+  if ([...shared].reduce((n, id) => n + weight(id), 0) > maxLocks) shared.clear();
+  // An entry on two relations or more (a policy that reads another table) would link their groups: it
+  // runs after them, with what depends on it.
+  const grouped = new Set(dataGroups(all, rest, Infinity, 1).groups.flat());
+  const inRest = new Set(rest);
+  const isRelation = (d: string) => (byId.get(Number(d))?.desc ?? '') in RELATION_LOCKS;
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const id of grouped) {
+      const deps = byId.get(id)!.deps;
+      if (new Set(deps.filter(isRelation)).size > 1 || deps.some((d) => inRest.has(Number(d)) && !grouped.has(Number(d)))) {
+        grouped.delete(id);
+        changed = true;
+      }
+    }
+  }
+  const ids = new Set([...definitions.filter((id) => !shared.has(id)), ...grouped]);
+  const uf = new UnionFind();
+  for (const id of ids) for (const d of byId.get(id)!.deps) if (ids.has(Number(d))) uf.union(id, Number(d));
+  const groups = pack(componentsOf([...ids].sort(byOrder), uf, weight), maxLocks, jobs);
+  if (!groups) return null;
+  return { first: [...shared].sort(byOrder), groups: groups.map((g) => g.sort(byOrder)), after: rest.filter((id) => !grouped.has(id)) };
 }

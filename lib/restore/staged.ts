@@ -236,8 +236,8 @@ export interface StagedReplayOptions {
 /**
  * How a staged replay ran, after the schema's own batch:
  * - `together`: independent groups, each one transaction creating, loading and indexing its tables;
- * - `definitions in groups`: a linked set too large for that: the definitions in independent groups,
- *   then the data and post-data in groups of their own;
+ * - `definitions in groups`: a linked set too large for that (a view over every table, a partition
+ *   tree): the definitions in independent groups, then the data and post-data in groups of their own;
  * - `definitions in batches`: the replay role has global default privileges, whose suspension locks
  *   one row that concurrent batches would queue on: the definitions one batch after another, then
  *   the data and post-data in groups.
@@ -297,7 +297,6 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
     };
     const inGroups = (groups: number[][], name: string) =>
       allAtMost(jobs, groups, (ids, i, s) => pgRestoreList(ids, `${name}-${i}`, ['--single-transaction'], s), signal);
-    await definitionsBatch(split.head, 'head', signal);
     // Independent groups at once (parallel-groups.ts), unless the replay role has global default
     // privileges (ReplaySplit). Without them there is nothing to suspend, so pg_restore replays each
     // group itself.
@@ -305,6 +304,7 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
     const preData = definitions.filter((e) => inBatches.has(e.dumpId));
     const parallel = !(await hasGlobalDefaultPrivileges(url));
     const together = parallel ? replayGroups(plan.toc.entries, preData.map((e) => e.dumpId), rest, groupLocks, jobs) : null;
+    await definitionsBatch([...split.head, ...(together?.first ?? [])], 'head', signal);
     let after: number[];
     if (together) {
       options.onGroups?.({ mode: 'together', groups: together.groups.length, after: together.after.length });
