@@ -1,8 +1,8 @@
-// replayGroups / definitionGroups / dataGroups: independent groups of archive entries for the staged restore (pure).
+// replayGroups / dataGroups: independent groups of archive entries for the staged restore (pure).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TocEntry } from './archive-toc.ts';
-import { dataGroups, definitionGroups, replayGroups } from './parallel-groups.ts';
+import { dataGroups, replayGroups } from './parallel-groups.ts';
 
 const PRE = 2;
 const DATA = 3;
@@ -28,45 +28,8 @@ function tables(n: number): TocEntry[] {
   }
   return [entry(1, 'SCHEMA'), ...pre, ...rest];
 }
-const ids = (entries: TocEntry[], section: number) => entries.filter((e) => e.section === section).map((e) => e.dumpId);
 const restOf = (entries: TocEntry[]) => entries.filter((e) => e.section !== PRE).map((e) => e.dumpId);
 const groupOf = (groups: number[][], id: number) => groups.findIndex((g) => g.includes(id));
-
-describe('definitionGroups', () => {
-  it('keeps linked definitions together, splits independent ones over the jobs, each group in archive order', () => {
-    const all = tables(4);
-    const pre = all.filter((e) => e.section === PRE && e.desc !== 'SCHEMA');
-    const groups = definitionGroups(pre, 1000, 2);
-    assert.ok(groups);
-    assert.equal(groups.length, 2);
-    assert.deepEqual(groups.flat().sort((a, b) => a - b), ids(pre, PRE).sort((a, b) => a - b), 'every entry once');
-    for (let k = 1; k <= 4; k++) {
-      const g = groupOf(groups, 10 * k + 1);
-      assert.equal(groupOf(groups, 10 * k + 2), g, 'a sequence with its table (linked through OWNED BY)');
-      assert.equal(groupOf(groups, 10 * k + 3), g);
-    }
-    assert.notEqual(groupOf(groups, 11), groupOf(groups, 21), 'independent tables spread over the groups');
-    for (const g of groups) assert.deepEqual(g, [...g].sort((a, b) => a - b), 'archive order inside a group');
-  });
-
-  it('makes as many groups as the lock share needs, a multiple of the jobs, each within it', () => {
-    const pre = tables(10).filter((e) => e.section === PRE && e.desc !== 'SCHEMA');
-    // A table 3 locks, its sequence 1: 4 per linked pair, 40 in all.
-    const groups = definitionGroups(pre, 8, 2);
-    assert.ok(groups);
-    assert.equal(groups.length % 2, 0);
-    assert.ok(groups.length >= 5, `${groups.length} groups for 40 locks at 8 each`);
-    for (const g of groups) assert.ok(g.filter((id) => id % 10 === 1).length * 4 <= 8);
-  });
-
-  it('gives up (null) when one linked set needs more than a group may take: a type every table uses', () => {
-    const all = tables(3);
-    const type = entry(2, 'TYPE', [1]);
-    const pre = [type, ...all.filter((e) => e.section === PRE && e.desc !== 'SCHEMA').map((e) => (e.desc === 'TABLE' ? { ...e, deps: ['1', '2'] } : e))];
-    assert.equal(definitionGroups(pre, 6, 2), null);
-    assert.equal(definitionGroups(pre, 100, 2)?.length, 1, 'one group when it fits');
-  });
-});
 
 describe('dataGroups', () => {
   it('puts a table’s data, keys and indexes in one group, and every entry in a group or after', () => {

@@ -5,18 +5,17 @@
 // is not: measured on a 1,600-table tenant, two single-transaction halves of the data and indexes took
 // 3.2–3.9 s against 4.8–6.2 s for `pg_restore -j 2` and 6.2 s for one transaction.
 //
-// Three uses:
+// Two uses:
 // - together (replayGroups, tried first): a table's definition with its data, indexes and grants, so
 //   that each group creates, loads and indexes its tables in one transaction as a single-transaction
 //   replay does (the bench's 1,600-table in-place restore: 8.4 s against 9.3 s with definitions and
 //   data in two phases, medians of two 3-run bench runs made one after the other);
-// - definitions (pre-data): entries linked by any dependency inside the set stay together (a table
-//   and its sequence, a view and its tables, a child table and its parent);
-// - data and post-data: each entry goes with the relations it belongs to (its TABLE, SEQUENCE or
-//   MATERIALIZED VIEW entry, already created) and with the entries it depends on. Only kinds whose
-//   effect stays on their own relations are grouped; the rest (foreign keys, which read another
-//   table; materialized view data, which reads others; anything unknown) is left for a final run
-//   after every group has committed.
+// - data and post-data (dataGroups), after definitions replayed batch by batch: each entry goes with
+//   the relations it belongs to (its TABLE, SEQUENCE or MATERIALIZED VIEW entry, already created)
+//   and with the entries it depends on.
+// Either way only kinds whose effect stays on their own relations are grouped; the rest (foreign
+// keys, which read another table; materialized view data, which reads others; anything unknown) is
+// left for a final run after every group has committed.
 // Pure: TOC entries in, dump ids out.
 import type { TocEntry } from './archive-toc.ts';
 import { archiveLockNeed } from './lock-budget.ts';
@@ -90,20 +89,6 @@ function componentsOf(ids: number[], uf: UnionFind, weight: (id: number) => numb
     byRoot.set(root, c);
   }
   return [...byRoot.values()];
-}
-
-/**
- * Definitions (pre-data entries, the schema itself already replayed) in independent groups; null when
- * one linked set needs more than `maxLocks` (the caller then replays them in archive order instead).
- */
-export function definitionGroups(entries: readonly TocEntry[], maxLocks: number, jobs: number): number[][] | null {
-  const inSet = new Set(entries.map((e) => String(e.dumpId)));
-  const uf = new UnionFind();
-  for (const e of entries) for (const d of e.deps) if (inSet.has(d)) uf.union(e.dumpId, Number(d));
-  const weights = new Map(entries.map((e) => [e.dumpId, archiveLockNeed([e]) - archiveLockNeed([])]));
-  const order = new Map(entries.map((e, i) => [e.dumpId, i]));
-  const groups = pack(componentsOf(entries.map((e) => e.dumpId), uf, (id) => weights.get(id)!), maxLocks, jobs);
-  return groups?.map((g) => g.sort((a, b) => order.get(a)! - order.get(b)!)) ?? null;
 }
 
 /**

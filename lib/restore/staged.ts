@@ -31,7 +31,7 @@ import {
 import { applyScript, psqlErrors } from './psql.ts';
 import { replayUrl } from './replay-role.ts';
 import { withClient } from './scratch.ts';
-import { dataGroups, definitionGroups, replayGroups } from './parallel-groups.ts';
+import { dataGroups, replayGroups } from './parallel-groups.ts';
 import { NotRenameableError, renameArchiveEntries, TextSelfReferenceError } from './schema-rename.ts';
 import { listText, schemaFirst } from './schema-first.ts';
 import { PgConnection } from '../process/child-env.ts';
@@ -236,16 +236,15 @@ export interface StagedReplayOptions {
 /**
  * How a staged replay ran, after the schema's own batch:
  * - `together`: independent groups, each one transaction creating, loading and indexing its tables;
- * - `definitions in groups`: a linked set too large for that (a view over every table, a partition
- *   tree): the definitions in independent groups, then the data and post-data in groups of their own;
  * - `definitions in batches`: the replay role has global default privileges, whose suspension locks
- *   one row that concurrent batches would queue on: the definitions one batch after another, then
- *   the data and post-data in groups.
+ *   one row that concurrent batches would queue on, or one linked set is too large for a group (a
+ *   view over every table, a partition tree): the definitions one batch after another, then the
+ *   data and post-data in groups.
  * `after`: entries left for a final `pg_restore -j` once every group has committed (foreign keys,
  * materialized view data, …).
  */
 export interface ReplaySplit {
-  mode: 'together' | 'definitions in groups' | 'definitions in batches';
+  mode: 'together' | 'definitions in batches';
   groups: number;
   after: number;
 }
@@ -311,11 +310,9 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
       await inGroups(together.groups, 'group');
       after = together.after;
     } else {
-      const groups = parallel ? definitionGroups(preData, groupLocks, jobs) : null;
-      if (groups) await allAtMost(jobs, groups, (ids, i, s) => definitionsBatch(ids, `group-${i}`, s), signal);
-      else for (const [i, batch] of batches.entries()) await definitionsBatch(batch, String(i), signal);
+      for (const [i, batch] of batches.entries()) await definitionsBatch(batch, String(i), signal);
       const data = dataGroups(plan.toc.entries, rest, groupLocks, jobs);
-      options.onGroups?.({ mode: groups ? 'definitions in groups' : 'definitions in batches', groups: data.groups.length, after: data.after.length });
+      options.onGroups?.({ mode: 'definitions in batches', groups: data.groups.length, after: data.after.length });
       await inGroups(data.groups, 'data');
       after = data.after;
     }
