@@ -337,6 +337,9 @@ describe('decryptAge', () => {
     rejects(Buffer.from(''), [ids[0]!], /empty input/);
     rejects(Buffer.from('-----BEGIN AGE ENCRYPTED FILE-----\nYWdl\n-----END AGE ENCRYPTED FILE-----\n'), [ids[0]!], /armored/);
     rejects(crypto.randomBytes(1000), [ids[0]!], /not an age file/);
+    // Foreign bytes with no line end at all (1000 random bytes hold no LF one time in 50): not a truncated header.
+    rejects(Buffer.alloc(1000, 0xff), [ids[0]!], /not an age file/);
+    rejects(Buffer.from('age-encryption.org/v1'), [ids[0]!], /truncated header/);
   });
 
   it('refuses low-order recipients when encrypting', () => {

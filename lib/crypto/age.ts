@@ -331,6 +331,12 @@ interface ParsedHeader {
   end: number;
 }
 
+/** Whether `buf` cannot be the start of an age file (nor of an armored one, refused by name later). */
+function foreign(buf: Buffer): boolean {
+  const head = buf.toString('latin1', 0, Math.min(buf.length, VERSION_LINE.length));
+  return !VERSION_LINE.startsWith(head) && !'-----BEGIN AGE ENCRYPTED FILE-----'.startsWith(head);
+}
+
 /**
  * Parses a header at the start of `buf`. Returns null when more bytes are needed (and `eof` is false).
  * Grammar (c2sp.org/age): v1-line 1*stanza end; arg-line = "-> " 1*VCHAR *(SP 1*VCHAR) LF;
@@ -342,8 +348,9 @@ function parseHeader(buf: Buffer, eof: boolean): ParsedHeader | null {
     const nl = buf.subarray(0, MAX_HEADER_SIZE).indexOf(0x0a, pos);
     if (nl < 0) {
       if (buf.length >= MAX_HEADER_SIZE) throw new AgeError(`header larger than ${MAX_HEADER_SIZE} bytes`);
-      if (eof) throw new AgeError(pos === 0 && buf.length === 0 ? 'empty input: not an age file' : 'truncated header');
-      return null;
+      if (!eof) return null;
+      if (pos === 0 && buf.length === 0) throw new AgeError('empty input: not an age file');
+      throw new AgeError(pos === 0 && foreign(buf) ? 'not an age file' : 'truncated header');
     }
     const line = buf.toString('latin1', pos, nl);
     if (line.endsWith('\r') && !line.startsWith('-----BEGIN')) throw new AgeError('malformed header: CRLF line endings');
@@ -354,8 +361,7 @@ function parseHeader(buf: Buffer, eof: boolean): ParsedHeader | null {
   const version = readLine();
   if (version === null) {
     // Fail fast on obviously foreign input instead of buffering up to the header limit.
-    const head = buf.toString('latin1', 0, Math.min(buf.length, VERSION_LINE.length));
-    if (!VERSION_LINE.startsWith(head) && !'-----BEGIN AGE ENCRYPTED FILE-----'.startsWith(head)) throw new AgeError('not an age file');
+    if (foreign(buf)) throw new AgeError('not an age file');
     return null;
   }
   if (version !== VERSION_LINE) {
