@@ -11,7 +11,7 @@ import { addTinyTenants } from '../jobs/test-support.ts';
 import { createStores } from '../storage/registry.ts';
 import { createTestBackup } from '../testing/fixture-backup.ts';
 import { fingerprint, type Fingerprint } from '../testing/fixture-tenant.ts';
-import { startTestStack, type TestStack } from '../testing/stack.ts';
+import { scratchDatabasesOf, startTestStack, type TestStack } from '../testing/stack.ts';
 import { createRestore, createUndo } from './create.ts';
 import { inspectRole, replayRoleRefusal, UnsafeReplayRoleError } from './replay-role.ts';
 import { runRestore } from './run-restore.ts';
@@ -57,8 +57,7 @@ describe('the replay role', () => {
     const v = await verifyBackup(ctx, backup.id, { requestedBy: 'test' });
     assert.equal(v.status, 'failed');
     assert.match(v.errorMessage!, /is a superuser.*STRATA_ALLOW_SUPERUSER_RESTORE=1/);
-    const scratch = await stack.db.execute(sql`select 1 from pg_database where datname like 'strata\_%'`);
-    assert.equal(scratch.rowCount, 0, 'no scratch database was created');
+    assert.deepEqual(await scratchDatabasesOf(stack.db, [restore.id, v.id]), [], 'no scratch database was created');
   });
 
   it('a role that can SET ROLE to a superuser is refused too', async () => {

@@ -4,13 +4,13 @@ import { queryOnce } from '../testing/pg-env.ts';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { quoteIdent } from '../db/ident.ts';
 import { restoreJobs, type BackupJobRow } from '../db/schema.ts';
 import { createStores } from '../storage/registry.ts';
 import { createTestBackups } from '../testing/fixture-backup.ts';
 import { createFixtureTenant, FIXTURE_SCHEMA, fingerprint, widenDefaultPrivileges, type Fingerprint } from '../testing/fixture-tenant.ts';
-import { startTestStack, type TestStack } from '../testing/stack.ts';
+import { scratchDatabasesOf, startTestStack, type TestStack } from '../testing/stack.ts';
 import { createRestore, createUndo } from './create.ts';
 import { RestoreConflictError, RestoreNotFoundError, RestoreRequestError, UndoNotAllowedError } from './errors.ts';
 import { runRestore, type RestoreContext } from './run-restore.ts';
@@ -101,8 +101,7 @@ describe('restore round trips (S3 and B2)', () => {
     const done = await runRestore(ctx, restore.id);
     assert.equal(done.status, 'completed');
     assert.deepEqual(await fingerprint(url, FIXTURE_SCHEMA), original);
-    const leftovers = await stack.db.execute<{ n: number }>(sql`select count(*)::int n from pg_database where datname like 'strata\_%'`);
-    assert.equal(leftovers.rows[0]!.n, 0, 'scratch databases are dropped');
+    assert.deepEqual(await scratchDatabasesOf(stack.db, [restore.id]), [], 'scratch databases are dropped');
   });
 
   it('validates requests, and undoes only the latest restore while its copy exists', async () => {

@@ -6,14 +6,12 @@ import { createStores } from '../storage/registry.ts';
 import { parseLocation } from '../storage/types.ts';
 import { createTestBackups } from '../testing/fixture-backup.ts';
 import { createFixtureTenant, FIXTURE_SCHEMA } from '../testing/fixture-tenant.ts';
-import { startTestStack, type TestStack } from '../testing/stack.ts';
+import { scratchDatabasesOf, startTestStack, type TestStack } from '../testing/stack.ts';
 import { verifyBackup, type VerificationDetails, type VerifyContext } from './verify.ts';
 
 describe('verifyBackup', () => {
   let stack: TestStack;
   let ctx: VerifyContext;
-  const scratchDatabases = async () =>
-    (await stack.db.execute<{ n: number }>(sql`select count(*)::int n from pg_database where datname like 'strata\_verify\_%'`)).rows[0]!.n;
 
   before(async () => {
     stack = await startTestStack();
@@ -26,8 +24,10 @@ describe('verifyBackup', () => {
 
   it('records passed with the tables and rows of the restored copy (S3 and B2)', async () => {
     const backups = await createTestBackups(ctx, 'acme', ['s3_standard', 'b2_cold']);
+    const verifications: string[] = [];
     for (const backup of Object.values(backups)) {
       const v = await verifyBackup(ctx, backup.id, { requestedBy: 'test' });
+      verifications.push(v.id);
       assert.equal(v.status, 'passed', v.errorMessage ?? '');
       const details = v.details as VerificationDetails;
       assert.equal(details.schema, FIXTURE_SCHEMA);
@@ -40,7 +40,7 @@ describe('verifyBackup', () => {
       assert.equal(v.rows, Object.values(details.tables).reduce((a, b) => a + b, 0));
       assert.ok(v.startedAt && v.completedAt && v.completedAt >= v.startedAt);
     }
-    assert.equal(await scratchDatabases(), 0);
+    assert.deepEqual(await scratchDatabasesOf(stack.db, verifications), []);
   });
 
   it('records failed with the reason for a corrupt backup, and fills a queued row', async () => {
@@ -59,6 +59,6 @@ describe('verifyBackup', () => {
     assert.equal(v.id, queued.rows[0]!.id);
     assert.equal(v.status, 'failed');
     assert.match(v.errorMessage!, /stored object of .* is corrupt/);
-    assert.equal(await scratchDatabases(), 0);
+    assert.deepEqual(await scratchDatabasesOf(stack.db, [v.id]), []);
   });
 });

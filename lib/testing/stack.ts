@@ -4,9 +4,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { closeDb, getDb, type Db } from '../db/client.ts';
 import { runMigrations } from '../db/migrate.ts';
+import { scratchDatabaseOwner } from '../domain.ts';
 import { parseConfig, type Config } from '../env.ts';
 import { startPostgres } from '../services/postgres.ts';
 import { startLocalServices } from '../services/local.ts';
@@ -53,6 +55,15 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
   } finally {
     await client.end();
   }
+}
+
+/**
+ * The scratch databases (lib/restore/scratch.ts) of these jobs still in the cluster. Test files run
+ * at once share one cluster, so a count of every `strata_%` database sees another file's jobs.
+ */
+export async function scratchDatabasesOf(db: Db, jobKeys: string[]): Promise<string[]> {
+  const { rows } = await db.execute<{ datname: string }>(sql`select datname from pg_database where datname like 'strata\_%'`);
+  return rows.map((r) => r.datname).filter((name) => jobKeys.includes(scratchDatabaseOwner(name)?.jobKey ?? ''));
 }
 
 export async function startTestStack(extraEnv: Record<string, string> = {}): Promise<TestStack> {
