@@ -92,18 +92,17 @@ function componentsOf(ids: number[], uf: UnionFind, weight: (id: number) => numb
 }
 
 /**
- * Data and post-data entries (`rest`, in archive order) in independent groups by the relations they
- * belong to (`all`: every entry of the archive, for those relations), and the entries left for after.
+ * The entries of `rest` that may go in a group: a self-contained kind that belongs to a relation or to
+ * another such entry and depends on no entry left for after; with `oneRelation`, also on one relation
+ * at most (a policy that reads another table would link the groups of both). Fixed point: leaving one
+ * out may leave out those that depend on it. `relation`: the relation entry a dependency names.
  */
-export function dataGroups(all: readonly TocEntry[], rest: readonly number[], maxLocks: number, jobs: number): IndependentGroups {
-  const byId = new Map(all.map((e) => [String(e.dumpId), e]));
+function groupable(byId: Map<string, TocEntry>, rest: readonly number[], oneRelation: boolean) {
   const restSet = new Set(rest.map(String));
   const relation = (id: string) => {
     const e = byId.get(id);
     return e && !restSet.has(id) && e.desc !== null && e.desc in RELATION_LOCKS ? e : undefined;
   };
-  // Grouped: a self-contained kind that belongs to a relation or to another grouped entry, and depends
-  // on no entry left for after. Fixed point: leaving one out may leave out those that depend on it.
   const grouped = new Set(
     rest.filter((id) => {
       const e = byId.get(String(id));
@@ -114,13 +113,26 @@ export function dataGroups(all: readonly TocEntry[], rest: readonly number[], ma
     changed = false;
     for (const id of grouped) {
       const e = byId.get(String(id))!;
-      const ok = e.deps.every((d) => !restSet.has(d) || grouped.has(Number(d))) && e.deps.some((d) => relation(d) || grouped.has(Number(d)));
+      const ok =
+        e.deps.every((d) => !restSet.has(d) || grouped.has(Number(d))) &&
+        e.deps.some((d) => relation(d) || grouped.has(Number(d))) &&
+        (!oneRelation || new Set(e.deps.filter((d) => relation(d))).size <= 1);
       if (!ok) {
         grouped.delete(id);
         changed = true;
       }
     }
   }
+  return { grouped, relation };
+}
+
+/**
+ * Data and post-data entries (`rest`, in archive order) in independent groups by the relations they
+ * belong to (`all`: every entry of the archive, for those relations), and the entries left for after.
+ */
+export function dataGroups(all: readonly TocEntry[], rest: readonly number[], maxLocks: number, jobs: number): IndependentGroups {
+  const byId = new Map(all.map((e) => [String(e.dumpId), e]));
+  const { grouped, relation } = groupable(byId, rest, false);
   const uf = new UnionFind();
   // Relations are nodes too (their dump ids): a child table goes with its parent, so that an index on a
   // partitioned table and the COPY into its partitions are never in two transactions at once.
@@ -179,41 +191,29 @@ export function replayGroups(
   maxLocks: number,
   jobs: number,
 ): TogetherGroups | null {
-  const byId = new Map(all.map((e) => [e.dumpId, e]));
-  const weight = (id: number) => archiveLockNeed([byId.get(id)!]) - archiveLockNeed([]);
+  const byId = new Map(all.map((e) => [String(e.dumpId), e]));
+  const entry = (id: number) => byId.get(String(id))!;
+  const weight = (id: number) => archiveLockNeed([entry(id)]) - archiveLockNeed([]);
   const order = new Map(all.map((e, i) => [e.dumpId, i]));
   const byOrder = (a: number, b: number) => order.get(a)! - order.get(b)!;
   const inDefinitions = new Set(definitions);
   // Shared: a fixed point, since leaving one out (it depends on a table) leaves out what depends on it.
-  const shared = new Set(definitions.filter((id) => SHARED_KINDS.has(byId.get(id)!.desc ?? '')));
+  const shared = new Set(definitions.filter((id) => SHARED_KINDS.has(entry(id).desc ?? '')));
   for (let changed = true; changed; ) {
     changed = false;
     for (const id of shared) {
-      if (byId.get(id)!.deps.some((d) => inDefinitions.has(Number(d)) && !shared.has(Number(d)))) {
+      if (entry(id).deps.some((d) => inDefinitions.has(Number(d)) && !shared.has(Number(d)))) {
         shared.delete(id);
         changed = true;
       }
     }
   }
   if ([...shared].reduce((n, id) => n + weight(id), 0) > maxLocks) shared.clear();
-  // An entry on two relations or more (a policy that reads another table) would link their groups: it
-  // runs after them, with what depends on it.
-  const grouped = new Set(dataGroups(all, rest, Infinity, 1).groups.flat());
-  const inRest = new Set(rest);
-  const isRelation = (d: string) => (byId.get(Number(d))?.desc ?? '') in RELATION_LOCKS;
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const id of grouped) {
-      const deps = byId.get(id)!.deps;
-      if (new Set(deps.filter(isRelation)).size > 1 || deps.some((d) => inRest.has(Number(d)) && !grouped.has(Number(d)))) {
-        grouped.delete(id);
-        changed = true;
-      }
-    }
-  }
+  // An entry on two relations or more runs after the groups, with what depends on it.
+  const { grouped } = groupable(byId, rest, true);
   const ids = new Set([...definitions.filter((id) => !shared.has(id)), ...grouped]);
   const uf = new UnionFind();
-  for (const id of ids) for (const d of byId.get(id)!.deps) if (ids.has(Number(d))) uf.union(id, Number(d));
+  for (const id of ids) for (const d of entry(id).deps) if (ids.has(Number(d))) uf.union(id, Number(d));
   const groups = pack(componentsOf([...ids].sort(byOrder), uf, weight), maxLocks, jobs);
   if (!groups) return null;
   return { first: [...shared].sort(byOrder), groups: groups.map((g) => g.sort(byOrder)), after: rest.filter((id) => !grouped.has(id)) };

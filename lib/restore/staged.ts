@@ -299,10 +299,8 @@ export async function runStagedReplay(options: StagedReplayOptions): Promise<voi
     // Independent groups at once (parallel-groups.ts), unless the replay role has global default
     // privileges (ReplaySplit). Without them there is nothing to suspend, so pg_restore replays each
     // group itself.
-    const inBatches = new Set(batches.flat());
-    const preData = definitions.filter((e) => inBatches.has(e.dumpId));
     const parallel = !(await hasGlobalDefaultPrivileges(url));
-    const together = parallel ? replayGroups(plan.toc.entries, preData.map((e) => e.dumpId), rest, groupLocks, jobs) : null;
+    const together = parallel ? replayGroups(plan.toc.entries, batches.flat(), rest, groupLocks, jobs) : null;
     await definitionsBatch([...split.head, ...(together?.first ?? [])], 'head', signal);
     let after: number[];
     if (together) {
